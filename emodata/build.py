@@ -1,0 +1,287 @@
+"""`emodata build`: sources → annotate (cached) → filter → A:B mix + split → shards → manifest.
+
+Every mix is written into a temporary folder beside its destination and renamed into place only
+when complete, so a failed build leaves nothing behind. Nothing time-dependent enters hashed files.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from catalog import load_catalog
+
+from . import __version__
+from .annotate import Annotator, annotate_frame
+from .cache import AnnotatedCache
+from .config import BuildConfig
+from .errors import DataNotFoundError, EmodataError
+from .hashing import sha1_file, sha1_json
+from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
+from .manifest import SCHEMA_VERSION, dumps, git_commit
+from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
+from .nlp import load_pipeline
+from .progress import Reporter
+from .shards import to_record_table, write_jsonl, write_parquet
+from .sources import SourceLocation, locate, read_source
+from .verify import CHECKSUMS
+
+SOURCE_A = "goemotions"
+SOURCE_B = "empatheticdialogues"
+PROBE = "dailydialog"
+PROBE_SHARD = "dev_dailydialog_weak"
+
+
+@dataclass
+class PreparedSource:
+    """One source after reading, annotation and filtering."""
+
+    name: str
+    location: SourceLocation
+    report: dict
+    kept: pd.DataFrame
+    drops: Counter
+    rows_annotated: int
+
+
+@dataclass
+class BuildResult:
+    """What one mix build produced: its folder, manifest path and data, and stage timings."""
+
+    name: str
+    root: Path
+    manifest_path: Path
+    manifest: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _overrides(config: BuildConfig) -> dict[str, str]:
+    overrides = {}
+    for item in config.source:
+        name, sep, where = item.partition("=")
+        if not sep or not where:
+            raise EmodataError(f"--source {item!r}: expected NAME=PATH or NAME=hf:HUB_ID")
+        overrides[name] = where
+    return overrides
+
+
+def resolve_lexicon(config: BuildConfig) -> Lexicon:
+    """The lexicon named by --lexicon; by default NRC-VAD from DATA_DIR/lexicons, else the nrclex proxy."""
+    search = [Path(config.data_dir) / "lexicons"] if config.data_dir else []
+    spec = config.lexicon
+    if spec is None and any((d / f).is_file() for d in search for f in KNOWN_FILES["nrc-vad"]):
+        spec = "nrc-vad"
+    return load_lexicon(spec, search_dirs=search)
+
+
+def _relative_files(report: dict, location: SourceLocation) -> list[dict]:
+    base = Path(location.where)
+    files = []
+    for f in report["files"]:
+        path = Path(f["path"])
+        name = path.relative_to(base).as_posix() if location.kind != "hub" and path.is_relative_to(base) else path.name
+        files.append({"name": name, "sha1": f["sha1"], "rows": f["rows"]})
+    return files
+
+
+def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, cache: AnnotatedCache,
+                   vad_conf_min: float, reporter: Reporter) -> PreparedSource:
+    """Read and annotate one source (or take it from the cache), then filter it."""
+    key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row}, annotator.key())
+    cached = cache.get(location.name, key) if location.kind != "hub" else None
+    if cached is not None:
+        annotated, report = cached
+        reporter.note(f"{location.name}: annotated cache hit ({len(annotated):,} rows)")
+    else:
+        with reporter.stage(f"read {location.name}"):
+            data = read_source(location, on_bad_row=config.on_bad_row)
+        report = data.report.to_dict()
+        with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
+            annotated = annotate_frame(data.records, annotator, progress=advance)
+        cache.put(location.name, key, annotated, report)
+    with reporter.stage(f"filter {location.name}"):
+        kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
+    return PreparedSource(location.name, location, report, kept, drops, len(annotated))
+
+
+def _write_shard(tmp: Path, source: str, shard: str, role: str, split: str, frame: pd.DataFrame,
+                 config: BuildConfig) -> dict:
+    table = to_record_table(frame, split, config.min_tokens, config.max_tokens)
+    rel = f"data/{source}/{shard}"
+    write_parquet(table, tmp / f"{rel}.parquet")
+    write_jsonl(table, tmp / f"{rel}.jsonl")
+    return {"name": f"{source}/{shard}", "source": source, "split": split, "role": role,
+            "path": f"{rel}.parquet", "sha1": sha1_file(tmp / f"{rel}.parquet"), "rows": table.num_rows,
+            "jsonl": {"path": f"{rel}.jsonl", "sha1": sha1_file(tmp / f"{rel}.jsonl")}}
+
+
+def _write_index(tmp: Path, drawn: list[pd.DataFrame]) -> dict:
+    frame = pd.concat([d[["id", "source", "split", "perm_rank"]] for d in drawn], ignore_index=True)
+    table = pa.Table.from_pandas(frame.astype({"perm_rank": "int64"}), preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    path = tmp / "index" / "permutation.parquet"
+    write_parquet(table, path)
+    return {"path": "index/permutation.parquet", "sha1": sha1_file(path), "rows": table.num_rows}
+
+
+def _write_checksums(tmp: Path) -> None:
+    files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != CHECKSUMS)
+    lines = [f"{sha1_file(p)}  {p.relative_to(tmp).as_posix()}" for p in files]
+    (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Atomically move a finished build into place (replacing an old one if present)."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old)
+    else:
+        os.rename(tmp, final)
+
+
+def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildConfig, annotator: Annotator,
+              vad_conf_min: float, reporter: Reporter) -> BuildResult:
+    """Mix, split, write and freeze one A:B build; returns its manifest."""
+    started = time.perf_counter()
+    catalog = load_catalog()
+    out = Path(config.out)
+    final = out / ratio.name
+    members = [s for s, share in ((SOURCE_A, ratio.a), (SOURCE_B, ratio.b)) if share > 0]
+    pools, tests, extra_drops = {}, {}, {name: Counter() for name in prepared}
+    for name in members:
+        kept = prepared[name].kept
+        pools[name] = kept[kept["source_split"] != "test"]
+        tests[name] = kept[kept["source_split"] == "test"]
+    if len(members) == 2:  # an exact text may not sit in both sources of one mix
+        seen = set(prepared[SOURCE_A].kept["text_key"])
+        for frame_dict in (pools, tests):
+            dup = frame_dict[SOURCE_B]["text_key"].isin(seen)
+            extra_drops[SOURCE_B]["duplicate_text_across_sources"] += int(dup.sum())
+            frame_dict[SOURCE_B] = frame_dict[SOURCE_B][~dup]
+    n_a, n_b = mixture_sizes(len(pools.get(SOURCE_A, ())), len(pools.get(SOURCE_B, ())), ratio)
+    drawn = {name: select_and_split(pools[name], n, config.dev_frac, config.seed, name)
+             for name, n in ((SOURCE_A, n_a), (SOURCE_B, n_b)) if name in members}
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{ratio.name}.tmp-", dir=out))
+    try:
+        shards = []
+        with reporter.stage(f"write {ratio.name}"):
+            for name, frame in drawn.items():
+                for split in ("train", "dev"):
+                    shards.append(_write_shard(tmp, name, split, split, split, frame[frame["split"] == split], config))
+                if len(tests[name]):
+                    shards.append(_write_shard(tmp, name, "test", "test", "test", tests[name], config))
+            if PROBE in prepared:
+                mixed = set(pd.concat([f["text_key"] for f in drawn.values()])) if drawn else set()
+                probe = prepared[PROBE].kept
+                leak = probe["text_key"].isin(mixed)
+                extra_drops[PROBE]["text_in_mix"] += int(leak.sum())
+                shards.append(_write_shard(tmp, PROBE, PROBE_SHARD, "probe", "dev", probe[~leak], config))
+            index = _write_index(tmp, list(drawn.values()))
+        counts = Counter()
+        for shard in shards:
+            counts[shard["role"]] += shard["rows"]
+        mixed_rows = n_a + n_b
+        sources = {}
+        for name, prep in prepared.items():
+            used = Counter({s["role"]: s["rows"] for s in shards if s["source"] == name})
+            card = catalog.sources.get(name)
+            location = {"kind": prep.location.kind}
+            if prep.location.kind == "hub":
+                location["hub_id"] = prep.location.where
+            sources[name] = {
+                "location": location, "files": _relative_files(prep.report, prep.location),
+                "rows_read": prep.report["rows_read"], "reader_skipped": prep.report["skipped"],
+                "reader_repaired": prep.report["repaired"], "rows_annotated": prep.rows_annotated,
+                "drops": dict(sorted((prep.drops + extra_drops[name]).items())), "rows_kept": len(prep.kept),
+                "rows_used": dict(sorted(used.items())),
+                "card": {"version": card.version, "license": card.license} if card else None,
+            }
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "name": ratio.name,
+            "mix": {"a": ratio.a, "b": ratio.b, "source_a": SOURCE_A, "source_b": SOURCE_B,
+                    "share_a_requested": round(ratio.share_a, 6),
+                    "share_a_actual": round(n_a / mixed_rows, 6) if mixed_rows else None,
+                    "rows": mixed_rows, "rows_a": n_a, "rows_b": n_b},
+            "seed": config.seed, "dev_frac": config.dev_frac,
+            "thresholds": {"vad_conf_min": vad_conf_min, "min_tokens": config.min_tokens,
+                           "max_tokens": config.max_tokens, "epsilon": annotator.epsilon},
+            "sources": sources,
+            "shards": shards,
+            "index": index,
+            "counts": {role: counts.get(role, 0) for role in ("train", "dev", "test", "probe")},
+            "label_space": {"name": "unified", "labels": list(catalog.unified_labels), "ekman": "ekman7",
+                            "ekman_labels": list(catalog.taxonomies["ekman7"].labels)},
+            "catalog": {"sha1": catalog.sha1, "files": list(catalog.files)},
+            "lexicon": annotator.lexicon.describe(),
+            "pipeline": annotator.pipeline.describe(),
+            "annotate": annotator.describe() | {"lexicon": annotator.lexicon.sha1},
+            "emodata": {"version": __version__, "git_commit": git_commit()},
+            "config": config.hashed(),
+            "config_sha1": sha1_json({"config": config.hashed(), "annotate": annotator.key(),
+                                      "catalog": catalog.sha1}),
+        }
+        manifest_path = tmp / "manifests" / f"{ratio.name}.json"
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        manifest_path.write_text(dumps(manifest), encoding="utf-8")
+        _write_checksums(tmp)
+        _publish(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(ratio.name, final, final / "manifests" / f"{ratio.name}.json", manifest,
+                       {"mix_and_write": time.perf_counter() - started})
+
+
+def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildResult]:
+    """Run `emodata build`: one frozen, verified-by-hash build per requested mix."""
+    reporter = reporter or Reporter(quiet=config.quiet)
+    ratios = [Ratio.parse(m) for m in config.mix]
+    if config.on_bad_row not in ("error", "skip"):
+        raise EmodataError(f"--on-bad-row must be error or skip, not {config.on_bad_row!r}")
+    if not 0.0 <= config.dev_frac < 1.0:
+        raise EmodataError(f"--dev-frac must be in [0, 1), not {config.dev_frac}")
+    out = Path(config.out)
+    for ratio in ratios:
+        if (out / ratio.name).exists() and not config.overwrite:
+            raise EmodataError(f"{out / ratio.name} already exists; pass --overwrite to replace it")
+    overrides = _overrides(config)
+    needed = sorted({SOURCE_A for r in ratios if r.a} | {SOURCE_B for r in ratios if r.b})
+    locations = {name: locate(name, config.data_dir, config.sample, overrides.get(name)) for name in needed}
+    if config.probe:
+        try:
+            locations[PROBE] = locate(PROBE, config.data_dir, config.sample, overrides.get(PROBE))
+        except DataNotFoundError as exc:
+            reporter.note(f"no DailyDialog probe: {exc}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    lexicon = resolve_lexicon(config)
+    pipeline = load_pipeline(config.spacy_model)
+    annotator = Annotator(pipeline, lexicon)
+    vad_conf_min = config.vad_conf_min if config.vad_conf_min is not None else lexicon.recommended_vad_conf_min
+    timings["load_lexicon_and_pipeline"] = time.perf_counter() - t0
+    reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "
+                  f"tau={vad_conf_min}")
+    cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
+    prepared = {}
+    for name, location in locations.items():
+        t0 = time.perf_counter()
+        prepared[name] = prepare_source(location, config, annotator, cache, vad_conf_min, reporter)
+        timings[f"prepare_{name}"] = time.perf_counter() - t0
+    results = []
+    for ratio in ratios:
+        result = build_mix(ratio, prepared, config, annotator, vad_conf_min, reporter)
+        result.timings = timings | result.timings
+        results.append(result)
+        reporter.summary(result)
+    return results

@@ -1,0 +1,98 @@
+"""The `emodata` command line: build, verify, query, export."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from typing import Sequence
+
+from .config import BuildConfig, ExportConfig, QueryConfig, VerifyConfig, add_arguments, from_namespace
+from .errors import EmodataError
+
+COMMANDS = {
+    "build": (BuildConfig, "read sources, annotate VAD, mix A:B, split and freeze Parquet shards + manifest"),
+    "verify": (VerifyConfig, "re-hash and re-count a build; exits 1 naming every mismatch"),
+    "query": (QueryConfig, "run SQL over a build's shards with DuckDB"),
+    "export": (ExportConfig, "export a build for external trainers (hf, jsonl, sft)"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, generated from the command config dataclasses."""
+    top = argparse.ArgumentParser(prog="emodata", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    for name, (cls, help_text) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=cls.__doc__), cls)
+    return top
+
+
+def _build(config: BuildConfig) -> int:
+    from .build import build
+
+    build(config)
+    return 0
+
+
+def _verify(config: VerifyConfig) -> int:
+    from .verify import verify
+
+    problems = verify(config.manifest)
+    for problem in problems:
+        print(f"MISMATCH {problem}", file=sys.stderr)
+    print(f"{config.manifest}: {'OK' if not problems else f'{len(problems)} mismatch(es)'}")
+    return 1 if problems else 0
+
+
+def _print_rows(columns: list[str], rows: list[tuple], fmt: str, limit: int) -> None:
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        print(json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=str, indent=1))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns)
+        for row in rows[:limit]:
+            table.add_row(*(str(x) for x in row))
+        Console().print(table)
+        if len(rows) > limit:
+            print(f"({len(rows)} rows, {limit} shown; use --limit or --format csv)")
+
+
+def _query(config: QueryConfig) -> int:
+    from .query import run_query
+
+    if not config.manifest:
+        raise EmodataError("query needs --manifest PATH")
+    columns, rows = run_query(config.sql, config.manifest)
+    _print_rows(columns, rows, config.format, config.limit)
+    return 0
+
+
+def _export(config: ExportConfig) -> int:
+    from .export import export
+
+    path = export(config.manifest, config.format, config.out or None)
+    print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 on a usage or data error, with a one-line message)."""
+    args = parser().parse_args(argv)
+    cls = COMMANDS[args.command][0]
+    config = from_namespace(cls, args)
+    handler = {"build": _build, "verify": _verify, "query": _query, "export": _export}[args.command]
+    try:
+        return handler(config)
+    except (EmodataError, FileNotFoundError, ValueError) as exc:
+        print(f"emodata {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

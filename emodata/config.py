@@ -1,0 +1,133 @@
+"""Command configuration: one dataclass per command, surfaced by the CLI with its help text.
+
+Each field's `metadata["help"]` is the `--help` line; `add_arguments` turns a dataclass into
+argparse options and `from_namespace` turns parsed arguments back into the dataclass.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from .hashing import sha1_json
+
+
+def opt(default: Any, help: str, *, positional: bool = False, choices: tuple | None = None,
+        repeat: bool = False, hashed: bool = True) -> Any:
+    """A dataclass field with CLI help; `hashed=False` keeps it out of the config hash."""
+    meta = {"help": help, "positional": positional, "choices": choices, "repeat": repeat, "hashed": hashed}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class BuildConfig:
+    """`emodata build`: read sources, annotate, mix, split and freeze shards under a manifest."""
+
+    mix: list[str] = opt(["20:80"], "A:B ratio of GoEmotions (A) to EmpatheticDialogues (B), e.g. 20:80; "
+                                     "repeat for several mixes; 100:0 or 0:100 builds one source", repeat=True)
+    data_dir: str | None = opt(None, "folder with one sub-folder per source (goemotions/, empatheticdialogues/, "
+                                     "dailydialog/, lexicons/) holding the original files", hashed=False)
+    sample: bool = opt(False, "use the small sample corpus shipped with emodata (no network, no data needed)")
+    source: list[str] = opt([], "NAME=PATH or NAME=hf:HUB_ID to read one source from a folder or the "
+                                "Hugging Face Hub (overrides --data-dir/--sample for that source)", repeat=True,
+                                hashed=False)
+    lexicon: str | None = opt(None, "VAD lexicon: a file path (NRC-VAD v1/v2, Warriner CSV, word,v,a,d CSV) "
+                                    "or a name (nrc-vad, warriner, nrclex-proxy); default: nrc-vad from "
+                                    "DATA_DIR/lexicons if present, else the offline nrclex proxy", hashed=False)
+    spacy_model: str = opt("en_core_web_sm", "spaCy pipeline used for tokens and lemmas")
+    seed: int = opt(42, "random seed of the mixture draw and split")
+    dev_frac: float = opt(0.05, "fraction of each mixture held out as dev")
+    vad_conf_min: float | None = opt(None, "minimum lexicon coverage tau (covered/content tokens); default: "
+                                           "0.75 for VAD lexica, 0.25 for the nrclex proxy")
+    min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
+    max_tokens: int = opt(128, "longest utterance kept, in word tokens")
+    probe: bool = opt(True, "also build the DailyDialog cross-corpus probe (dev_dailydialog_weak) when "
+                            "DailyDialog is available")
+    on_bad_row: str = opt("error", "malformed source rows: 'error' stops naming file and line; 'skip' counts "
+                                   "and reports them", choices=("error", "skip"))
+    out: str = opt("emodata-build", "output folder; each mix is written to OUT/mix_A_B/", hashed=False)
+    cache_dir: str | None = opt(None, "annotated-source cache (default $EMODATA_CACHE or ~/.cache/emodata)",
+                                hashed=False)
+    no_cache: bool = opt(False, "do not read or write the annotated-source cache", hashed=False)
+    overwrite: bool = opt(False, "replace an existing OUT/mix_A_B/ (atomically)", hashed=False)
+    quiet: bool = opt(False, "no progress display", hashed=False)
+
+    def hashed(self) -> dict:
+        """The fields that change outputs (paths and display options excluded)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("hashed", True)}
+
+    def sha1(self) -> str:
+        """SHA-1 of `hashed()`."""
+        return sha1_json(self.hashed())
+
+
+@dataclass
+class VerifyConfig:
+    """`emodata verify`: re-hash and re-count a build against its manifest."""
+
+    manifest: str = opt("", "path of the manifest JSON (OUT/mix_A_B/manifests/mix_A_B.json)", positional=True)
+
+
+@dataclass
+class QueryConfig:
+    """`emodata query`: run SQL over a build's shards with DuckDB."""
+
+    sql: str = opt("", "SQL over the views train, dev, test, dailydialog (and SOURCE_SPLIT, e.g. "
+                       "goemotions_train)", positional=True)
+    manifest: str = opt("", "path of the manifest JSON")
+    format: str = opt("table", "output format", choices=("table", "csv", "json"))
+    limit: int = opt(50, "rows shown in table format (csv/json print all)")
+
+
+@dataclass
+class ExportConfig:
+    """`emodata export`: write a build in a format external trainers read."""
+
+    manifest: str = opt("", "path of the manifest JSON", positional=True)
+    format: str = opt("jsonl", "hf = datasets.save_to_disk folder; jsonl = records; sft = chat messages "
+                               "with the one-line JSON answer", choices=("hf", "jsonl", "sft"))
+    out: str = opt("", "output folder (default: MANIFEST_DIR/../exports/FORMAT)")
+
+
+def _base_type(tp: Any) -> Any:
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return args[0] if args and typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)) else tp
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    """Add one option per dataclass field (with its help and default) to `parser`."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        meta, tp = f.metadata, _base_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        kwargs: dict[str, Any] = {"help": f"{meta['help']} (default: {default})"}
+        if meta.get("positional"):
+            parser.add_argument(f.name, help=meta["help"])
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if tp is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=meta["help"])
+            continue
+        if meta.get("repeat"):
+            kwargs.update(action="append", default=None)
+        else:
+            kwargs.update(type=tp if tp in (int, float) else str, default=default)
+        if meta.get("choices"):
+            kwargs["choices"] = meta["choices"]
+        parser.add_argument(flag, dest=f.name, **kwargs)
+
+
+def from_namespace(cls: type, namespace: argparse.Namespace) -> Any:
+    """Build the dataclass from parsed arguments (repeatable options fall back to their default)."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        value = getattr(namespace, f.name)
+        if value is None and f.metadata.get("repeat"):
+            continue
+        values[f.name] = value
+    return cls(**values)

@@ -1,0 +1,110 @@
+"""Filtering, A:B mixture sizing and the seeded, dialogue-aware train/dev split (pure functions)."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .hashing import sha1_text
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An A:B mixture ratio such as 20:80."""
+
+    a: int
+    b: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Ratio":
+        """Parse "A:B" with non-negative integers, not both zero."""
+        try:
+            a, b = (int(x) for x in text.split(":"))
+        except ValueError:
+            raise ValueError(f"--mix must look like 20:80, not {text!r}") from None
+        if a < 0 or b < 0 or a + b == 0:
+            raise ValueError(f"--mix {text!r}: parts must be non-negative and not both zero")
+        return cls(a, b)
+
+    @property
+    def name(self) -> str:
+        """Folder/manifest name, e.g. mix_20_80."""
+        return f"mix_{self.a}_{self.b}"
+
+    @property
+    def share_a(self) -> float:
+        """A's share of the mixture."""
+        return self.a / (self.a + self.b)
+
+
+def filter_rows(frame: pd.DataFrame, min_tokens: int, max_tokens: int,
+                vad_conf_min: float) -> tuple[pd.DataFrame, Counter]:
+    """Drop rows by the first failing rule and count each reason.
+
+    Order: no lexicon coverage, too short, too long, low vad_conf, duplicate sha1(text‖id),
+    duplicate exact text (the first occurrence in reading order is kept).
+    """
+    drops: Counter = Counter()
+    reasons = np.full(len(frame), "", dtype=object)
+    n_cov = frame["n_covered"].to_numpy()
+    n_tok = frame["n_tokens"].to_numpy()
+    conf = frame["vad_conf"].to_numpy()
+    reasons[(reasons == "") & (n_cov == 0)] = "no_lexicon_coverage"
+    reasons[(reasons == "") & (n_tok < min_tokens)] = "too_short"
+    reasons[(reasons == "") & (n_tok > max_tokens)] = "too_long"
+    reasons[(reasons == "") & (conf < vad_conf_min)] = "low_vad_conf"
+    alive = reasons == ""
+    dup_key = frame["dedup_key"].duplicated(keep="first").to_numpy()
+    reasons[alive & dup_key] = "duplicate_id_text"
+    alive = reasons == ""
+    dup_text = np.zeros(len(frame), dtype=bool)
+    dup_text[alive] = frame.loc[alive, "text_key"].duplicated(keep="first").to_numpy()
+    reasons[alive & dup_text] = "duplicate_text"
+    drops.update(r for r in reasons if r)
+    return frame[reasons == ""].reset_index(drop=True), drops
+
+
+def mixture_sizes(n_a: int, n_b: int, ratio: Ratio) -> tuple[int, int]:
+    """The largest (rows of A, rows of B) with the requested ratio, drawn without replacement."""
+    if ratio.b == 0:
+        return n_a, 0
+    if ratio.a == 0:
+        return 0, n_b
+    total = min(n_a * (ratio.a + ratio.b) / ratio.a, n_b * (ratio.a + ratio.b) / ratio.b)
+    return min(n_a, math.floor(total * ratio.share_a + 1e-9)), min(n_b, math.floor(total * (1 - ratio.share_a) + 1e-9))
+
+
+def _rng(seed: int, source: str) -> np.random.Generator:
+    return np.random.default_rng([seed, int(sha1_text(source)[:8], 16)])
+
+
+def select_and_split(pool: pd.DataFrame, n_use: int, dev_frac: float, seed: int, source: str) -> pd.DataFrame:
+    """Draw `n_use` rows and split them train/dev, keeping dialogues whole where possible.
+
+    Groups (a dialogue's `conv_id`, else the row id) are shuffled with a seed derived from `seed`
+    and the source name; rows are taken group by group in turn order until `n_use` (the last group
+    may be cut). Dev is the leading groups up to round(n_use·dev_frac) rows, extended to the end of
+    the group it stops in, so no dialogue straddles train and dev. Returns the drawn rows in their
+    frozen order with `split` and `perm_rank` columns.
+    """
+    if n_use == 0:
+        return pool.iloc[0:0].assign(split=pd.Series(dtype=object), perm_rank=pd.Series(dtype="int64"))
+    groups = pool["conv_id"].where(pool["conv_id"].notna(), pool["id"]).to_numpy()
+    unique = pd.unique(groups)
+    order = _rng(seed, source).permutation(len(unique))
+    rank_of_group = pd.Series(np.empty(len(unique), dtype=np.int64), index=unique)
+    rank_of_group.iloc[order] = np.arange(len(unique))
+    turn = pool["turn"].fillna(0).astype("int64").to_numpy()
+    frame = pool.assign(_group_rank=rank_of_group.loc[groups].to_numpy(), _turn=turn)
+    frame = frame.sort_values(["_group_rank", "_turn"], kind="stable").head(n_use)
+    n_dev_target = round(n_use * dev_frac)
+    if n_dev_target == 0:
+        is_dev = np.zeros(len(frame), dtype=bool)
+    else:
+        last_dev_group = frame["_group_rank"].iloc[n_dev_target - 1]
+        is_dev = (frame["_group_rank"] <= last_dev_group).to_numpy()
+    frame = frame.assign(split=np.where(is_dev, "dev", "train"), perm_rank=np.arange(len(frame)))
+    return frame.drop(columns=["_group_rank", "_turn"]).reset_index(drop=True)

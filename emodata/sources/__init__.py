@@ -1,0 +1,122 @@
+"""Source readers, registered by name, and where each source's data is found.
+
+`locate()` decides where a source comes from (an explicit path or `hf:ID`, the embedded sample,
+or `DATA_DIR/<name>/`) and `read_source()` reads it. Users add a source with `register_source`.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from catalog import load_catalog
+
+from ..errors import DataNotFoundError
+from .base import READER_COLUMNS, OnBadRow, ReadReport, SourceData
+from .dailydialog import dailydialog_from_hub, read_dailydialog
+from .empathetic import empathetic_from_hub, read_empathetic
+from .goemotions import goemotions_from_hub, read_goemotions
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+Reader = Callable[..., SourceData]
+HubConverter = Callable[[Mapping[str, Iterable[Mapping]], str], SourceData]
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """A registered source: its local reader and its Hub row converter."""
+
+    reader: Reader
+    from_hub: HubConverter | None = None
+
+
+REGISTRY: dict[str, SourceEntry] = {
+    "goemotions": SourceEntry(read_goemotions, goemotions_from_hub),
+    "empatheticdialogues": SourceEntry(read_empathetic, empathetic_from_hub),
+    "dailydialog": SourceEntry(read_dailydialog, dailydialog_from_hub),
+}
+
+
+def register_source(name: str, reader: Reader, from_hub: HubConverter | None = None) -> None:
+    """Register a reader `reader(directory, on_bad_row=...) -> SourceData` under `name`."""
+    REGISTRY[name] = SourceEntry(reader, from_hub)
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where one source is read from: a local folder (`local`/`sample`) or a Hub id (`hub`)."""
+
+    name: str
+    kind: str
+    where: str
+
+    def fingerprint(self) -> str:
+        """A content hash of the inputs (every file under a local folder), used as a cache key."""
+        if self.kind == "hub":
+            return hashlib.sha1(f"hub:{self.where}".encode()).hexdigest()
+        digest = hashlib.sha1()
+        root = Path(self.where)
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha1(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+
+def how_to_supply(name: str) -> str:
+    """The message that tells a user how to give emodata a missing source."""
+    card = load_catalog().sources.get(name)
+    files = "; ".join(", ".join(f["files"]) for f in card.raw_formats) if card else "its original files"
+    hub = f" or, when online, --source {name}=hf:{card.hub_id}" if card else ""
+    return (f"source {name!r} not found. Put its original files ({files}) in DATA_DIR/{name}/ and pass "
+            f"--data-dir DATA_DIR, or pass --source {name}=PATH{hub}; "
+            f"--sample uses the small sample corpus shipped with emodata.")
+
+
+def locate(name: str, data_dir: str | Path | None = None, sample: bool = False,
+           override: str | None = None) -> SourceLocation:
+    """Resolve where `name` is read from; raise `DataNotFoundError` saying how to supply it."""
+    if name not in REGISTRY:
+        raise DataNotFoundError(f"unknown source {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    if override:
+        if override.startswith("hf:"):
+            return SourceLocation(name, "hub", override[3:])
+        if not Path(override).is_dir():
+            raise DataNotFoundError(f"--source {name}={override}: no such folder. " + how_to_supply(name))
+        return SourceLocation(name, "local", str(Path(override).resolve()))
+    if sample:
+        return SourceLocation(name, "sample", str(SAMPLE_DIR / name))
+    if data_dir is not None and (Path(data_dir) / name).is_dir():
+        return SourceLocation(name, "local", str((Path(data_dir) / name).resolve()))
+    raise DataNotFoundError(how_to_supply(name))
+
+
+def _load_hub(location: SourceLocation) -> SourceData:
+    entry = REGISTRY[location.name]
+    if entry.from_hub is None:
+        raise DataNotFoundError(f"source {location.name!r} has no Hub converter")
+    hub_id, _, config = location.where.partition(":")
+    config = config or load_catalog().sources[location.name].hub_config
+    try:
+        import datasets
+
+        dataset = datasets.load_dataset(hub_id, config) if config else datasets.load_dataset(hub_id)
+    except Exception as exc:  # offline, missing id, script-only repos: all end the same way
+        raise DataNotFoundError(f"could not load {hub_id!r} from the Hugging Face Hub ({exc}). "
+                                + how_to_supply(location.name)) from exc
+    return entry.from_hub({split: dataset[split] for split in dataset}, hub_id)
+
+
+def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error") -> SourceData:
+    """Read one located source into reader records."""
+    if location.kind == "hub":
+        return _load_hub(location)
+    data = REGISTRY[location.name].reader(location.where, on_bad_row=on_bad_row)
+    if location.kind == "sample":
+        data.origin = f"sample:{location.name}"
+    return data
+
+
+__all__ = ["READER_COLUMNS", "REGISTRY", "ReadReport", "SAMPLE_DIR", "SourceData", "SourceLocation",
+           "locate", "read_source", "register_source", "how_to_supply"]

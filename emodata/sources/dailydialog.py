@@ -1,0 +1,119 @@
+"""DailyDialog (Li et al., 2017): `__eou__`-separated dialogues with per-utterance emotion ids.
+
+Two original layouts are read: the single-file release (dialogues_text.txt, dialogues_emotion.txt,
+dialogues_act.txt) and the split folders (train/dialogues_train.txt, train/dialogues_emotion_train.txt,
+…, validation/…, test/…). Act files are optional. The release's tokenised spacing
+("Hey , how are you ?") is undone for punctuation so text reads like the other sources.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from catalog import load_catalog
+
+from ..errors import DataNotFoundError
+from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
+
+NAME = "dailydialog"
+TAXONOMY = "dailydialog7"
+EOU = "__eou__"
+SPLITS = ("train", "validation", "test")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:%])")
+_SPACED_APOSTROPHE = re.compile(r"\s*([’'])\s*(s|m|re|ve|ll|d|t)\b")
+
+
+def detokenize(text: str) -> str:
+    """Undo DailyDialog's spaces before punctuation and around apostrophes."""
+    text = _SPACED_APOSTROPHE.sub(r"\1\2", text.strip())
+    return re.sub(r"\s+", " ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
+
+
+def split_dialogue(line: str) -> list[str]:
+    """Utterances of one dialogue line (empty pieces after the last `__eou__` are dropped)."""
+    pieces = [p.strip() for p in line.rstrip("\r\n").split(EOU)]
+    if pieces and pieces[-1] == "":
+        pieces.pop()
+    return pieces
+
+
+def _layouts(directory: Path) -> list[tuple[str, Path, Path]]:
+    if (directory / "dialogues_text.txt").is_file():
+        return [("train", directory / "dialogues_text.txt", directory / "dialogues_emotion.txt")]
+    found = []
+    for split in SPLITS:
+        text = directory / split / f"dialogues_{split}.txt"
+        if text.is_file():
+            found.append((split, text, directory / split / f"dialogues_emotion_{split}.txt"))
+    return found
+
+
+def _dialogue(split: str, index: int, utterances: list[str], emotion_ids: list[int]) -> list[dict]:
+    catalog = load_catalog()
+    labels = catalog.taxonomies[TAXONOMY].labels
+    conv_id = f"{split}-{index:05d}"
+    turns = []
+    for turn, (text, emotion) in enumerate(zip(utterances, emotion_ids)):
+        name = labels[emotion]
+        turns.append(("AB"[turn % 2], detokenize(text), [name], catalog.to_unified(TAXONOMY, [name])))
+    return dialogue_rows(NAME, split, conv_id, turns)
+
+
+def _read_split(split: str, text_path: Path, emotion_path: Path, guard: RowGuard) -> list[dict]:
+    if not emotion_path.is_file():
+        raise DataNotFoundError(f"{text_path} has no emotion file beside it (expected {emotion_path.name})")
+    n_labels = len(load_catalog().taxonomies[TAXONOMY].labels)
+    text_lines = text_path.read_text(encoding="utf-8").splitlines()
+    emotion_lines = emotion_path.read_text(encoding="utf-8").splitlines()
+    if len(text_lines) != len(emotion_lines):
+        raise DataNotFoundError(f"{emotion_path}: {len(emotion_lines)} lines but {text_path.name} has "
+                                f"{len(text_lines)} dialogues")
+    records, kept = [], 0
+    for line_no, (text_line, emotion_line) in enumerate(zip(text_lines, emotion_lines), start=1):
+        utterances = split_dialogue(text_line)
+        guard.report.rows_read += len(utterances)
+        try:
+            emotions = [int(x) for x in emotion_line.split()]
+        except ValueError:
+            emotions = []
+        if len(emotions) != len(utterances) or any(not 0 <= e < n_labels for e in emotions):
+            guard.bad(emotion_path, line_no, f"expected {len(utterances)} emotion ids in 0..{n_labels - 1} "
+                                             f"(one per utterance of {text_path.name} line {line_no}), "
+                                             f"found {emotion_line.strip()!r}", "emotion_count_mismatch")
+            continue
+        if any(not u for u in utterances):
+            guard.bad(text_path, line_no, "empty utterance between __eou__ markers", "empty_field")
+            continue
+        records.extend(_dialogue(split, line_no, utterances, emotions))
+        kept += 1
+    guard.report.add_file(text_path, kept)
+    guard.report.add_file(emotion_path, kept)
+    return records
+
+
+def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error") -> SourceData:
+    """Read DailyDialog in either original layout from `directory` into utterance records."""
+    directory = Path(directory)
+    layouts = _layouts(directory)
+    if not layouts:
+        raise DataNotFoundError(
+            f"no DailyDialog files in {directory}: expected dialogues_text.txt + dialogues_emotion.txt, or "
+            "train/dialogues_train.txt + train/dialogues_emotion_train.txt (and validation/, test/), from "
+            "http://yanran.li/dailydialog")
+    report = ReadReport()
+    guard = RowGuard(on_bad_row, report)
+    records = [r for split, text, emotion in layouts for r in _read_split(split, text, emotion, guard)]
+    return SourceData(NAME, f"local:{directory}", make_frame(records), report)
+
+
+def dailydialog_from_hub(splits: Mapping[str, Iterable[Mapping]], hub_id: str) -> SourceData:
+    """Convert the Hub's rows (`dialog`: list of utterances, `emotion`: list of ids) per split."""
+    report = ReadReport()
+    records = []
+    for split, examples in splits.items():
+        for index, example in enumerate(examples, start=1):
+            utterances = [u.strip() for u in example["dialog"] if u.strip()]
+            report.rows_read += len(utterances)
+            records.extend(_dialogue(split, index, utterances, list(example["emotion"])[:len(utterances)]))
+    return SourceData(NAME, f"hub:{hub_id}", make_frame(records), report)

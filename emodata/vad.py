@@ -1,0 +1,81 @@
+"""Utterance VAD from a lexicon: weighted mean over covered content tokens, coverage, rationale.
+
+`score_utterance` is the one place the aggregation happens. Token-level adjustments (negation
+scope, intensifiers) plug in through the `TokenAdjuster` seam without touching the aggregation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .lemma import LexiconLookup
+from .lexicon import VAD
+from .nlp import Tokens
+
+#: Label smoothing of the paper: x ← (1 − 2ε)·x + ε keeps every score inside (0, 1).
+EPSILON = 0.01
+
+#: adjust(tokens, covered positions, their VADs, their weights) → (VADs, weights) after adjustment.
+TokenAdjuster = Callable[[Tokens, list[int], list[VAD], list[float]], tuple[list[VAD], list[float]]]
+
+
+@dataclass(frozen=True)
+class UtteranceVad:
+    """Lexicon VAD of one utterance and the evidence behind it."""
+
+    v: float
+    a: float
+    d: float
+    conf: float
+    n_content: int
+    n_covered: int
+    rationale: str
+
+    @property
+    def covered(self) -> bool:
+        """Whether any content token had a lexicon entry."""
+        return self.n_covered > 0
+
+
+def smooth(x: float, epsilon: float = EPSILON) -> float:
+    """The paper's smoothing x ← (1 − 2ε)x + ε."""
+    return (1.0 - 2.0 * epsilon) * x + epsilon
+
+
+def rationale(words: Sequence[str], valences: Sequence[float], v: float, top: int = 2) -> str:
+    """A short English rationale naming the strongest valence cues (for SFT targets)."""
+    if not words:
+        return "no lexicon evidence"
+    tone = "positive" if v > 0.55 else "negative" if v < 0.45 else "neutral"
+    ranked = sorted(zip(words, valences), key=lambda wv: (-abs(wv[1] - 0.5), wv[0]))
+    cues: list[str] = []
+    for word, _ in ranked:
+        if word not in cues:
+            cues.append(word)
+        if len(cues) == top:
+            break
+    return f"{tone} tone from " + " and ".join(f"'{c}'" for c in cues)
+
+
+def score_utterance(tokens: Tokens, lookup: LexiconLookup, adjust: TokenAdjuster | None = None,
+                    epsilon: float = EPSILON) -> UtteranceVad:
+    """Score one tokenised utterance: `vad_conf` = covered / content tokens, smoothed weighted mean."""
+    positions, vads = [], []
+    for i, (low, is_content) in enumerate(zip(tokens.lower, tokens.content)):
+        if is_content:
+            found = lookup(low)
+            if found is not None:
+                positions.append(i)
+                vads.append(found)
+    n_content = sum(tokens.content)
+    weights = [1.0] * len(vads)
+    if adjust is not None and vads:
+        vads, weights = adjust(tokens, positions, vads, weights)
+    total = sum(weights)
+    if not vads or total <= 0:
+        return UtteranceVad(float("nan"), float("nan"), float("nan"), 0.0, n_content, 0, "no lexicon evidence")
+    mean = [sum(w * t[k] for w, t in zip(weights, vads)) / total for k in range(3)]
+    v, a, d = (smooth(x, epsilon) for x in mean)
+    words = [tokens.lower[i] for i in positions]
+    return UtteranceVad(v, a, d, len(vads) / n_content, n_content, len(vads),
+                        rationale(words, [t[0] for t in vads], v))

@@ -1,0 +1,1 @@
+"""Snorkel labeling functions (emotion, appraisal atoms), label models and LF analysis (issue #3, #4)."""
