@@ -18,13 +18,14 @@ _SUFFIX_RULES = (("ies", "y"), ("ves", "f"), ("es", ""), ("s", ""), ("ied", "y")
 
 
 def _table_candidates(tables: dict) -> Callable[[str], list[str]]:
-    exc, rules, index = tables["lemma_exc"], tables["lemma_rules"], tables["lemma_index"]
+    exc, rules = tables["lemma_exc"], tables["lemma_rules"]
+    index = {pos: set(words) for pos, words in tables["lemma_index"].items()}
 
     def candidates(word: str) -> list[str]:
         found: list[str] = []
         for pos in _POS:
             found.extend(exc.get(pos, {}).get(word, ()))
-            pos_index = set(index.get(pos, ()))
+            pos_index = index.get(pos, set())
             for old, new in rules.get(pos, ()):
                 if word.endswith(old) and len(word) > len(old):
                     form = word[: len(word) - len(old)] + new

@@ -16,6 +16,7 @@ class Reporter:
     def __init__(self, quiet: bool = False, console: Console | None = None):
         self.quiet = quiet
         self.console = console or Console(stderr=True)
+        self.timings: dict[str, float] = {}  # stage name -> seconds, recorded even when quiet
 
     def note(self, message: str) -> None:
         """One informational line."""
@@ -24,34 +25,43 @@ class Reporter:
 
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        """A progress display for one stage; yields `advance(n)`."""
+        """A progress display for one stage (timed into `timings`); yields `advance(n)`."""
+        started = time.perf_counter()
         if self.quiet:
             yield lambda n: None
-            return
-        started = time.perf_counter()
-        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn()]
-        with Progress(*columns, console=self.console, transient=True) as progress:
-            task = progress.add_task(name, total=total)
-            yield lambda n: progress.advance(task, n)
-        self.console.print(f"[green]✓[/green] {name} [dim]({time.perf_counter() - started:.1f}s)[/dim]")
+        else:
+            columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn()]
+            with Progress(*columns, console=self.console, transient=True) as progress:
+                task = progress.add_task(name, total=total)
+                yield lambda n: progress.advance(task, n)
+        self.timings[name] = time.perf_counter() - started
+        if not self.quiet:
+            self.console.print(f"[green]✓[/green] {name} [dim]({self.timings[name]:.1f}s)[/dim]")
 
     def summary(self, result) -> None:
-        """Rows in, dropped per reason and out, per source; then where the build is."""
+        """Rows read, dropped (per reason) and used per source; then where the build is."""
         if self.quiet:
             return
         manifest = result.manifest
+        roles = ("train", "dev", "test", "probe")
         table = Table(title=f"{result.name}: rows per source")
-        for column in ("source", "read", "reader skipped", "dropped (reason: n)", "kept", "used"):
-            table.add_column(column, justify="left" if column in ("source", "dropped (reason: n)") else "right")
+        for column in ("source", "read", "skipped", "dropped", "kept") + roles:
+            table.add_column(column, justify="left" if column == "source" else "right")
+        reasons = Table(title=f"{result.name}: rows dropped per reason")
+        for column in ("source", "reason", "rows"):
+            reasons.add_column(column, justify="right" if column == "rows" else "left")
         for name, info in manifest["sources"].items():
-            skipped = sum(info["reader_skipped"].values())
-            drops = ", ".join(f"{k}: {v:,}" for k, v in info["drops"].items() if v) or "-"
-            used = ", ".join(f"{k} {v:,}" for k, v in info["rows_used"].items()) or "-"
-            table.add_row(name, f"{info['rows_read']:,}", f"{skipped:,}", drops, f"{info['rows_kept']:,}", used)
+            dropped = {**{f"reader: {k}": v for k, v in info["reader_skipped"].items()}, **info["drops"]}
+            for reason, n in dropped.items():
+                reasons.add_row(name, reason, f"{n:,}")
+            table.add_row(name, f"{info['rows_read']:,}", f"{sum(info['reader_skipped'].values()):,}",
+                          f"{sum(info['drops'].values()):,}", f"{info['rows_kept']:,}",
+                          *(f"{info['rows_used'].get(r, 0):,}" for r in roles))
         self.console.print(table)
+        self.console.print(reasons)
         mix = manifest["mix"]
         share = f"{mix['share_a_actual']:.4f}" if mix["share_a_actual"] is not None else "-"
-        self.console.print(f"mix {mix['a']}:{mix['b']} → {mix['rows']:,} rows (A share {share}); "
-                           f"counts {manifest['counts']}")
+        self.console.print(f"mix {mix['a']}:{mix['b']}: {mix['rows']:,} rows, A share {share} "
+                           f"(requested {mix['share_a_requested']:.4f})")
         self.console.print(f"[bold]manifest[/bold]: {result.manifest_path}")

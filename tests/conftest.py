@@ -1,0 +1,45 @@
+"""Shared fixtures: a sample build made once per session, with its own cache folder."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from emodata.build import build
+from emodata.config import BuildConfig
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    # Never write the user's ~/.cache from tests.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EMODATA_CACHE", str(tmp_path_factory.mktemp("emodata-cache")))
+    yield
+    mp.undo()
+
+
+def sample_config(out: Path, **overrides) -> BuildConfig:
+    """A quiet sample-corpus build config writing to `out`."""
+    values = {"mix": ["20:80"], "sample": True, "out": str(out), "quiet": True}
+    values.update(overrides)
+    return BuildConfig(**values)
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory):
+    """The 20:80 sample build (shared; tests that modify files must copy it first)."""
+    out = tmp_path_factory.mktemp("sample-build")
+    (result,) = build(sample_config(out))
+    return result
+
+
+@pytest.fixture
+def build_copy(sample_build, tmp_path):
+    """A private copy of the sample build that a test may corrupt."""
+    target = tmp_path / sample_build.root.name
+    shutil.copytree(sample_build.root, target)
+    return target / "manifests" / f"{sample_build.name}.json"
