@@ -257,7 +257,14 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
             raise EmodataError(f"{out / ratio.name} already exists; pass --overwrite to replace it")
     overrides = _overrides(config)
     needed = sorted({SOURCE_A for r in ratios if r.a} | {SOURCE_B for r in ratios if r.b})
-    locations = {name: locate(name, config.data_dir, config.sample, overrides.get(name)) for name in needed}
+    locations, missing = {}, []
+    for name in needed:  # report every missing source at once, not the first
+        try:
+            locations[name] = locate(name, config.data_dir, config.sample, overrides.get(name))
+        except DataNotFoundError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise DataNotFoundError("\n".join(missing))
     if config.probe:
         try:
             locations[PROBE] = locate(PROBE, config.data_dir, config.sample, overrides.get(PROBE))

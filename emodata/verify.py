@@ -12,6 +12,7 @@ CHECKSUMS = "checksums.sha1"
 
 
 def _check_file(root: Path, rel: str, sha1: str, problems: list[str]) -> bool:
+    """Check one file's SHA-1, appending what is wrong to `problems`."""
     path = root / rel
     if not path.is_file():
         problems.append(f"{rel}: missing")
@@ -28,6 +29,8 @@ def verify(manifest_path: str | Path) -> list[str]:
     manifest = Manifest.load(manifest_path)
     root, problems = manifest.root, []
     entries = list(manifest.data["shards"]) + [manifest.data["index"]]
+    listed = {e["path"]: e["sha1"] for e in entries} | {e["jsonl"]["path"]: e["jsonl"]["sha1"]
+                                                        for e in entries if "jsonl" in e}
     for entry in entries:
         if _check_file(root, entry["path"], entry["sha1"], problems):
             rows = pq.ParquetFile(root / entry["path"]).metadata.num_rows
@@ -52,6 +55,9 @@ def verify(manifest_path: str | Path) -> list[str]:
             sha1, _, rel = line.partition("  ")
             if not rel:
                 problems.append(f"{CHECKSUMS}, line {line_no}: not 'SHA1  PATH'")
-                continue
-            _check_file(root, rel, sha1, problems)
+            elif rel in listed:  # the file itself was checked against the manifest above
+                if sha1 != listed[rel]:
+                    problems.append(f"{CHECKSUMS}, line {line_no}: {rel} SHA-1 differs from the manifest's")
+            else:
+                _check_file(root, rel, sha1, problems)
     return problems

@@ -1,0 +1,347 @@
+"""Reading a build into the small, flat pandas frames the gate validates (no Great Expectations here).
+
+Shards are read once, only the columns the checks need, with pyarrow. Structs are flattened
+(`vad.v` → `vad_v`, `qc_flags.len` → `qc_len`) and list columns are reduced to scalar helper columns
+(`labels_count`, `labels_unknown`, ...), so the frames GX sees hold only hashable scalars: GX
+fingerprints every batch and falls back to pickling the whole frame when a cell is a list, which
+costs more than all the expectations together (cf. gx #4774).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from emodata.schema import RECORD_SCHEMA
+
+from .checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS,
+                     REFERENCE_TOP_SHARE, REQUIRED_COLUMNS, top_share_bound)
+
+#: Columns read from each record shard (when present).
+READ_COLUMNS = ("id", "source", "split", "text", "labels", "vad", "vad_conf", "qc_flags", "conv_id")
+PAIRS_ROLE = "pairs"
+#: Column layouts a pairs shard may use: (first id, second id).
+PAIR_ID_COLUMNS = (("id_a", "id_b"), ("id", "pair_id"))
+
+
+def is_pairs_shard(shard: dict) -> bool:
+    """A Valence-Flip pairs shard: role `pairs` (or a shard named .../pairs)."""
+    return shard.get("role") == PAIRS_ROLE or Path(str(shard.get("path", ""))).stem == PAIRS_ROLE
+
+
+@dataclass
+class BuildFrames:
+    """The frames of one build, plus what the suites need to size their checks."""
+
+    records: pd.DataFrame
+    columns: pd.DataFrame
+    counts: pd.DataFrame
+    labels: pd.DataFrame
+    vad: pd.DataFrame
+    pairs: pd.DataFrame | None
+    optional_columns: list[tuple[str, str]] = field(default_factory=list)
+    mixed_rows: dict[str, int] = field(default_factory=dict)
+    largest_dev_group: dict[str, int] = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)
+
+    def frame(self, name: str) -> pd.DataFrame | None:
+        """A frame by its check name (records, columns, counts, labels, vad, pairs)."""
+        return getattr(self, name)
+
+
+def _struct_field(table: pa.Table, column: str, name: str, n: int) -> pa.ChunkedArray:
+    if column in table.column_names:
+        col = table[column]
+        if pa.types.is_struct(col.type) and col.type.get_field_index(name) >= 0:
+            return pc.struct_field(col, name)
+    return pa.chunked_array([pa.nulls(n)])
+
+
+def _column(table: pa.Table, name: str, n: int, type_: pa.DataType = pa.string()) -> pa.ChunkedArray:
+    return table[name] if name in table.column_names else pa.chunked_array([pa.nulls(n, type_)])
+
+
+def _list_helpers(col: pa.ChunkedArray, allowed: set[str] | None) -> tuple[np.ndarray, list]:
+    """Per row: number of elements (NaN for a null list) and the '|'-joined elements outside `allowed`."""
+    arr = col.combine_chunks()
+    n = len(arr)
+    count = pc.list_value_length(arr).to_numpy(zero_copy_only=False).astype("float64")
+    unknown: list = [None] * n
+    if allowed is not None and n:
+        flat = pc.list_flatten(arr)
+        parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False)
+        ok = pc.fill_null(pc.is_in(flat, value_set=pa.array(sorted(allowed), pa.string())), False)
+        bad = np.flatnonzero(~ok.to_numpy(zero_copy_only=False))
+        values = flat.to_pylist() if len(bad) else []
+        for i in bad:
+            row = int(parents[i])
+            label = "<null>" if values[i] is None else str(values[i])
+            unknown[row] = label if unknown[row] is None else f"{unknown[row]}|{label}"
+    return count, unknown
+
+
+def _numeric_parts(name: str, col: pa.ChunkedArray) -> dict[str, np.ndarray]:
+    """Helper columns for an optional probability-like column (scalar, struct, list or map of numbers).
+
+    Scalars and struct fields become value columns (`appraisal_certainty`); lists and maps become
+    `<name>_min`, `<name>_max` and `<name>_nulls` (null elements, or 1 for a null list).
+    """
+    arr = col.combine_chunks()
+    t = arr.type
+    if pa.types.is_struct(t):
+        out: dict[str, np.ndarray] = {}
+        for i in range(t.num_fields):
+            sub = pc.struct_field(arr, i)
+            if arr.null_count:  # a null struct makes every field null
+                sub = pc.if_else(pc.is_null(arr), pa.scalar(None, sub.type), sub)
+            out.update(_numeric_parts(f"{name}_{t.field(i).name}", pa.chunked_array([sub])))
+        return out
+    if pa.types.is_map(t):
+        arr = pa.ListArray.from_arrays(arr.offsets, arr.items, mask=arr.is_null())
+        t = arr.type
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        n = len(arr)
+        flat = pc.list_flatten(arr)
+        parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False)
+        values = pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)
+        nulls = np.bincount(parents[np.isnan(values)], minlength=n).astype("int64")
+        nulls[arr.is_null().to_numpy(zero_copy_only=False)] += 1
+        frame = pd.DataFrame({"row": parents, "x": values}).groupby("row")["x"].agg(["min", "max"])
+        lo = np.full(n, np.nan)
+        hi = np.full(n, np.nan)
+        lo[frame.index.to_numpy()] = frame["min"].to_numpy()
+        hi[frame.index.to_numpy()] = frame["max"].to_numpy()
+        return {f"{name}_min": lo, f"{name}_max": hi, f"{name}_nulls": nulls}
+    return {name: pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)}
+
+
+def _roles_per_key(keys: pa.Array, role_codes: np.ndarray) -> np.ndarray:
+    """For each row, in how many distinct leak roles its key occurs (rows of other roles: 1)."""
+    n = len(keys)
+    if not n:
+        return np.ones(0, dtype=np.int64)
+    codes = pc.dictionary_encode(keys, null_encoding="encode").indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    k = len(LEAK_ROLES)
+    leak = role_codes >= 0
+    combos = np.unique(codes[leak] * k + role_codes[leak])
+    per_key = np.bincount(combos // k, minlength=int(codes.max()) + 1)
+    out = np.ones(n, dtype=np.int64)
+    out[leak] = per_key[codes[leak]]
+    return out
+
+
+def normalise_text(text: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Whitespace-normalised, casefolded text (`" ".join(t.split()).casefold()`), the key of the
+    no-shared-text check."""
+    return pa.array([None if t is None else " ".join(t.split()).casefold() for t in text.to_pylist()], pa.string())
+
+
+def _null_fields(records: pd.DataFrame) -> np.ndarray:
+    """Per row, '|'-joined names of NOT_NULL_COLUMNS that are null (None when none is)."""
+    out = np.full(len(records), None, dtype=object)
+    masks = {col: records[col].isna().to_numpy() for col in NOT_NULL_COLUMNS}
+    for i in np.flatnonzero(np.logical_or.reduce(list(masks.values()))) if len(records) else []:
+        out[i] = "|".join(col for col, mask in masks.items() if mask[i])
+    return out
+
+
+def load_frames(root: Path, manifest: dict) -> BuildFrames:
+    """Read every shard of the build under `root` into the gate's frames."""
+    labels_allowed = set((manifest.get("label_space") or {}).get("labels") or [])
+    mix = manifest.get("mix") or {}
+    source_a = mix.get("source_a")
+    mixed_sources = [s for s, share in ((mix.get("source_a"), mix.get("a", 0)), (mix.get("source_b"), mix.get("b", 0)))
+                     if s and share]
+    parts, column_rows, count_rows, unreadable, pairs_tables, label_counts = [], [], [], [], [], []
+    texts, role_codes = [], []
+    for shard in manifest.get("shards", []):
+        path = root / shard["path"]
+        name = shard.get("name", shard["path"])
+        expected = int(shard.get("rows", -1))
+        try:
+            schema = pq.read_schema(path)
+        except (OSError, pa.ArrowException):
+            unreadable.append(name)
+            count_rows.append(("shard", f"shard {name}", expected, -1))
+            continue
+        present = set(schema.names)
+        if is_pairs_shard(shard):
+            table = pq.read_table(path)
+            pairs_tables.append(table)
+            count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
+            continue
+        column_rows += [(name, col, col in present,
+                         col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
+                         str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
+        table = pq.read_table(path, columns=[c for c in READ_COLUMNS + OPTIONAL_UNIT_COLUMNS if c in present])
+        n = table.num_rows
+        count_rows.append(("shard", f"shard {name}", expected, n))
+        text = _column(table, "text", n)
+        labels = _column(table, "labels", n, pa.list_(pa.string()))
+        label_count, unknown = _list_helpers(labels, labels_allowed)
+        label_counts.append((name, shard.get("source"), n, pc.value_counts(pc.list_flatten(labels)).to_pylist()))
+        texts.append(text)
+        role = shard.get("role")
+        role_codes.append(np.full(n, LEAK_ROLES.index(role) if role in LEAK_ROLES else -1, dtype=np.int64))
+        data = {
+            "id": _column(table, "id", n).to_numpy(),
+            "source": _column(table, "source", n).to_numpy(),
+            "split": _column(table, "split", n).to_numpy(),
+            "shard": np.full(n, name, dtype=object),
+            "role": np.full(n, role, dtype=object),
+            "shard_split": np.full(n, shard.get("split"), dtype=object),
+            "shard_source": np.full(n, shard.get("source"), dtype=object),
+            "text_chars": pc.utf8_length(pc.utf8_trim_whitespace(text)).to_numpy().astype("float64"),
+            "labels_count": label_count,
+            "labels_unknown": np.array(unknown, dtype=object),
+            "vad_v": _struct_field(table, "vad", "v", n).to_numpy().astype("float64"),
+            "vad_a": _struct_field(table, "vad", "a", n).to_numpy().astype("float64"),
+            "vad_d": _struct_field(table, "vad", "d", n).to_numpy().astype("float64"),
+            "vad_conf": _column(table, "vad_conf", n, pa.float64()).to_numpy().astype("float64"),
+            "qc_len": _struct_field(table, "qc_flags", "len", n).to_numpy().astype("float64"),
+            "qc_lang": _struct_field(table, "qc_flags", "lang", n).to_numpy(),
+            "_conv": _column(table, "conv_id", n).to_numpy(),
+        }
+        for opt in OPTIONAL_UNIT_COLUMNS:
+            if opt in present:
+                data.update(_numeric_parts(opt, table[opt]))
+        parts.append(pd.DataFrame(data))
+    if parts:
+        records = pd.concat(parts, ignore_index=True)
+        text_all = pa.chunked_array([c for t in texts for c in t.chunks], pa.string())
+        roles_all = np.concatenate(role_codes)
+    else:
+        records = pd.DataFrame({c: pd.Series(dtype=object) for c in (
+            "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
+            "_conv")} | {c: pd.Series(dtype="float64") for c in (
+            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
+        text_all, roles_all = pa.chunked_array([], pa.string()), np.zeros(0, dtype=np.int64)
+    optional = []
+    for col in list(records.columns):
+        if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS):
+            optional.append((col, "nulls" if col.endswith("_nulls") else "value"))
+            if col.endswith("_nulls"):  # rows of shards without the column count as null
+                records[col] = records[col].fillna(1).astype("int64")
+
+    records["null_fields"] = _null_fields(records)
+    records["id_roles"] = _roles_per_key(pa.array(records["id"].to_numpy(dtype=object), pa.string()), roles_all)
+    records["text_roles"] = _roles_per_key(normalise_text(text_all), roles_all)
+    in_mix = (records["role"].isin(["train", "dev"]) & records["source"].isin(mixed_sources)).to_numpy()
+    records["is_source_a"] = (records["source"] == source_a).astype("float64")
+    records["is_dev"] = (records["role"] == "dev").astype("float64")
+
+    mixed_rows, largest_dev_group = {}, {}
+    for s in mixed_sources:
+        mine = in_mix & (records["source"] == s).to_numpy()
+        mixed_rows[s] = int(mine.sum())
+        dev = records[mine & (records["role"] == "dev").to_numpy()]
+        groups = dev["_conv"].where(dev["_conv"].notna(), dev["id"])
+        largest_dev_group[s] = int(groups.value_counts().max()) if len(groups) else 1
+    for key in ("a", "b"):
+        src = mix.get(f"source_{key}")
+        if src and f"rows_{key}" in mix:
+            count_rows.append(("mix", f"mix.rows_{key} ({src} train+dev)", int(mix[f"rows_{key}"]),
+                               mixed_rows.get(src, 0)))
+    if "rows" in mix:
+        count_rows.append(("mix", "mix.rows (train+dev)", int(mix["rows"]), int(in_mix.sum())))
+    for role, expected in sorted((manifest.get("counts") or {}).items()):
+        actual = (sum(t.num_rows for t in pairs_tables) if role == PAIRS_ROLE
+                  else int((records["role"] == role).sum()))
+        count_rows.append(("role", f"counts.{role}", int(expected), actual))
+
+    pairs = _pairs_frame(pairs_tables, records, text_all) if pairs_tables else None
+    return BuildFrames(
+        records=records.drop(columns=["_conv"]),
+        columns=pd.DataFrame(column_rows, columns=["shard", "column", "present", "type_ok", "type"]),
+        counts=pd.DataFrame(count_rows, columns=["kind", "item", "expected", "actual"]).astype(
+            {"expected": "int64", "actual": "int64"}),
+        labels=_label_groups(label_counts), vad=_vad_stats(records), pairs=pairs, optional_columns=optional,
+        mixed_rows=mixed_rows, largest_dev_group=largest_dev_group, unreadable=unreadable)
+
+
+def _vad_stats(records: pd.DataFrame) -> pd.DataFrame:
+    """Mean and (sample) standard deviation of vad v/a/d per source with >= MIN_GROUP_ROWS rows."""
+    cols = ["vad_v", "vad_a", "vad_d"]
+    grouped = records.groupby("source", sort=True)[cols]
+    size = grouped.size()
+    stats = grouped.agg(["mean", "std"])
+    stats.columns = [f"{c}_{stat}" for c, stat in stats.columns]
+    stats.insert(0, "rows", size)
+    stats = stats[stats["rows"] >= MIN_GROUP_ROWS].reset_index()
+    return stats.astype({c: "float64" for c in stats.columns if c.startswith("vad_")})
+
+
+def _label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.DataFrame:
+    """Top label share per source, and per shard of a source with several shards.
+
+    A row's label set counts once per label, so shares are "fraction of rows carrying the label".
+    Groups under MIN_GROUP_ROWS rows are left out.
+    """
+    per_source: dict[str, tuple[int, Counter]] = {}
+    shards_of: Counter = Counter()
+    for _, source, n, counts in label_counts:
+        total, counter = per_source.get(source, (0, Counter()))
+        counter.update({c["values"]: c["counts"] for c in counts if c["values"] is not None})
+        per_source[source] = (total + n, counter)
+        shards_of[source] += 1
+    groups = [(source, source, n, counter) for source, (n, counter) in sorted(per_source.items())]
+    groups += [(name, source, n, Counter({c["values"]: c["counts"] for c in counts if c["values"] is not None}))
+               for name, source, n, counts in label_counts if shards_of[source] > 1]
+    rows = []
+    for group, source, n, counter in groups:
+        if n < MIN_GROUP_ROWS or not counter:
+            continue
+        label, top = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        expected = REFERENCE_TOP_SHARE.get(source, DEFAULT_TOP_SHARE)
+        rows.append((group, n, label, round(top / n, 6), expected, round(top_share_bound(expected), 6)))
+    return pd.DataFrame(rows, columns=["group", "rows", "top_label", "top_share", "expected", "max_share"])
+
+
+def _pick(table: pa.Table, *names: str) -> list | None:
+    for name in names:
+        if "." in name:
+            outer, inner = name.split(".", 1)
+            if outer in table.column_names and pa.types.is_struct(table[outer].type) \
+                    and table[outer].type.get_field_index(inner) >= 0:
+                return pc.struct_field(table[outer], inner).to_pylist()
+        elif name in table.column_names:
+            return table[name].to_pylist()
+    return None
+
+
+def _pairs_frame(tables: list[pa.Table], records: pd.DataFrame, text_all: pa.ChunkedArray) -> pd.DataFrame:
+    """One row per Valence-Flip pair: ids in train, texts differ, |v + v' - 1|.
+
+    A pairs shard has either `id_a`/`id_b` or `id`/`pair_id` columns. Texts and valences are read
+    from the shard when it has them (`text_a`/`text_b`, `v_a`/`v_b`; in the `id`/`pair_id` layout
+    `text`/`vad.v` for the first member) and from the train records otherwise.
+    """
+    train = (records["role"] == "train").to_numpy()
+    ids = records["id"].to_numpy()[train]
+    text_of = dict(zip(ids, text_all.filter(pa.array(train)).to_pylist()))
+    v_of = dict(zip(ids, records["vad_v"].to_numpy()[train]))
+    rows = []
+    for table in tables:
+        layout = next(((a, b) for a, b in PAIR_ID_COLUMNS if a in table.column_names and b in table.column_names), None)
+        if layout is None:
+            raise ValueError(f"pairs shard has none of the id column pairs {PAIR_ID_COLUMNS}: {table.column_names}")
+        ids_a, ids_b = table[layout[0]].to_pylist(), table[layout[1]].to_pylist()
+        first = layout[0] == "id"
+        text_a = _pick(table, "text_a", *(("text",) if first else ())) or [text_of.get(i) for i in ids_a]
+        text_b = _pick(table, "text_b") or [text_of.get(i) for i in ids_b]
+        v_a = _pick(table, "v_a", *(("vad.v",) if first else ())) or [v_of.get(i) for i in ids_a]
+        v_b = _pick(table, "v_b") or [v_of.get(i) for i in ids_b]
+        for ia, ib, ta, tb, va, vb in zip(ids_a, ids_b, text_a, text_b, v_a, v_b):
+            known = va is not None and vb is not None and not (np.isnan(va) or np.isnan(vb))
+            keys = normalise_text(pa.array([ta, tb], pa.string())).to_pylist()
+            rows.append((f"{ia}|{ib}", ia in text_of, ib in text_of,
+                         None not in keys and keys[0] != keys[1],
+                         abs(float(va) + float(vb) - 1.0) if known else np.nan))
+    return pd.DataFrame(rows, columns=["pair", "a_in_train", "b_in_train", "texts_differ", "v_sum_error"]).astype(
+        {"v_sum_error": "float64"})
