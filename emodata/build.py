@@ -22,7 +22,8 @@ from . import __version__
 from .annotate import Annotator, annotate_frame
 from .cache import AnnotatedCache
 from .config import BuildConfig
-from .errors import DataNotFoundError, EmodataError
+from .card import write_card
+from .errors import DataNotFoundError, EmodataError, QualityGateError
 from .hashing import sha1_file, sha1_json
 from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from .manifest import SCHEMA_VERSION, dumps, git_commit
@@ -37,6 +38,7 @@ SOURCE_A = "goemotions"
 SOURCE_B = "empatheticdialogues"
 PROBE = "dailydialog"
 PROBE_SHARD = "dev_dailydialog_weak"
+QC_FILE = "qc.json"
 
 
 @dataclass
@@ -137,6 +139,26 @@ def _write_checksums(tmp: Path) -> None:
     (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _run_gate(tmp: Path, manifest: dict, reporter: Reporter) -> float:
+    """Run the Great Expectations gate on the written shards; a critical failure aborts the build.
+
+    The summary goes into the manifest (`qc`), the full results next to it (`manifests/qc.json`).
+    """
+    from expectations import run_gate
+
+    with reporter.stage("QC gate (Great Expectations)"):
+        result = run_gate(tmp, manifest)
+    manifest["qc"] = result.summary()
+    (tmp / "manifests" / QC_FILE).write_text(dumps(result.to_json()), encoding="utf-8")
+    if not result.success:
+        raise QualityGateError(f"QC gate failed for {manifest['name']}; nothing was written.\n"
+                               + result.failures_text())
+    warnings = result.failed("warning")
+    if warnings:
+        reporter.note(f"QC gate: {len(warnings)} warning(s): " + ", ".join(o.check for o in warnings))
+    return result.seconds
+
+
 def _publish(tmp: Path, final: Path) -> None:
     """Atomically move a finished build into place (replacing an old one if present)."""
     if final.exists():
@@ -233,14 +255,16 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
         }
         manifest_path = tmp / "manifests" / f"{ratio.name}.json"
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        gate_seconds = _run_gate(tmp, manifest, reporter)
         manifest_path.write_text(dumps(manifest), encoding="utf-8")
+        write_card(tmp, manifest)
         _write_checksums(tmp)
         _publish(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return BuildResult(ratio.name, final, final / "manifests" / f"{ratio.name}.json", manifest,
-                       {"mix_and_write": time.perf_counter() - started})
+                       {"mix_and_write": time.perf_counter() - started, "qc_gate": gate_seconds})
 
 
 def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildResult]:

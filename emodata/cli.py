@@ -7,12 +7,15 @@ import json
 import sys
 from typing import Sequence
 
-from .config import BuildConfig, ExportConfig, QueryConfig, VerifyConfig, add_arguments, from_namespace
+from .config import (BuildConfig, ExportConfig, QcConfig, QueryConfig, ReportConfig, VerifyConfig, add_arguments,
+                     from_namespace)
 from .errors import EmodataError
 
 COMMANDS = {
     "build": (BuildConfig, "read sources, annotate VAD, mix A:B, split and freeze Parquet shards + manifest"),
     "verify": (VerifyConfig, "re-hash and re-count a build; exits 1 naming every mismatch"),
+    "qc": (QcConfig, "re-run the Great Expectations QC suites on a build; exits 1 on a critical failure"),
+    "report": (ReportConfig, "render the HTML build report (figures embedded)"),
     "query": (QueryConfig, "run SQL over a build's shards with DuckDB"),
     "export": (ExportConfig, "export a build for external trainers (hf, jsonl, sft)"),
 }
@@ -42,6 +45,30 @@ def _verify(config: VerifyConfig) -> int:
         print(f"MISMATCH {problem}", file=sys.stderr)
     print(f"{config.manifest}: {'OK' if not problems else f'{len(problems)} mismatch(es)'}")
     return 1 if problems else 0
+
+
+def _qc(config: QcConfig) -> int:
+    from expectations import render_docs, run_gate
+
+    from .manifest import Manifest
+
+    manifest = Manifest.load(config.manifest)
+    result = run_gate(manifest.root, manifest.data)
+    print(json.dumps(result.summary(), indent=1, sort_keys=True))
+    if not result.success:
+        print(result.failures_text(), file=sys.stderr)
+    if config.docs:
+        print(f"Data Docs: {render_docs(manifest.root, manifest.data, manifest.root / 'data_docs')}")
+    return 0 if result.success else 1
+
+
+def _report(config: ReportConfig) -> int:
+    from pathlib import Path
+
+    from .report import write_report
+
+    print(write_report(Path(config.manifest), Path(config.out) if config.out else None))
+    return 0
 
 
 def _print_rows(columns: list[str], rows: list[tuple], fmt: str, limit: int) -> None:
@@ -86,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     cls = COMMANDS[args.command][0]
     config = from_namespace(cls, args)
-    handler = {"build": _build, "verify": _verify, "query": _query, "export": _export}[args.command]
+    handler = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "query": _query,
+               "export": _export}[args.command]
     try:
         return handler(config)
     except (EmodataError, FileNotFoundError, ValueError) as exc:

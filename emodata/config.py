@@ -73,6 +73,22 @@ class VerifyConfig:
 
 
 @dataclass
+class QcConfig:
+    """`emodata qc`: re-run the Great Expectations suites on an existing build."""
+
+    manifest: str = opt("", "path of the manifest JSON", positional=True)
+    docs: bool = opt(False, "also render GX Data Docs HTML into BUILD/data_docs/")
+
+
+@dataclass
+class ReportConfig:
+    """`emodata report`: render the self-contained HTML build report with its figures."""
+
+    manifest: str = opt("", "path of the manifest JSON", positional=True)
+    out: str = opt("", "output folder (default: BUILD/report)")
+
+
+@dataclass
 class QueryConfig:
     """`emodata query`: run SQL over a build's shards with DuckDB."""
 

@@ -27,3 +27,7 @@ class DataNotFoundError(EmodataError):
 
 class VerificationError(EmodataError):
     """A manifest does not match the files on disk."""
+
+
+class QualityGateError(EmodataError):
+    """The QC gate found a critical failure; the message lists the failing expectations."""

@@ -39,7 +39,7 @@ def _table_candidates(tables: dict) -> Callable[[str], list[str]]:
 def _suffix_candidates(word: str) -> list[str]:
     found = []
     for old, new in _SUFFIX_RULES:
-        if word.endswith(old) and len(word) > len(old) + 2:
+        if word.endswith(old) and len(word) > len(old) + 1:
             stem = word[: len(word) - len(old)] + new
             found.append(stem)
             if len(stem) > 2 and stem[-1] == stem[-2]:  # stopped -> stopp -> stop

@@ -64,4 +64,10 @@ class Reporter:
         share = f"{mix['share_a_actual']:.4f}" if mix["share_a_actual"] is not None else "-"
         self.console.print(f"mix {mix['a']}:{mix['b']}: {mix['rows']:,} rows, A share {share} "
                            f"(requested {mix['share_a_requested']:.4f})")
+        qc = manifest.get("qc", {})
+        self.console.print(f"QC gate: {'passed' if qc.get('success') else 'not run'}; "
+                           f"details in {result.manifest_path.parent / 'qc.json'}")
         self.console.print(f"[bold]manifest[/bold]: {result.manifest_path}")
+        self.console.print(f"[bold]dataset card[/bold]: {result.root / 'README.md'}")
+        self.console.print(f"[bold]report[/bold]: emodata report {result.manifest_path}  "
+                           f"(writes {result.root / 'report' / 'report.html'})")

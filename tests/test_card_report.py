@@ -208,7 +208,9 @@ def test_card_sections_and_absent_parts(tiny_build):
     for heading in ("Weak labels", "Appraisal atoms", "Valence-Flip pairs"):
         assert _card_section(text, heading, 3).strip().startswith("Not in this build"), heading
     assert "nrclex-proxy" in _card_section(text, "Lexicon VAD", 3)
-    assert "No QC gate results in this manifest." in _card_section(text, "QC results")
+    assert "QC gate: **passed**" in _card_section(text, "QC results")
+    without_qc = render_card({k: v for k, v in tiny_build.manifest.items() if k != "qc"})
+    assert "No QC gate results in this manifest." in _card_section(without_qc, "QC results")
     sources = _card_section(text, "Sources and citations")
     assert "@inproceedings{demszky-etal-2020-goemotions" in sources
     assert "@inproceedings{li-etal-2017-dailydialog" in sources
@@ -257,8 +259,9 @@ def test_report_is_self_contained(tiny_build, tiny_report):
     for sid, heading in SECTIONS:
         assert f'<h2 id="{sid}">' in page, sid
     pngs = sorted(tiny_report.parent.glob("*.png"))
+    # every build now carries QC gate results, so the QC figure is always there
     assert [p.name for p in pngs] == sorted(FIGURES[k] for k in ("labels", "vad_hist", "va_scatter",
-                                                                 "vad_conf", "drops"))
+                                                                 "vad_conf", "drops", "qc"))
     assert page.count("data:image/png;base64,") == len(pngs)
     for png in pngs:
         blob = png.read_bytes()
@@ -274,10 +277,10 @@ def test_report_is_self_contained(tiny_build, tiny_report):
 
 def test_report_notes_absent_parts(tiny_report):
     page = tiny_report.read_text(encoding="utf-8")
-    for sid in ("lf-analysis", "label-model", "appraisal", "flips", "qc"):
+    for sid in ("lf-analysis", "label-model", "appraisal", "flips"):
         section = _section(page, sid)
         assert NOT_IN_BUILD in section and "<img" not in section, sid
-    assert "no QC gate results in this manifest" in _section(page, "qc")
+    assert "passed" in _section(page, "qc") and "<img" in _section(page, "qc")
 
 
 def test_report_drops_table_matches_manifest(tiny_build, tiny_report):
@@ -316,6 +319,6 @@ def test_report_is_deterministic_and_prunes_stale_figures(full_manifest, tiny_bu
     write_report(path, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
     write_report(tiny_build.manifest_path, out)          # no optional parts: their figures go away
-    assert len(list(out.glob("*.png"))) == 5
+    assert len(list(out.glob("*.png"))) == 6            # five core figures + the QC summary
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == 6

@@ -668,8 +668,6 @@ def test_dailydialog_from_hub_matches_local_reader(tmp_path):
     assert records(data) == records(local) == _expected_dd("train") + _expected_dd("validation")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: dailydialog_from_hub drops an empty utterance but truncates the "
-                                       "emotion list from the end, shifting later labels")
 def test_dailydialog_from_hub_keeps_labels_aligned_when_dropping_empty_utterances():
     hub = {"train": [{"dialog": ["Hi . ", "  ", "Bye . "], "act": [1, 1, 1], "emotion": [4, 0, 5]}]}
     data = dailydialog_from_hub(hub, "x")
@@ -747,3 +745,52 @@ def test_read_source_local_and_fingerprint(tmp_path):
         read_source(SourceLocation("goemotions", "local", str(bad)))
     skipped = read_source(SourceLocation("goemotions", "local", str(bad)), on_bad_row="skip")
     assert len(skipped.records) == 0 and dict(skipped.report.skipped) == {"wrong_field_count": 1}
+
+
+# --------------------------------------------------------------------------------------------------
+# Regressions for bugs found in review
+# --------------------------------------------------------------------------------------------------
+
+def test_dailydialog_from_hub_counts_mismatched_dialogues():
+    data = dailydialog_from_hub({"train": [{"dialog": ["Hi .", "Bye ."], "act": [1, 1], "emotion": [4]}]}, "x")
+    assert len(data.records) == 0 and data.report.skipped["emotion_count_mismatch"] == 2
+
+
+def test_empathetic_non_adjacent_rows_keep_their_conversation(tmp_path):
+    folder = tmp_path / "ed"
+    write(folder / "train.csv", "\n".join([
+        ED_HEADER,
+        "A,1,sad,lost it,1,I lost my dog,,",
+        "B,1,joyful,won,2,I won the game,,",
+        "A,2,sad,lost it,3,That is so sad,,",
+    ]) + "\n")
+    data = read_empathetic(folder)
+    assert data.records["id"].tolist() == ["empatheticdialogues:A:1", "empatheticdialogues:A:2",
+                                           "empatheticdialogues:B:1"]
+    assert data.records["context"].tolist()[1] == ["I lost my dog"]
+
+
+def test_empathetic_ids_follow_utterance_idx_after_a_skip(tmp_path):
+    folder = tmp_path / "ed"
+    write(folder / "train.csv", "\n".join([
+        ED_HEADER,
+        "C,1,sad,lost it,1,I lost my dog,,",
+        "C,2,sad,short",
+        "C,3,sad,lost it,1,I still miss him,,",
+    ]) + "\n")
+    data = read_empathetic(folder, on_bad_row="skip")
+    assert data.records["id"].tolist() == ["empatheticdialogues:C:1", "empatheticdialogues:C:3"]
+    assert data.records["turn"].tolist() == [1, 3]
+
+
+def test_goemotions_lone_carriage_return_stays_inside_text(tmp_path):
+    folder = tmp_path / "go"
+    write(folder / "train.tsv", "a\rb\t1\tid1\nfine text\t2\tid2\n")
+    data = read_goemotions(folder)
+    assert data.records["text"].tolist() == ["a\rb", "fine text"]
+
+
+def test_suffix_rules_find_short_past_tenses():
+    from emodata.lemma import _suffix_candidates
+
+    assert "cry" in _suffix_candidates("cried") and "try" in _suffix_candidates("tried")

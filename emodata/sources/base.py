@@ -74,19 +74,21 @@ def make_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def dialogue_rows(source: str, split: str, conv_id: str, utterances: list[tuple[str, str, list[str], list[str]]],
-                  situation: str | None = None, id_of=None) -> list[dict]:
+                  situation: str | None = None, turn_numbers: list[int] | None = None) -> list[dict]:
     """Reader rows of one dialogue: (speaker, text, source_labels, unified labels) per turn.
 
-    Each row keeps the previous `CONTEXT_TURNS` utterances as `context` and its 1-based `turn`.
+    Each row keeps the previous `CONTEXT_TURNS` utterances as `context`; `turn` (and the id) is the
+    source's own turn number when given (so ids still point at source rows after skips), else 1-based.
     """
     rows = []
     texts = [u[1] for u in utterances]
-    for turn, (speaker, text, source_labels, labels) in enumerate(utterances, start=1):
+    numbers = turn_numbers or list(range(1, len(utterances) + 1))
+    for position, (number, (speaker, text, source_labels, labels)) in enumerate(zip(numbers, utterances)):
         rows.append({
-            "id": id_of(turn) if id_of else f"{source}:{conv_id}:{turn}",
+            "id": f"{source}:{conv_id}:{number}",
             "source": source, "source_split": split, "text": text,
-            "context": texts[max(0, turn - 1 - CONTEXT_TURNS):turn - 1],
-            "speaker": speaker, "conv_id": conv_id, "turn": turn, "situation": situation,
+            "context": texts[max(0, position - CONTEXT_TURNS):position],
+            "speaker": speaker, "conv_id": conv_id, "turn": number, "situation": situation,
             "labels": labels, "source_labels": source_labels, "example_unclear": False,
         })
     return rows

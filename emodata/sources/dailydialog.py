@@ -113,7 +113,12 @@ def dailydialog_from_hub(splits: Mapping[str, Iterable[Mapping]], hub_id: str) -
     records = []
     for split, examples in splits.items():
         for index, example in enumerate(examples, start=1):
-            utterances = [u.strip() for u in example["dialog"] if u.strip()]
-            report.rows_read += len(utterances)
-            records.extend(_dialogue(split, index, utterances, list(example["emotion"])[:len(utterances)]))
+            dialog, emotions = list(example["dialog"]), list(example["emotion"])
+            report.rows_read += len(dialog)
+            if len(dialog) != len(emotions):
+                report.skipped["emotion_count_mismatch"] += len(dialog)
+                continue
+            kept = [(u.strip(), e) for u, e in zip(dialog, emotions) if u.strip()]
+            report.skipped["empty_utterance"] += len(dialog) - len(kept)
+            records.extend(_dialogue(split, index, [u for u, _ in kept], [e for _, e in kept]))
     return SourceData(NAME, f"hub:{hub_id}", make_frame(records), report)

@@ -11,7 +11,6 @@ Repaired rows are counted in the read report; rows that cannot be repaired are b
 from __future__ import annotations
 
 import re
-from itertools import groupby
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -54,12 +53,15 @@ def _conversation(split: str, conv_id: str, rows: list[dict]) -> list[dict]:
     labels = catalog.to_unified(TAXONOMY, [emotion])
     turns = [(str(r["speaker_idx"]), unescape(r["utterance"]), [emotion], labels) for r in rows]
     return dialogue_rows(NAME, split, conv_id, turns, situation=unescape(rows[0]["prompt"]),
-                         id_of=lambda turn: f"{NAME}:{conv_id}:{turn}")
+                         turn_numbers=[int(r["utterance_idx"]) for r in rows])
 
 
 def _rows_to_records(split: str, rows: Iterable[dict]) -> list[dict]:
+    conversations: dict[str, list[dict]] = {}
+    for row in rows:  # rows of one conversation need not be adjacent
+        conversations.setdefault(row["conv_id"], []).append(row)
     records = []
-    for conv_id, group in groupby(rows, key=lambda r: r["conv_id"]):
+    for conv_id, group in conversations.items():
         records.extend(_conversation(split, conv_id, sorted(group, key=lambda r: int(r["utterance_idx"]))))
     return records
 
@@ -67,7 +69,7 @@ def _rows_to_records(split: str, rows: Iterable[dict]) -> list[dict]:
 def _read_file(path: Path, split: str, guard: RowGuard) -> list[dict]:
     labels = set(load_catalog().taxonomies[TAXONOMY].labels)
     rows = []
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8", newline="\n") as handle:
         header = handle.readline().rstrip("\r\n")
         if header != HEADER:
             raise DataNotFoundError(f"{path}, line 1: not an EmpatheticDialogues header (expected {HEADER!r})")

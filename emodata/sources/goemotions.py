@@ -51,7 +51,7 @@ def _read_simplified(directory: Path, guard: RowGuard) -> list[dict]:
         if not path.is_file():
             continue
         count = 0
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(path, encoding="utf-8", newline="\n") as handle:  # a lone \r inside text is not a line end
             for line_no, line in enumerate(handle, start=1):
                 fields = line.rstrip("\r\n").split("\t")
                 guard.report.rows_read += 1
