@@ -213,6 +213,8 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
         for shard in shards:
             counts[shard["role"]] += shard["rows"]
         mixed_rows = n_a + n_b
+        # Only this mix's own ratio: building 20:80 alone or beside 50:50 gives the same manifest.
+        mix_config = config.hashed() | {"mix": [f"{ratio.a}:{ratio.b}"]}
         sources = {}
         for name, prep in prepared.items():
             used = Counter({s["role"]: s["rows"] for s in shards if s["source"] == name})
@@ -249,9 +251,8 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
             "pipeline": annotator.pipeline.describe(),
             "annotate": annotator.describe() | {"lexicon": annotator.lexicon.sha1},
             "emodata": {"version": __version__, "git_commit": git_commit()},
-            "config": config.hashed(),
-            "config_sha1": sha1_json({"config": config.hashed(), "annotate": annotator.key(),
-                                      "catalog": catalog.sha1}),
+            "config": mix_config,
+            "config_sha1": sha1_json({"config": mix_config, "annotate": annotator.key(), "catalog": catalog.sha1}),
         }
         manifest_path = tmp / "manifests" / f"{ratio.name}.json"
         manifest_path.parent.mkdir(parents=True, exist_ok=True)

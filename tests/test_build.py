@@ -142,3 +142,8 @@ def test_missing_source_says_how_to_supply_it(tmp_path):
         build(sample_config(tmp_path / "out", sample=False, data_dir=str(tmp_path)))
     assert "--sample" in str(info.value) and "empatheticdialogues" in str(info.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_mix_built_beside_another_has_the_same_manifest(sample_build, tmp_path):
+    results = build(sample_config(tmp_path, mix=["50:50", "20:80"]))
+    assert results[1].manifest_path.read_bytes() == sample_build.manifest_path.read_bytes()
