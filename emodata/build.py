@@ -28,6 +28,8 @@ from .hashing import sha1_file, sha1_json
 from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from .manifest import SCHEMA_VERSION, dumps, git_commit
 from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
+from .negation import METHOD as NEGATION_METHOD
+from .negation import negation_adjuster
 from .nlp import load_pipeline
 from .progress import Reporter
 from .shards import to_record_table, write_jsonl, write_parquet
@@ -299,7 +301,10 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
     t0 = time.perf_counter()
     lexicon = resolve_lexicon(config)
     pipeline = load_pipeline(config.spacy_model)
-    annotator = Annotator(pipeline, lexicon)
+    if config.negation not in ("on", "off"):
+        raise EmodataError(f"--negation must be on or off, not {config.negation!r}")
+    annotator = (Annotator(pipeline, lexicon, adjust=negation_adjuster, adjust_name=NEGATION_METHOD)
+                 if config.negation == "on" else Annotator(pipeline, lexicon))
     vad_conf_min = config.vad_conf_min if config.vad_conf_min is not None else lexicon.recommended_vad_conf_min
     timings["load_lexicon_and_pipeline"] = time.perf_counter() - t0
     reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "

@@ -43,6 +43,8 @@ class BuildConfig:
     dev_frac: float = opt(0.05, "fraction of each mixture held out as dev")
     vad_conf_min: float | None = opt(None, "minimum lexicon coverage tau (covered/content tokens); default: "
                                            "0.75 for VAD lexica, 0.25 for the nrclex proxy")
+    negation: str = opt("on", "negation- and intensifier-aware VAD (emodata/negation.py); 'off' gives the "
+                              "plain lexicon mean for ablation", choices=("on", "off"))
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
     max_tokens: int = opt(128, "longest utterance kept, in word tokens")
     probe: bool = opt(True, "also build the DailyDialog cross-corpus probe (dev_dailydialog_weak) when "

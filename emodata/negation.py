@@ -1,0 +1,81 @@
+"""Negation scope (NegEx-style window) and the negation/intensifier VAD adjustment.
+
+This is the tokenizer-only method: a cue opens a scope over the following tokens up to the next
+punctuation mark, contrastive conjunction ("but", "however", ...) or `WINDOW` tokens. Pseudo-negations
+("not only", "no doubt", "nothing but", "no wonder") open no scope, and a token inside two scopes
+is not negated (double negation cancels). A dependency-parse method is issue #3's next step.
+
+VAD adjustment (`negation_adjuster`): a covered token in scope has its valence mirrored around 0.5
+and damped, v ← 0.5 − DAMPING·(v − 0.5) (arousal and dominance unchanged: negating "happy" does not
+make the speaker calmer or more dominant); an intensifier right before a token scales that token's
+distance from 0.5 in all three dimensions (×1.5 for "very", ×0.5 for "slightly", clipped to [0, 1]).
+"""
+from __future__ import annotations
+
+from .lexicon import VAD
+from .nlp import Tokens
+
+#: Recorded in manifests and cache keys; bump when the rules below change.
+METHOD = "negex-window-v1"
+CUES = frozenset({"not", "n't", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without",
+                  "hardly", "barely", "scarcely", "lack", "lacks", "lacked", "lacking", "nowhere", "cannot",
+                  "nt", "dont", "didnt", "doesnt", "isnt", "wasnt", "cant", "wont", "couldnt", "wouldnt"})
+#: Multi-word cues: "fail(s|ed) to".
+FAIL_FORMS = frozenset({"fail", "fails", "failed", "failing"})
+#: (cue, next word) pairs that negate nothing.
+PSEUDO = frozenset({("not", "only"), ("no", "doubt"), ("nothing", "but"), ("no", "wonder"), ("not", "just"),
+                    ("not", "to"), ("no", "matter")})
+BOUNDARIES = frozenset({"but", "however", "although", "though", "yet", "except", "whereas", "while"})
+WINDOW = 6
+DAMPING = 0.6
+INTENSIFIERS = {"very": 1.5, "extremely": 1.8, "really": 1.4, "so": 1.3, "super": 1.5, "totally": 1.5,
+                "absolutely": 1.6, "incredibly": 1.7, "too": 1.3, "most": 1.4, "quite": 1.2,
+                "slightly": 0.5, "somewhat": 0.6, "little": 0.6, "bit": 0.6, "barely": 0.4, "kinda": 0.7,
+                "fairly": 0.8, "pretty": 1.2}
+
+
+def is_cue(tokens: Tokens, i: int) -> bool:
+    """Whether token i opens a negation scope (pseudo-negations excluded)."""
+    word = tokens.lower[i]
+    following = tokens.lower[i + 1] if i + 1 < len(tokens.lower) else ""
+    if word in FAIL_FORMS:
+        return following == "to"
+    return word in CUES and (word, following) not in PSEUDO
+
+
+def negation_scope(tokens: Tokens) -> list[int]:
+    """How many open scopes cover each token (0 = not negated); cues themselves are not in scope."""
+    depth = [0] * len(tokens.lower)
+    for i in range(len(tokens.lower)):
+        if not is_cue(tokens, i):
+            continue
+        for j in range(i + 1, min(len(tokens.lower), i + 1 + WINDOW)):
+            word = tokens.lower[j]
+            if word in BOUNDARIES or (not tokens.words[j][:1].isalnum() and not word.startswith("'")
+                                      and word != "n't"):
+                break
+            if word == "to" and tokens.lower[i] in FAIL_FORMS and j == i + 1:
+                continue
+            if not is_cue(tokens, j):
+                depth[j] += 1
+    return depth
+
+
+def _scale(x: float, factor: float) -> float:
+    return min(1.0, max(0.0, 0.5 + factor * (x - 0.5)))
+
+
+def negation_adjuster(tokens: Tokens, positions: list[int], vads: list[VAD],
+                      weights: list[float]) -> tuple[list[VAD], list[float]]:
+    """`TokenAdjuster` applying negation mirroring and intensifier scaling (see module docstring)."""
+    depth = negation_scope(tokens)
+    out = []
+    for pos, (v, a, d) in zip(positions, vads):
+        prev = tokens.lower[pos - 1] if pos > 0 else ""
+        factor = INTENSIFIERS.get(prev)
+        if factor is not None:
+            v, a, d = _scale(v, factor), _scale(a, factor), _scale(d, factor)
+        if depth[pos] % 2 == 1:
+            v = 0.5 - DAMPING * (v - 0.5)
+        out.append((v, a, d))
+    return out, weights
