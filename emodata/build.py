@@ -98,14 +98,16 @@ def _relative_files(report: dict, location: SourceLocation) -> list[dict]:
 def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, cache: AnnotatedCache,
                    vad_conf_min: float, reporter: Reporter) -> PreparedSource:
     """Read and annotate one source (or take it from the cache), then filter it."""
-    key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row}, annotator.key())
+    options = {"fmt": config.goemotions_format} if location.name == SOURCE_A else {}
+    key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row, **options},
+                    annotator.key())
     cached = cache.get(location.name, key) if location.kind != "hub" else None
     if cached is not None:
         annotated, report = cached
         reporter.note(f"{location.name}: annotated cache hit ({len(annotated):,} rows)")
     else:
         with reporter.stage(f"read {location.name}"):
-            data = read_source(location, on_bad_row=config.on_bad_row)
+            data = read_source(location, on_bad_row=config.on_bad_row, **options)
         report = data.report.to_dict()
         with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
             annotated = annotate_frame(data.records, annotator, progress=advance)

@@ -49,6 +49,9 @@ class BuildConfig:
     max_tokens: int = opt(128, "longest utterance kept, in word tokens")
     probe: bool = opt(True, "also build the DailyDialog cross-corpus probe (dev_dailydialog_weak) when "
                             "DailyDialog is available")
+    goemotions_format: str = opt("auto", "GoEmotions files to read: simplified TSV splits, raw per-rater CSVs "
+                                         "(labels where >=2 raters agree), or auto (simplified when present)",
+                                 choices=("auto", "simplified", "raw"))
     on_bad_row: str = opt("error", "malformed source rows: 'error' stops naming file and line; 'skip' counts "
                                    "and reports them", choices=("error", "skip"))
     out: str = opt("emodata-build", "output folder; each mix is written to OUT/mix_A_B/", hashed=False)

@@ -147,3 +147,11 @@ def test_missing_source_says_how_to_supply_it(tmp_path):
 def test_a_mix_built_beside_another_has_the_same_manifest(sample_build, tmp_path):
     results = build(sample_config(tmp_path, mix=["50:50", "20:80"]))
     assert results[1].manifest_path.read_bytes() == sample_build.manifest_path.read_bytes()
+
+
+def test_goemotions_raw_format_build(tmp_path):
+    (result,) = build(sample_config(tmp_path, mix=["100:0"], goemotions_format="raw", probe=False))
+    info = result.manifest["sources"]["goemotions"]
+    assert [f["name"] for f in info["files"]] == ["goemotions_1.csv"]
+    assert info["reader_skipped"].get("no_rater_agreement", 0) >= 1
+    assert result.manifest["config"]["goemotions_format"] == "raw"

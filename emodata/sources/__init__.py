@@ -108,11 +108,11 @@ def _load_hub(location: SourceLocation) -> SourceData:
     return entry.from_hub({split: dataset[split] for split in dataset}, hub_id)
 
 
-def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error") -> SourceData:
-    """Read one located source into reader records."""
+def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error", **options) -> SourceData:
+    """Read one located source into reader records (`options` go to the reader, e.g. `fmt="raw"`)."""
     if location.kind == "hub":
         return _load_hub(location)
-    data = REGISTRY[location.name].reader(location.where, on_bad_row=on_bad_row)
+    data = REGISTRY[location.name].reader(location.where, on_bad_row=on_bad_row, **options)
     if location.kind == "sample":
         data.origin = f"sample:{location.name}"
     return data
