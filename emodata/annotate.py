@@ -10,7 +10,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .hashing import sha1_json, sha1_text
+from .hashing import normalize_text, sha1_json, sha1_text
 from .lemma import LexiconLookup, candidate_function
 from .lexicon import Lexicon
 from .nlp import Pipeline, tokenize
@@ -30,7 +30,7 @@ def dedup_key(text: str, record_id: str) -> str:
 
 def text_key(text: str) -> str:
     """Key for exact-text duplicates: SHA-1 of the whitespace-normalised, case-folded text."""
-    return sha1_text(" ".join(text.split()).casefold())
+    return sha1_text(normalize_text(text))
 
 
 @dataclass

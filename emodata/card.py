@@ -25,6 +25,8 @@ import yaml
 
 from catalog import OTHER, load_catalog
 
+from .manifest import group_splits
+
 #: Markdown (level-2) headings of the card, in order. Tests and tools may rely on them.
 SECTION_HEADINGS = (
     "Dataset summary",
@@ -67,7 +69,6 @@ SIZE_CATEGORIES = (
 
 #: Shard roles that form the main config's splits; the probe's split is named after its source.
 SPLIT_ROLES = ("train", "dev", "test")
-PROBE_ROLE = "probe"
 PAIRS_ROLE = "pairs"
 
 #: Hub `annotations_creators` / `language_creators` per catalog source (as on the sources' own Hub cards).
@@ -136,15 +137,7 @@ def size_category(n: int) -> str:
 
 def split_groups(manifest: dict) -> dict[str, list[dict]]:
     """Shards of the main config by user-facing split name: train, dev, test, then each probe source."""
-    groups: dict[str, list[dict]] = {}
-    shards = manifest.get("shards") or []
-    for role in SPLIT_ROLES:
-        members = [s for s in shards if s.get("role") == role]
-        if members:
-            groups[role] = members
-    for shard in sorted((s for s in shards if s.get("role") == PROBE_ROLE), key=lambda s: s["source"]):
-        groups.setdefault(shard["source"], []).append(shard)
-    return groups
+    return group_splits(manifest.get("shards") or [])
 
 
 def pair_shards(manifest: dict) -> list[dict]:

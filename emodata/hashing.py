@@ -18,6 +18,11 @@ def sha1_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def normalize_text(text: str) -> str:
+    """The exact-text duplicate form: whitespace collapsed, case-folded."""
+    return " ".join(text.split()).casefold()
+
+
 def sha1_text(text: str) -> str:
     """SHA-1 hex digest of a UTF-8 string."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()

@@ -80,8 +80,19 @@ class Manifest:
 
     def split_names(self) -> dict[str, list[dict]]:
         """Shards grouped by the name users see: train, dev, test, dailydialog (probe)."""
-        groups: dict[str, list[dict]] = {}
-        for shard in self.data["shards"]:
-            name = shard["source"] if shard["role"] == "probe" else shard["role"]
-            groups.setdefault(name, []).append(shard)
-        return groups
+        return group_splits(self.data["shards"])
+
+
+def group_splits(shards: list[dict]) -> dict[str, list[dict]]:
+    """Shards by user-facing split name: train, dev, test (those present), then each probe by source.
+
+    Shards of other roles (e.g. flip pairs, whose columns differ) are not splits and are left out.
+    """
+    groups: dict[str, list[dict]] = {}
+    for role in ("train", "dev", "test"):
+        members = [s for s in shards if s.get("role") == role]
+        if members:
+            groups[role] = members
+    for shard in sorted((s for s in shards if s.get("role") == "probe"), key=lambda s: s["source"]):
+        groups.setdefault(shard["source"], []).append(shard)
+    return groups

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from emodata.hashing import normalize_text
 from emodata.schema import RECORD_SCHEMA
 
 from .checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS,
@@ -139,7 +140,7 @@ def _roles_per_key(keys: pa.Array, role_codes: np.ndarray) -> np.ndarray:
 def normalise_text(text: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Whitespace-normalised, casefolded text (`" ".join(t.split()).casefold()`), the key of the
     no-shared-text check."""
-    return pa.array([None if t is None else " ".join(t.split()).casefold() for t in text.to_pylist()], pa.string())
+    return pa.array([None if t is None else normalize_text(t) for t in text.to_pylist()], pa.string())
 
 
 def _null_fields(records: pd.DataFrame) -> np.ndarray:
