@@ -15,6 +15,9 @@ import yaml
 
 CATALOG_DIR = Path(__file__).resolve().parent
 UNIFIED = "unified"
+#: Folders of YAML data hashed into `Catalog.sha1` (appraisal prototypes and flip lexica are read by
+#: their own loaders, `catalog.appraisal` and `catalog.flips`, but enter the hash like the rest).
+DATA_FOLDERS = ("sources", "taxonomies", "appraisal", "flips")
 OTHER = "other"
 
 
@@ -125,7 +128,7 @@ def _check(catalog: Catalog) -> None:
 def load_catalog(root: str | None = None) -> Catalog:
     """Load and check the catalog at `root` (default: the packaged one)."""
     base = Path(root) if root else CATALOG_DIR
-    files = sorted(base.glob("sources/*.yaml")) + sorted(base.glob("taxonomies/*.yaml"))
+    files = [p for folder in DATA_FOLDERS for p in sorted(base.glob(f"{folder}/*.yaml"))]
     digest = hashlib.sha1()
     for path in files:
         digest.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes())
