@@ -3,14 +3,19 @@
 This is the tokenizer-only method: a cue opens a scope over the following tokens up to the next
 punctuation mark, contrastive conjunction ("but", "however", ...) or `WINDOW` tokens. Pseudo-negations
 ("not only", "no doubt", "nothing but", "no wonder") open no scope, and a token inside two scopes
-is not negated (double negation cancels). A dependency-parse method is issue #3's next step.
+is not negated (double negation cancels). This is the documented fallback of the dependency-parse
+scope (`emodata.negation_parse`) when the spaCy pipeline has no parser.
 
-VAD adjustment (`negation_adjuster`): a covered token in scope has its valence mirrored around 0.5
-and damped, v ← 0.5 − DAMPING·(v − 0.5) (arousal and dominance unchanged: negating "happy" does not
-make the speaker calmer or more dominant); an intensifier right before a token scales that token's
-distance from 0.5 in all three dimensions (×1.5 for "very", ×0.5 for "slightly", clipped to [0, 1]).
+VAD adjustment (`adjust_with_depth` over a precomputed depth list, from either scope method;
+`negation_adjuster` computes the window depth itself): a covered token at odd negation depth has its
+valence mirrored around 0.5 and damped, v ← 0.5 − DAMPING·(v − 0.5) (arousal and dominance unchanged:
+negating "happy" does not make the speaker calmer or more dominant); an intensifier right before a
+token scales that token's distance from 0.5 in all three dimensions (×1.5 for "very", ×0.5 for
+"slightly", clipped to [0, 1]), whether or not the token is negated.
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 from .lexicon import VAD
 from .nlp import Tokens
@@ -65,10 +70,12 @@ def _scale(x: float, factor: float) -> float:
     return min(1.0, max(0.0, 0.5 + factor * (x - 0.5)))
 
 
-def negation_adjuster(tokens: Tokens, positions: list[int], vads: list[VAD],
-                      weights: list[float]) -> tuple[list[VAD], list[float]]:
-    """`TokenAdjuster` applying negation mirroring and intensifier scaling (see module docstring)."""
-    depth = negation_scope(tokens)
+def adjust_with_depth(tokens: Tokens, positions: list[int], vads: list[VAD], weights: list[float],
+                      depth: Sequence[int]) -> tuple[list[VAD], list[float]]:
+    """`TokenAdjuster` given a precomputed per-token negation depth (bind it with functools.partial)."""
+    if len(depth) != len(tokens.lower):
+        raise ValueError(f"negation depth has {len(depth)} entries for {len(tokens.lower)} tokens "
+                         f"({' '.join(tokens.words[:8])!r}...)")
     out = []
     for pos, (v, a, d) in zip(positions, vads):
         prev = tokens.lower[pos - 1] if pos > 0 else ""
@@ -79,3 +86,9 @@ def negation_adjuster(tokens: Tokens, positions: list[int], vads: list[VAD],
             v = 0.5 - DAMPING * (v - 0.5)
         out.append((v, a, d))
     return out, weights
+
+
+def negation_adjuster(tokens: Tokens, positions: list[int], vads: list[VAD],
+                      weights: list[float]) -> tuple[list[VAD], list[float]]:
+    """`TokenAdjuster` with the window scope: negation mirroring and intensifier scaling (see above)."""
+    return adjust_with_depth(tokens, positions, vads, weights, negation_scope(tokens))
