@@ -18,7 +18,8 @@ Suites (bounds and bands in `expectations.checks`):
   mix           A share and dev fraction as requested; no id or exact text shared across
                 train/dev/test/probe; shard and mix row counts equal the manifest's
   distribution  (warnings) no label collapse per source; VAD mean/std per source within bands
-  pairs         (when a pairs shard exists) both ids in train, texts differ, v + v' = 1
+  pairs         (when a pairs shard exists) columns present; id a train record (its text and v);
+                id_flip a new id; pair_id/id_flip unique; texts differ; v + v_flip = 1; kind known
 
 Importing this package is cheap: Great Expectations (seconds to import) and the frame code load
 on first use.

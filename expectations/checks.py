@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.flips import FLIP_KINDS
+
 CRITICAL = "critical"
 WARNING = "warning"
 
@@ -31,8 +33,9 @@ REQUIRED_COLUMNS = ("id", "source", "split", "source_split", "text", "context", 
 #: Columns that must never be null in a record (after flattening).
 NOT_NULL_COLUMNS = ("id", "source", "split", "labels_count", "text_chars", "vad_v", "vad_a", "vad_d", "vad_conf",
                     "qc_len", "qc_lang")
-#: Optional probability-like columns checked (no nulls, within [0, 1]) only when a shard has them.
-OPTIONAL_UNIT_COLUMNS = ("weak_probs", "appraisal")
+#: Optional probability-like columns checked (within [0, 1], no null element inside a list) only when a
+#: shard has them; a null value means no LF voted and is allowed.
+OPTIONAL_UNIT_COLUMNS = ("weak_probs", "weak_probs_ekman", "appraisal", "appraisal_prototype")
 SPLITS = ("train", "dev", "test")
 #: Roles whose shards must not share an id or an exact text.
 LEAK_ROLES = ("train", "dev", "test", "probe")
@@ -72,7 +75,8 @@ VAD_MEAN_BANDS = {"vad_v": (0.3, 0.8), "vad_a": (0.2, 0.8), "vad_d": (0.2, 0.8)}
 VAD_STD_BAND = (0.01, 0.35)
 
 # ---- pairs suite ---------------------------------------------------------------------------------
-#: A Valence-Flip pair's valences must sum to 1 within this.
+#: A Valence-Flip pair's valences must sum to 1 within this (v_flip = 1 − v is stored as computed, so
+#: only float rounding separates them); the same bound holds between v and its train record's vad.v.
 PAIR_V_SUM_TOLERANCE = 1e-6
 
 
@@ -175,9 +179,7 @@ def record_checks(tau: float, min_tokens: int, max_tokens: int, sources: list[st
             checks.append(_c(f"{s}.{col}_zero", s, "records", "ExpectColumnValuesToBeBetween",
                              {"column": col, "min_value": 0, "max_value": 0},
                              description=f"no null elements ({col} counts them per row)"))
-        else:
-            checks.append(_c(f"{s}.{col}_not_null", s, "records", "ExpectColumnValuesToNotBeNull",
-                             {"column": col}, description=f"{col} is never null"))
+        else:  # null = every LF abstained, allowed; GX skips nulls in the range check
             checks.append(_c(f"{s}.{col}_range", s, "records", "ExpectColumnValuesToBeBetween",
                              {"column": col, "min_value": 0.0, "max_value": 1.0},
                              description=f"{col} within [0, 1]"))
@@ -276,20 +278,39 @@ def distribution_checks(label_groups: int, vad_groups: int) -> tuple[list[Check]
 
 
 def pairs_checks() -> list[Check]:
-    """The pairs suite: both ids in train, texts differ, v + v' = 1."""
+    """The pairs suite: layout, x is a train record, x′ is a new id, texts differ, v + v′ = 1, known kind."""
     s = "pairs"
     return [
-        _c(f"{s}.id_a_in_train", s, "pairs", "ExpectColumnValuesToBeInSet",
-           {"column": "a_in_train", "value_set": [True]}, description="the pair's first id is a train record"),
-        _c(f"{s}.id_b_in_train", s, "pairs", "ExpectColumnValuesToBeInSet",
-           {"column": "b_in_train", "value_set": [True]}, description="the pair's second id is a train record"),
+        _c(f"{s}.columns_present", s, "pairs", "ExpectColumnValuesToBeNull", {"column": "missing_columns"},
+           description="the pairs shard has pair_id, id, id_flip, text, text_flip, kind, v and v_flip "
+                       "(missing_columns names the absent ones)"),
+        _c(f"{s}.pair_id_unique", s, "pairs", "ExpectColumnValuesToBeUnique", {"column": "pair"},
+           description="pair_id is unique"),
+        _c(f"{s}.id_in_train", s, "pairs", "ExpectColumnValuesToBeInSet",
+           {"column": "id_in_train", "value_set": [True]},
+           description="id (the original utterance x) is a record of a train shard: never dev, test or probe"),
+        _c(f"{s}.text_matches_train", s, "pairs", "ExpectColumnValuesToBeInSet",
+           {"column": "text_matches", "value_set": [True]},
+           description="text is exactly the text of the train record `id`"),
+        _c(f"{s}.v_matches_train", s, "pairs", "ExpectColumnValuesToBeBetween",
+           {"column": "v_train_error", "min_value": 0.0, "max_value": PAIR_V_SUM_TOLERANCE},
+           description=f"v is the vad.v of the train record `id` (within {PAIR_V_SUM_TOLERANCE})"),
+        _c(f"{s}.id_flip_new", s, "pairs", "ExpectColumnValuesToBeInSet",
+           {"column": "id_flip_new", "value_set": [True]},
+           description="id_flip (the flipped utterance x') is a new id: no record of any shard has it"),
+        _c(f"{s}.id_flip_unique", s, "pairs", "ExpectColumnValuesToBeUnique", {"column": "id_flip"},
+           description="id_flip is unique"),
         _c(f"{s}.texts_differ", s, "pairs", "ExpectColumnValuesToBeInSet",
-           {"column": "texts_differ", "value_set": [True]}, description="the two texts of a pair differ"),
+           {"column": "texts_differ", "value_set": [True]},
+           description="text and text_flip differ (whitespace-normalised, casefolded)"),
         _c(f"{s}.v_sum_one", s, "pairs", "ExpectColumnValuesToBeBetween",
            {"column": "v_sum_error", "min_value": 0.0, "max_value": PAIR_V_SUM_TOLERANCE},
-           description=f"|v + v' - 1| <= {PAIR_V_SUM_TOLERANCE}"),
+           description=f"|v + v_flip - 1| <= {PAIR_V_SUM_TOLERANCE}"),
         _c(f"{s}.v_not_null", s, "pairs", "ExpectColumnValuesToNotBeNull", {"column": "v_sum_error"},
-           description="both valences of a pair are known"),
+           description="v and v_flip are both known"),
+        _c(f"{s}.kind_known", s, "pairs", "ExpectColumnValuesToBeInSet",
+           {"column": "kind", "value_set": list(FLIP_KINDS)},
+           description="kind is a flip kind (" + ", ".join(FLIP_KINDS) + ")"),
     ]
 
 

@@ -27,8 +27,8 @@ from .checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COL
 #: Columns read from each record shard (when present).
 READ_COLUMNS = ("id", "source", "split", "text", "labels", "vad", "vad_conf", "qc_flags", "conv_id")
 PAIRS_ROLE = "pairs"
-#: Column layouts a pairs shard may use: (first id, second id).
-PAIR_ID_COLUMNS = (("id_a", "id_b"), ("id", "pair_id"))
+#: Columns of a pairs shard the pairs suite reads (emodata.flips.PAIRS_SCHEMA has these and more).
+PAIR_COLUMNS = ("pair_id", "id", "id_flip", "text", "text_flip", "kind", "v", "v_flip")
 
 
 def is_pairs_shard(shard: dict) -> bool:
@@ -91,7 +91,8 @@ def _numeric_parts(name: str, col: pa.ChunkedArray) -> dict[str, np.ndarray]:
     """Helper columns for an optional probability-like column (scalar, struct, list or map of numbers).
 
     Scalars and struct fields become value columns (`appraisal_certainty`); lists and maps become
-    `<name>_min`, `<name>_max` and `<name>_nulls` (null elements, or 1 for a null list).
+    `<name>_min`, `<name>_max` and `<name>_nulls` (null elements inside the list). A null value, list
+    or struct field is allowed: it is how weak supervision says "no LF voted" (abstain).
     """
     arr = col.combine_chunks()
     t = arr.type
@@ -112,7 +113,6 @@ def _numeric_parts(name: str, col: pa.ChunkedArray) -> dict[str, np.ndarray]:
         parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False)
         values = pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)
         nulls = np.bincount(parents[np.isnan(values)], minlength=n).astype("int64")
-        nulls[arr.is_null().to_numpy(zero_copy_only=False)] += 1
         frame = pd.DataFrame({"row": parents, "x": values}).groupby("row")["x"].agg(["min", "max"])
         lo = np.full(n, np.nan)
         hi = np.full(n, np.nan)
@@ -227,8 +227,8 @@ def load_frames(root: Path, manifest: dict) -> BuildFrames:
     for col in list(records.columns):
         if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS):
             optional.append((col, "nulls" if col.endswith("_nulls") else "value"))
-            if col.endswith("_nulls"):  # rows of shards without the column count as null
-                records[col] = records[col].fillna(1).astype("int64")
+            if col.endswith("_nulls"):  # rows of shards without the column have no null elements
+                records[col] = records[col].fillna(0).astype("int64")
 
     records["null_fields"] = _null_fields(records)
     records["id_roles"] = _roles_per_key(pa.array(records["id"].to_numpy(dtype=object), pa.string()), roles_all)
@@ -304,45 +304,41 @@ def _label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.Da
     return pd.DataFrame(rows, columns=["group", "rows", "top_label", "top_share", "expected", "max_share"])
 
 
-def _pick(table: pa.Table, *names: str) -> list | None:
-    for name in names:
-        if "." in name:
-            outer, inner = name.split(".", 1)
-            if outer in table.column_names and pa.types.is_struct(table[outer].type) \
-                    and table[outer].type.get_field_index(inner) >= 0:
-                return pc.struct_field(table[outer], inner).to_pylist()
-        elif name in table.column_names:
-            return table[name].to_pylist()
-    return None
-
-
 def _pairs_frame(tables: list[pa.Table], records: pd.DataFrame, text_all: pa.ChunkedArray) -> pd.DataFrame:
-    """One row per Valence-Flip pair: ids in train, texts differ, |v + v' - 1|.
+    """One row per Valence-Flip pair (the `emodata.flips.PAIRS_SCHEMA` layout) with the helper columns
+    the pairs suite checks.
 
-    A pairs shard has either `id_a`/`id_b` or `id`/`pair_id` columns. Texts and valences are read
-    from the shard when it has them (`text_a`/`text_b`, `v_a`/`v_b`; in the `id`/`pair_id` layout
-    `text`/`vad.v` for the first member) and from the train records otherwise.
+    `missing_columns` names PAIR_COLUMNS a shard lacks (their values are then null); `id_in_train`:
+    `id` is a train record; `id_flip_new`: `id_flip` is no record's id in any shard; `text_matches`
+    / `v_train_error`: the pair's x is its train record's text and valence (null when `id` is not a
+    train record, so only `id_in_train` reports it); `texts_differ` after whitespace/case
+    normalisation; `v_sum_error` = |v + v_flip − 1|.
     """
     train = (records["role"] == "train").to_numpy()
     ids = records["id"].to_numpy()[train]
     text_of = dict(zip(ids, text_all.filter(pa.array(train)).to_pylist()))
     v_of = dict(zip(ids, records["vad_v"].to_numpy()[train]))
-    rows = []
+    all_ids = set(records["id"].dropna())
+    parts = []
     for table in tables:
-        layout = next(((a, b) for a, b in PAIR_ID_COLUMNS if a in table.column_names and b in table.column_names), None)
-        if layout is None:
-            raise ValueError(f"pairs shard has none of the id column pairs {PAIR_ID_COLUMNS}: {table.column_names}")
-        ids_a, ids_b = table[layout[0]].to_pylist(), table[layout[1]].to_pylist()
-        first = layout[0] == "id"
-        text_a = _pick(table, "text_a", *(("text",) if first else ())) or [text_of.get(i) for i in ids_a]
-        text_b = _pick(table, "text_b") or [text_of.get(i) for i in ids_b]
-        v_a = _pick(table, "v_a", *(("vad.v",) if first else ())) or [v_of.get(i) for i in ids_a]
-        v_b = _pick(table, "v_b") or [v_of.get(i) for i in ids_b]
-        for ia, ib, ta, tb, va, vb in zip(ids_a, ids_b, text_a, text_b, v_a, v_b):
-            known = va is not None and vb is not None and not (np.isnan(va) or np.isnan(vb))
-            keys = normalise_text(pa.array([ta, tb], pa.string())).to_pylist()
-            rows.append((f"{ia}|{ib}", ia in text_of, ib in text_of,
-                         None not in keys and keys[0] != keys[1],
-                         abs(float(va) + float(vb) - 1.0) if known else np.nan))
-    return pd.DataFrame(rows, columns=["pair", "a_in_train", "b_in_train", "texts_differ", "v_sum_error"]).astype(
-        {"v_sum_error": "float64"})
+        n = table.num_rows
+        missing = [c for c in PAIR_COLUMNS if c not in table.column_names]
+        col = {c: (table[c].to_pylist() if c in table.column_names else [None] * n) for c in PAIR_COLUMNS}
+        v = np.array([np.nan if x is None else float(x) for x in col["v"]], dtype="float64")
+        v_flip = np.array([np.nan if x is None else float(x) for x in col["v_flip"]], dtype="float64")
+        keys = normalise_text(pa.array(col["text"], pa.string())).to_pylist()
+        keys_flip = normalise_text(pa.array(col["text_flip"], pa.string())).to_pylist()
+        in_train = [i in text_of for i in col["id"]]
+        parts.append(pd.DataFrame({
+            "pair": [p if p is not None else f"{i}|{j}" for p, i, j in zip(col["pair_id"], col["id"], col["id_flip"])],
+            "id": col["id"], "id_flip": col["id_flip"], "kind": col["kind"],
+            "missing_columns": ["|".join(missing) if missing else None] * n,
+            "id_in_train": in_train,
+            "id_flip_new": [j is not None and j not in all_ids for j in col["id_flip"]],
+            "text_matches": [text_of[i] == t if ok else None for i, t, ok in zip(col["id"], col["text"], in_train)],
+            "v_train_error": [abs(float(v_of[i]) - x) if ok else np.nan for i, x, ok in zip(col["id"], v, in_train)],
+            "texts_differ": [a is not None and b is not None and a != b for a, b in zip(keys, keys_flip)],
+            "v_sum_error": np.abs(v + v_flip - 1.0),
+        }))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.astype({"v_train_error": "float64", "v_sum_error": "float64", "text_matches": "object"})

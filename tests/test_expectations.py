@@ -413,63 +413,116 @@ def test_weak_probs_and_appraisal_checked_when_present(tiny_copy):
     assert result.success, result.failures_text()
     checks = {o.check for o in result.outcomes}
     assert {"record.weak_probs_min_range", "record.weak_probs_max_range", "record.weak_probs_nulls_zero",
-            "record.appraisal_goal_attainment_range", "record.appraisal_certainty_not_null"} <= checks
+            "record.appraisal_goal_attainment_range", "record.appraisal_certainty_range"} <= checks
+
+
+def test_null_weak_probs_and_appraisal_mean_abstain_and_pass(tiny_copy):
+    root, manifest = tiny_copy
+    _add_optional_columns(root, manifest, lambda i: None if i % 2 else [0.3, 0.7],
+                          lambda i: {"goal_attainment": None if i % 3 else 0.4, "certainty": 0.5})
+    result = run_gate(root, manifest)
+    assert result.success, result.failures_text()
 
 
 def test_weak_probs_and_appraisal_out_of_range_fail(tiny_copy):
     root, manifest = tiny_copy
     _add_optional_columns(root, manifest,
                           lambda i: [0.5, 1.7] if i == 1 else ([0.5, None] if i == 2 else [0.1]),
-                          lambda i: {"goal_attainment": -0.2 if i == 3 else 0.5, "certainty": None if i == 4 else 0.5})
+                          lambda i: {"goal_attainment": -0.2 if i == 3 else 0.5, "certainty": 1.5 if i == 4 else 0.5})
     train = pq.read_table(root / "data/goemotions/train.parquet").column("id").to_pylist()
     result = run_gate(root, manifest)
     assert not result.success
     assert train[1] in example_ids(failed(result, "record.weak_probs_max_range"))
     assert train[2] in example_ids(failed(result, "record.weak_probs_nulls_zero"))
     assert train[3] in example_ids(failed(result, "record.appraisal_goal_attainment_range"))
-    assert train[4] in example_ids(failed(result, "record.appraisal_certainty_not_null"))
+    assert train[4] in example_ids(failed(result, "record.appraisal_certainty_range"))
 
 
-def _add_pairs(root: Path, manifest: dict, pairs: list[dict]) -> None:
+def _add_pairs(root: Path, manifest: dict, table: pa.Table) -> None:
     path = root / "data" / "goemotions" / "pairs.parquet"
-    write_parquet(pa.Table.from_pylist(pairs), path)
-    manifest["shards"].append({"name": "goemotions/pairs", "source": "goemotions", "split": "train",
-                               "role": "pairs", "path": "data/goemotions/pairs.parquet", "rows": len(pairs)})
+    write_parquet(table, path)
+    shards = [s for s in manifest["shards"] if s.get("role") != "pairs"]
+    manifest["shards"] = shards + [{"name": "goemotions/pairs", "source": "goemotions", "split": "train",
+                                    "role": "pairs", "path": "data/goemotions/pairs.parquet",
+                                    "rows": table.num_rows}]
 
 
-def test_pairs_suite(tiny_copy):
+def _pair(record: dict, **change) -> dict:
+    """A well-formed pairs row (emodata.flips.PAIRS_SCHEMA) for a train record, with `change` applied."""
+    v = record["vad"]["v"]
+    row = {"pair_id": f"p-{record['id']}", "id": record["id"], "id_flip": record["id"] + "#flip",
+           "text": record["text"], "text_flip": "a different text", "kind": "negation",
+           "targets": {"labels": None, "vad": {"v": 1 - v, "a": 0.5, "d": 0.5}},
+           "v": v, "v_flip": 1 - v, "v_lex_flip": 1 - v, "s_flip": 0.0}
+    return row | change
+
+
+PAIR_CHECKS = {"pairs.columns_present", "pairs.pair_id_unique", "pairs.id_in_train", "pairs.text_matches_train",
+               "pairs.v_matches_train", "pairs.id_flip_new", "pairs.id_flip_unique", "pairs.texts_differ",
+               "pairs.v_sum_one", "pairs.v_not_null", "pairs.kind_known"}
+
+
+def test_pairs_suite_passes_on_generated_pairs(tiny_copy):
+    """make_pairs on the build's own train shard gives a pairs shard the gate accepts."""
+    from emodata.annotate import make_annotator
+    from emodata.flips import PAIRS_SCHEMA, make_pairs
+    from emodata.lexicon import load_lexicon
+    from emodata.nlp import load_pipeline
+
     root, manifest = tiny_copy
-    train = pq.read_table(root / "data/goemotions/train.parquet").to_pylist()
-    good = {"id_a": train[0]["id"], "id_b": train[1]["id"], "text_a": "I am happy", "text_b": "I am not happy",
-            "v_a": 0.7, "v_b": 0.3}
-    _add_pairs(root, manifest, [good])
+    train = pq.read_table(root / "data/goemotions/train.parquet").to_pandas()
+    frame = train.assign(vad_v=[x["v"] for x in train["vad"]], vad_a=[x["a"] for x in train["vad"]],
+                         vad_d=[x["d"] for x in train["vad"]])
+    pipeline = load_pipeline()
+    table, _ = make_pairs(frame, make_annotator(pipeline, load_lexicon(None)), pipeline, flip_frac=1.0, seed=3)
+    assert table.num_rows >= 5 and table.schema.equals(PAIRS_SCHEMA)
+    _add_pairs(root, manifest, table)
     result = run_gate(root, manifest)
     assert result.success, result.failures_text()
-    assert result.summary()["suites"]["pairs"]["evaluated"] == 5
-
-    bad = [good,
-           dict(good, id_b="goemotions:nowhere"),                 # second id not in train
-           dict(good, text_b="I  AM happy"),                       # same text
-           dict(good, v_b=0.4)]                                    # 0.7 + 0.4 != 1
-    _add_pairs(root, manifest | {"shards": manifest["shards"][:-1]}, bad)
-    manifest["shards"][-1]["rows"] = len(bad)
-    result = run_gate(root, manifest)
-    assert not result.success
-    missing = failed(result, "pairs.id_b_in_train").unexpected_examples
-    assert missing[0]["pair"] == f"{train[0]['id']}|goemotions:nowhere"
-    assert len(failed(result, "pairs.texts_differ").unexpected_examples) == 1
-    assert failed(result, "pairs.v_sum_one").unexpected_examples[0]["v_sum_error"] == pytest.approx(0.1)
+    assert {o.check for o in result.outcomes if o.suite == "pairs"} == PAIR_CHECKS
 
 
-def test_pairs_from_train_records(tiny_copy):
-    """The id/pair_id layout: texts and valences come from the train records."""
+def test_pairs_suite_fails_on_corrupted_pairs(tiny_copy):
+    from emodata.flips import PAIRS_SCHEMA
+
     root, manifest = tiny_copy
     train = pq.read_table(root / "data/goemotions/train.parquet").to_pylist()
-    _add_pairs(root, manifest, [{"id": train[0]["id"], "pair_id": train[1]["id"]}])
+    dev = pq.read_table(root / "data/goemotions/dev.parquet").to_pylist()
+    good = [_pair(r) for r in train[:3]]
+    bad = {
+        "pairs.id_in_train": _pair(dev[0]),                                      # x is a dev record
+        "pairs.text_matches_train": _pair(train[3], text="not the record's text"),
+        "pairs.v_matches_train": _pair(train[4], v=train[4]["vad"]["v"] + 0.2, v_flip=0.8 - train[4]["vad"]["v"]),
+        "pairs.id_flip_new": _pair(train[5], id_flip=train[6]["id"]),             # x' reuses a record id
+        "pairs.texts_differ": _pair(train[7], text_flip="  " + train[7]["text"].upper()),
+        "pairs.v_sum_one": _pair(train[8], v_flip=1.1 - train[8]["vad"]["v"]),
+        "pairs.kind_known": _pair(train[9], kind="sarcasm"),
+        "pairs.pair_id_unique": _pair(train[10], pair_id=good[0]["pair_id"]),
+        "pairs.id_flip_unique": _pair(train[11], id_flip=good[1]["id_flip"]),
+    }
+    _add_pairs(root, manifest, pa.Table.from_pylist(good + list(bad.values()), schema=PAIRS_SCHEMA))
     result = run_gate(root, manifest)
-    v_sum = abs(train[0]["vad"]["v"] + train[1]["vad"]["v"] - 1)
-    assert [o.success for o in result.outcomes if o.check == "pairs.v_sum_one"] == [v_sum <= 1e-6]
-    assert [o.success for o in result.outcomes if o.check == "pairs.texts_differ"] == [True]
+    assert not result.success
+    for check, row in bad.items():
+        outcome = failed(result, check)
+        assert row["pair_id"] in {e["pair"] for e in outcome.unexpected_examples}, check
+        assert outcome.severity == "critical"
+    assert failed(result, "pairs.v_sum_one").unexpected_examples[0]["v_sum_error"] == pytest.approx(0.1)
+    passing = {o.check for o in result.outcomes if o.suite == "pairs" and o.success}
+    assert passing == PAIR_CHECKS - set(bad)
+
+
+def test_pairs_suite_names_missing_columns(tiny_copy):
+    from emodata.flips import PAIRS_SCHEMA
+
+    root, manifest = tiny_copy
+    train = pq.read_table(root / "data/goemotions/train.parquet").to_pylist()
+    table = pa.Table.from_pylist([_pair(r) for r in train[:2]], schema=PAIRS_SCHEMA)
+    _add_pairs(root, manifest, table.drop_columns(["text_flip", "kind"]))
+    result = run_gate(root, manifest)
+    outcome = failed(result, "pairs.columns_present")
+    assert outcome.unexpected_examples[0]["missing_columns"] == "text_flip|kind"
+    assert failed(result, "pairs.texts_differ")    # no text_flip: nothing to differ from
 
 
 # ---- two-source mix and Data Docs -------------------------------------------------------------------

