@@ -1,0 +1,20 @@
+"""Appraisal-atom weak labels (issue #4): LFs per atom, per-atom label models, the verifier, a summary.
+
+Build-time use, on an annotated frame (`emodata.annotate` columns + `padded`):
+
+    matrices = appraisal_matrices(train_frame)
+    model = fit_appraisal(train_frame, seed, matrices=matrices)
+    appraisal = model.predict(frame)                       # P(high) per atom, NaN = no evidence
+    prototypes = load_prototypes().prototype_matrix(frame["labels"])   # s̃(y) per atom
+    verifier, report = train_verifier(frame, appraisal, labels_space, seed)
+    verifier.save(path)                                    # one deterministic .npz
+    summary = appraisal_summary(appraisal, frame["labels"], eval_mask, model, report)
+"""
+from .model import (APPRAISAL_ATOMS, AppraisalModel, appraisal_lfs, appraisal_matrices, check_atoms,
+                    fit_appraisal, lf_source_sha1)
+from .summary import agreement, appraisal_summary
+from .verifier import Verifier, load_verifier, train_verifier
+
+__all__ = ["APPRAISAL_ATOMS", "AppraisalModel", "Verifier", "agreement", "appraisal_lfs", "appraisal_matrices",
+           "appraisal_summary", "check_atoms", "fit_appraisal", "lf_source_sha1", "load_verifier",
+           "train_verifier"]
