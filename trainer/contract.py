@@ -66,6 +66,29 @@ def _last_object(text: str) -> dict | None:
     return best
 
 
+def first_object_end(text: str) -> int | None:
+    """Index just past the `}` that closes the first top-level `{...}` of `text` (JSON strings and
+    escapes respected), or None while that object is still open: the decoder's stop rule."""
+    depth, in_string, escaped = 0, False, False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"' and depth:
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if not depth:
+                return i + 1
+    return None
+
+
 def validate(answer: Any, label_space: Sequence[str] | None = None) -> str | None:
     """Why `answer` breaks the contract schema, or None when it is valid."""
     if not isinstance(answer, dict):
