@@ -5,21 +5,32 @@ partition. `Annotator` bundles what the stage needs and describes itself for cac
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import partial
+from typing import Callable, Sequence
+
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .hashing import normalize_text, sha1_json, sha1_text
 from .lemma import LexiconLookup, candidate_function
 from .lexicon import Lexicon
+from .negation import adjust_with_depth
+from .negation_parse import NegationScoper
 from .nlp import Pipeline, tokenize
-from .vad import EPSILON, TokenAdjuster, score_utterance
+from .vad import EPSILON, score_utterance
+
+if TYPE_CHECKING:
+    from snorkel.labeling import LabelingFunction
 
 #: Bump when the annotate logic changes, so cached annotations are rebuilt.
-ANNOTATE_VERSION = "1"
+ANNOTATE_VERSION = "3"
 
-ANNOTATED_COLUMNS = ("tokens", "n_tokens", "n_content", "n_covered", "vad_v", "vad_a", "vad_d",
+#: `tokens`/`lower` are the spaCy tokens (whitespace dropped) and `neg` marks tokens inside an odd
+#: number of negation scopes: the columns labeling functions read instead of calling spaCy per row.
+ANNOTATED_COLUMNS = ("tokens", "lower", "neg", "n_tokens", "n_content", "n_covered", "vad_v", "vad_a", "vad_d",
                      "vad_conf", "rationale", "dedup_key", "text_key")
 
 
@@ -35,52 +46,103 @@ def text_key(text: str) -> str:
 
 @dataclass
 class Annotator:
-    """The annotate stage's parts: spaCy pipeline, lexicon lookup and optional token adjuster."""
+    """The annotate stage's parts: spaCy pipeline, lexicon, negation handling and the emotion LFs.
+
+    `negation` ("on"/"off") switches the negation/intensifier VAD adjustment (the ablation);
+    `scope` ("window"/"parse") picks the negation scope method (emodata/negation.py,
+    emodata/negation_parse.py) used both for that adjustment and for the `neg` column LFs read;
+    `lfs` are the labeling functions whose votes are stored per row (`emotion_votes`), so label
+    models can be fit later without re-reading text.
+    """
 
     pipeline: Pipeline
     lexicon: Lexicon
     epsilon: float = EPSILON
-    adjust: TokenAdjuster | None = None
-    adjust_name: str = "none"
+    negation: str = "on"
+    scope: str = "window"
+    lfs: Sequence[LabelingFunction] = ()
     lookup: LexiconLookup = field(init=False)
+    scoper: NegationScoper = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.negation not in ("on", "off"):
+            raise ValueError(f"negation must be 'on' or 'off', not {self.negation!r}")
         self.lookup = LexiconLookup(self.lexicon, candidate_function(self.pipeline))
+        self.scoper = NegationScoper(self.pipeline, self.scope)
 
     def describe(self) -> dict:
         """Everything that changes annotations: hashed into cache keys and recorded in manifests."""
         return {"version": ANNOTATE_VERSION, "pipeline": self.pipeline.describe(),
-                "lexicon": self.lexicon.describe(), "epsilon": self.epsilon, "adjust": self.adjust_name}
+                "lexicon": self.lexicon.describe(), "epsilon": self.epsilon,
+                "adjust": self.scoper.name if self.negation == "on" else "none",
+                "negation_scope": self.scoper.describe(), "lfs": lf_set_describe(self.lfs)}
 
     def key(self) -> str:
         """SHA-1 of `describe()`."""
         return sha1_json(self.describe())
 
 
+def _stable_repr(value) -> str:
+    if hasattr(value, "pattern"):  # a compiled regex: its repr is truncated
+        return value.pattern
+    if isinstance(value, (set, frozenset)):
+        return repr(sorted(value, key=repr))
+    return repr(value)
+
+
+def lf_set_describe(lfs: Sequence[LabelingFunction]) -> dict:
+    """Names and a hash of an LF set (each LF's source plus the values its closure captured, such as
+    keyword lists), so editing an LF or its data invalidates cached votes."""
+    parts = []
+    for lf in lfs:
+        try:
+            source = inspect.getsource(lf._f)
+        except (OSError, TypeError):
+            source = repr(lf._f)
+        cells = [_stable_repr(c.cell_contents) for c in (lf._f.__closure__ or ())]
+        parts.append({"name": lf.name, "source": source, "closure": cells})
+    return {"names": [lf.name for lf in lfs], "sha1": sha1_json(parts)}
+
+
+def make_annotator(pipeline: Pipeline, lexicon: Lexicon, negation: str = "on", scope: str = "window",
+                   lfs: Sequence[LabelingFunction] = ()) -> Annotator:
+    """The build's annotator (see `Annotator`)."""
+    return Annotator(pipeline, lexicon, negation=negation, scope=scope, lfs=tuple(lfs))
+
+
 def annotate_frame(records: pd.DataFrame, annotator: Annotator,
                    progress: Callable[[int], None] | None = None, batch_size: int = 2000) -> pd.DataFrame:
-    """Add token and VAD columns to reader records (rows are never dropped here)."""
+    """Add token, negation, VAD and LF-vote columns to reader records (rows are never dropped here)."""
     columns: dict[str, list] = {name: [] for name in ANNOTATED_COLUMNS}
     texts = records["text"].tolist()
-    for i, tokens in enumerate(tokenize(annotator.pipeline, texts, batch_size=batch_size)):
-        scored = score_utterance(tokens, annotator.lookup, annotator.adjust, annotator.epsilon)
-        columns["tokens"].append(list(tokens.words))
-        columns["n_tokens"].append(tokens.n_words)
-        columns["n_content"].append(scored.n_content)
-        columns["n_covered"].append(scored.n_covered)
-        columns["vad_v"].append(scored.v)
-        columns["vad_a"].append(scored.a)
-        columns["vad_d"].append(scored.d)
-        columns["vad_conf"].append(scored.conf)
-        columns["rationale"].append(scored.rationale)
-        if progress is not None and (i + 1) % batch_size == 0:
-            progress(batch_size)
-    if progress is not None:
-        progress(len(texts) % batch_size)
+    tokenized = tokenize(annotator.pipeline, texts, batch_size=batch_size)
+    for start in range(0, len(texts), batch_size):
+        batch_texts = texts[start:start + batch_size]
+        batch = [next(tokenized) for _ in batch_texts]
+        for tokens, depth in zip(batch, annotator.scoper.depths(batch_texts, batch)):
+            adjust = partial(adjust_with_depth, depth=depth) if annotator.negation == "on" else None
+            scored = score_utterance(tokens, annotator.lookup, adjust, annotator.epsilon)
+            columns["tokens"].append(list(tokens.words))
+            columns["lower"].append(list(tokens.lower))
+            columns["neg"].append([d % 2 for d in depth])
+            columns["n_tokens"].append(tokens.n_words)
+            columns["n_content"].append(scored.n_content)
+            columns["n_covered"].append(scored.n_covered)
+            columns["vad_v"].append(scored.v)
+            columns["vad_a"].append(scored.a)
+            columns["vad_d"].append(scored.d)
+            columns["vad_conf"].append(scored.conf)
+            columns["rationale"].append(scored.rationale)
+        if progress is not None:
+            progress(len(batch_texts))
     ids = records["id"].tolist()
     columns["dedup_key"] = [dedup_key(t, i) for t, i in zip(texts, ids)]
     columns["text_key"] = [text_key(t) for t in texts]
     out = records.reset_index(drop=True).copy()
     for name in ANNOTATED_COLUMNS:
         out[name] = columns[name]
+    if annotator.lfs:
+        from labeling_functions.core import apply_lfs
+
+        out["emotion_votes"] = list(apply_lfs(out, annotator.lfs).astype("int8"))
     return out

@@ -36,7 +36,7 @@ def _table_candidates(tables: dict) -> Callable[[str], list[str]]:
     return candidates
 
 
-def _suffix_candidates(word: str) -> list[str]:
+def suffix_candidates(word: str) -> list[str]:
     found = []
     for old, new in _SUFFIX_RULES:
         if word.endswith(old) and len(word) > len(old) + 1:
@@ -56,7 +56,7 @@ def candidate_function(pipeline: Pipeline) -> Callable[[str], list[str]]:
             # spaCy tables key by string hash; copy the three POS entries into plain dicts once.
             plain = {name: {pos: table.get(pos) or {} for pos in _POS} for name, table in tables.items()}
             return _table_candidates(plain)
-    return _suffix_candidates
+    return suffix_candidates
 
 
 class LexiconLookup:

@@ -8,7 +8,7 @@ import pytest
 import spacy
 
 from emodata.errors import BadRowError, DataNotFoundError
-from emodata.lemma import LexiconLookup, _suffix_candidates, candidate_function
+from emodata.lemma import LexiconLookup, suffix_candidates, candidate_function
 from emodata.lexicon import (PROXY_VAD_CONF_MIN, Lexicon, load_lexicon, nrclex_proxy, read_lexicon_file)
 from emodata.nlp import Pipeline, load_pipeline
 
@@ -193,7 +193,7 @@ def test_lemma_fallback_with_spacy_tables():
     if not pipeline.has_model:
         pytest.skip("no spaCy English model installed")
     candidates = candidate_function(pipeline)
-    assert candidates is not _suffix_candidates
+    assert candidates is not suffix_candidates
     assert "cry" in candidates("cried")
     lookup = LexiconLookup(TINY, candidates)
     assert lookup("cried") == (0.1, 0.6, 0.2)
@@ -204,11 +204,11 @@ def test_lemma_fallback_with_spacy_tables():
 
 def test_lemma_fallback_with_suffix_rules():
     blank = Pipeline(spacy.blank("en"), "en_blank", spacy.__version__, False)
-    assert candidate_function(blank) is _suffix_candidates
-    assert "stop" in _suffix_candidates("stopped")
-    assert "stop" in _suffix_candidates("stops")
-    assert _suffix_candidates("is") == []  # too short for any rule
-    lookup = LexiconLookup(TINY, _suffix_candidates)
+    assert candidate_function(blank) is suffix_candidates
+    assert "stop" in suffix_candidates("stopped")
+    assert "stop" in suffix_candidates("stops")
+    assert suffix_candidates("is") == []  # too short for any rule
+    lookup = LexiconLookup(TINY, suffix_candidates)
     assert lookup("stopped") == (0.3, 0.4, 0.5)
     assert lookup("stopping") == (0.3, 0.4, 0.5)
     assert lookup("happiest") == (0.9, 0.7, 0.7)

@@ -791,6 +791,6 @@ def test_goemotions_lone_carriage_return_stays_inside_text(tmp_path):
 
 
 def test_suffix_rules_find_short_past_tenses():
-    from emodata.lemma import _suffix_candidates
+    from emodata.lemma import suffix_candidates
 
-    assert "cry" in _suffix_candidates("cried") and "try" in _suffix_candidates("tried")
+    assert "cry" in suffix_candidates("cried") and "try" in suffix_candidates("tried")

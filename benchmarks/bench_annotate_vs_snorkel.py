@@ -1,0 +1,100 @@
+"""Annotate-stage throughput: emodata's batched stage vs Snorkel's usual idiom, same LFs, same rows.
+
+Both sides produce, for the same N real GoEmotions utterances, tokens, negation scope, lexicon VAD
+and the votes of all emotion LFs:
+
+- emodata: `annotate_frame` with the build's annotator (spaCy tokenizer through `tokenizer.pipe`,
+  window or parse negation scope, VAD, then every LF over the stored columns by `apply_lfs`);
+- Snorkel idiom: `PandasLFApplier` over LFs whose preprocessors are `SpacyPreprocessor` (the full
+  en_core_web_sm pipeline, one document at a time, memoised) and a preprocessor deriving the same
+  columns from the Doc with emodata's own scorer, so the LF bodies and their inputs are identical.
+
+The label matrices are compared (they must be equal) before timings are printed. Single process;
+run with `taskset -c 0` to measure per-core throughput.
+
+    python benchmarks/bench_annotate_vs_snorkel.py [--n 5000] [--scope window|parse]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+from snorkel.labeling import LabelingFunction, PandasLFApplier
+from snorkel.preprocess import preprocessor
+from snorkel.preprocess.nlp import SpacyPreprocessor
+
+from emodata.annotate import annotate_frame, make_annotator
+from emodata.lexicon import load_lexicon
+from emodata.negation import adjust_with_depth
+from emodata.nlp import load_pipeline, tokenize
+from emodata.sources.goemotions import read_goemotions
+from emodata.vad import score_utterance
+from labeling_functions.core import apply_lfs
+from labeling_functions.emotion import emotion_lfs
+
+
+def snorkel_idiom_lfs(lfs, annotator, model_name: str) -> list[LabelingFunction]:
+    """The same LF bodies behind SpacyPreprocessor + a column-deriving preprocessor (per row)."""
+    spacy_pre = SpacyPreprocessor(text_field="text", doc_field="doc", language=model_name, memoize=True,
+                                  memoize_key=lambda x: x.text)
+    pipeline = annotator.pipeline
+
+    @preprocessor(memoize=True, memoize_key=lambda x: x.text)
+    def derive_columns(x):
+        (tokens,) = tokenize(pipeline, [x.text])  # same tokens as the Doc's (spaCy tokenizer)
+        (depth,) = annotator.scoper.depths([x.text], [tokens])
+        scored = score_utterance(tokens, annotator.lookup, partial(adjust_with_depth, depth=depth), annotator.epsilon)
+        lower = list(tokens.lower)
+        return SimpleNamespace(text=x.text, tokens=list(tokens.words), lower=lower, neg=[d % 2 for d in depth],
+                               vad_v=scored.v, vad_a=scored.a, vad_d=scored.d, vad_conf=scored.conf,
+                               padded=" " + " ".join(lower) + " ")
+
+    return [LabelingFunction(lf.name, f=lf._f, pre=[spacy_pre, derive_columns]) for lf in lfs]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--scope", default="window", choices=("window", "parse"))
+    args = parser.parse_args()
+    data = Path(args.data_dir)
+    records = read_goemotions(data / "goemotions").records
+    records = records[records["source_split"] == "train"].head(args.n).reset_index(drop=True)
+    pipeline = load_pipeline()
+    lexicon = load_lexicon("nrc-vad", [data / "lexicons"])
+    lfs = emotion_lfs()
+    annotator = make_annotator(pipeline, lexicon, "on", args.scope, lfs)
+
+    start = time.perf_counter()
+    ours = annotate_frame(records, annotator)
+    ours_s = time.perf_counter() - start
+    ours_matrix = np.stack(ours["emotion_votes"].to_numpy()).astype(np.int64)
+
+    # Pipeline.name is the installed package name (en_core_web_sm or its PyPI mirror), which spacy.load takes.
+    idiom = snorkel_idiom_lfs(lfs, make_annotator(pipeline, lexicon, "on", args.scope), pipeline.name)
+    frame = pd.DataFrame({"text": records["text"]})
+    start = time.perf_counter()
+    snorkel_matrix = PandasLFApplier(idiom).apply(frame, progress_bar=False)
+    snorkel_s = time.perf_counter() - start
+
+    same = np.array_equal(ours_matrix, snorkel_matrix)
+    check = apply_lfs(ours, lfs)
+    print(f"rows: {len(records):,}; LFs: {len(lfs)}; negation scope: {args.scope}; "
+          f"label matrices identical: {same and np.array_equal(check, ours_matrix)}")
+    print("| pipeline | seconds | utterances/s |")
+    print("|---|---|---|")
+    print(f"| emodata annotate stage (tokens, negation, VAD, all LFs) | {ours_s:.2f} | {len(records) / ours_s:,.0f} |")
+    print(f"| Snorkel PandasLFApplier + SpacyPreprocessor | {snorkel_s:.2f} | {len(records) / snorkel_s:,.0f} |")
+    print(f"speed-up: {snorkel_s / ours_s:.1f}x")
+    if not same:
+        raise SystemExit("label matrices differ: the comparison is not like for like")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""The build's weak-supervision stage: weak emotion labels, appraisal atoms and the LF report of a mix.
+
+The annotate stage stored every row's emotion LF votes (`emotion_votes`). For one mix, the
+aggregators are fit on the mix's train rows only (labeler choice by train gold, never dev), every
+written row gets `weak_labels`/`weak_probs` (fine, GoEmotions-28) and `weak_labels_ekman`/
+`weak_probs_ekman`, and the LFs and aggregators are scored against gold on each labelled dev split
+and the DailyDialog probe. The report goes to `manifests/lf_report.{json,md}`; its summary, in the
+shape `emodata/report.py` draws, goes to `manifest["lf_analysis"]`.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+import pandas as pd
+from snorkel.labeling import LabelingFunction
+
+from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, fit_weak_labeler, lf_report
+
+if TYPE_CHECKING:
+    from labeling_functions.appraisal import Verifier
+
+WEAK_COLUMNS = ("weak_labels", "weak_probs", "weak_labels_ekman", "weak_probs_ekman")
+
+
+def votes_of(frame: pd.DataFrame, n_lfs: int) -> np.ndarray:
+    """The LF matrix (rows × LFs) stored in an annotated frame's `emotion_votes` column."""
+    if not len(frame):
+        return np.empty((0, n_lfs), dtype=np.int64)
+    return np.stack([np.asarray(v, dtype=np.int64) for v in frame["emotion_votes"]])
+
+
+def fit_mix_labeler(train: pd.DataFrame, lfs: Sequence[LabelingFunction], fine_labels: Sequence[str], seed: int,
+                    aggregator: str) -> WeakLabeler:
+    """Fit the weak labeler on a mix's train rows (their gold labels choose the aggregator)."""
+    return fit_weak_labeler(votes_of(train, len(lfs)), fine_labels, train["labels"].tolist(), seed, aggregator)
+
+
+def with_weak_labels(frame: pd.DataFrame, labeler: WeakLabeler, n_lfs: int) -> pd.DataFrame:
+    """`frame` plus the four weak-label columns."""
+    weak = labeler.label(votes_of(frame, n_lfs))
+    return frame.reset_index(drop=True).assign(**{c: weak[c].tolist() for c in WEAK_COLUMNS})
+
+
+def _summary_scores(part: dict) -> dict:
+    return {method: {k: s[k] for k in ("macro_f1", "macro_p", "macro_r", "coverage", "n")}
+            for method, s in part["scores"].items()}
+
+
+def mix_lf_analysis(labelled: dict[str, pd.DataFrame], lfs: Sequence[LabelingFunction],
+                    labeler: WeakLabeler) -> tuple[dict, dict]:
+    """(manifest summary, full report) of LFs and aggregators on labelled splits by name.
+
+    `labelled` maps a split name (e.g. "goemotions/dev", "dailydialog/probe") to its rows. The
+    summary's top-level `lfs`/`confusion`/`scores` are those of all splits pooled.
+    """
+    n_lfs = len(lfs)
+    parts = {name: frame for name, frame in labelled.items() if len(frame)}
+    full = {"labeler": labeler.describe(), "splits": {}}
+    for name, frame in parts.items():
+        full["splits"][name] = lf_report(votes_of(frame, n_lfs), lfs, labeler, frame["labels"].tolist())
+    summary: dict = {"labeler": labeler.describe(), "by_split": {}}
+    for name, report in full["splits"].items():
+        summary["by_split"][name] = {"n": report["n"], "fine": _summary_scores(report["fine"]),
+                                     "ekman": _summary_scores(report["ekman"])}
+    if parts:
+        pooled = pd.concat(parts.values(), ignore_index=True)
+        report = lf_report(votes_of(pooled, n_lfs), lfs, labeler, pooled["labels"].tolist())
+        full["pooled"] = report
+        summary.update(lfs=report["lfs"], confusion=report["fine"]["confusion"],
+                       scores={m: s for m, s in _summary_scores(report["fine"]).items()},
+                       scores_ekman=_summary_scores(report["ekman"]), chosen=report["fine"]["chosen"],
+                       chosen_ekman=report["ekman"]["chosen"], pooled_splits=sorted(parts))
+    return summary, full
+
+
+def lf_report_markdown(full: dict) -> str:
+    """The LF report as Markdown: aggregator scores per split, then the LF table of the pooled splits."""
+    lines = ["# Labeling-function report", "",
+             "Weak labels vs gold on the labelled dev splits of this mix (and the DailyDialog probe).",
+             "Macro-F1 over the labels present in gold (ε = 1e-9), as the evaluator computes it.", ""]
+    labeler = full["labeler"]
+    lines += [f"Aggregator shipped: fine = **{labeler['fine']['aggregator']}**, Ekman-7 = "
+              f"**{labeler['ekman']['aggregator']}** (chosen by Macro-F1 on the mix's train gold: fine "
+              f"{labeler['fine']['train_macro_f1']}, Ekman {labeler['ekman']['train_macro_f1']}).", "",
+              "| split | space | aggregator | Macro-F1 | Macro-P | Macro-R | rows with a weak label |",
+              "|---|---|---|---|---|---|---|"]
+    for name, report in list(full["splits"].items()) + ([("pooled", full["pooled"])] if "pooled" in full else []):
+        for space in ("fine", "ekman"):
+            for method, s in report[space]["scores"].items():
+                lines.append(f"| {name} | {space} | {method} | {s['macro_f1']:.4f} | {s['macro_p']:.4f} | "
+                             f"{s['macro_r']:.4f} | {s['coverage']:.3f} |")
+    if "pooled" in full:
+        lines += ["", "## Labeling functions (pooled labelled splits)", "",
+                  "| LF | polarity | coverage | overlap | conflict | votes | emp. acc. |", "|---|---|---|---|---|---|---|"]
+        for row in full["pooled"]["lfs"]:
+            acc = "n/a" if row.get("emp_acc") is None else f"{row['emp_acc']:.3f}"
+            lines.append(f"| {row['name']} | {', '.join(row['polarity'])} | {row['coverage']:.4f} | "
+                         f"{row['overlap']:.4f} | {row['conflict']:.4f} | {row.get('votes', 0)} | {acc} |")
+    return "\n".join(lines) + "\n"
+
+
+def _atom_structs(values: pd.DataFrame, atoms: Sequence[str]) -> list[dict]:
+    array = values[list(atoms)].to_numpy(dtype=float)
+    return [{a: (None if np.isnan(x) else round(float(x), PROB_DECIMALS)) for a, x in zip(atoms, row)} for row in array]
+
+
+def with_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], seed: int, negation: bool,
+                   scope: str) -> tuple[dict[str, pd.DataFrame], dict, Verifier]:
+    """Appraisal atoms for every row of a mix (`parts` by name, `roles[name]` train/dev/test/probe).
+
+    Per-atom label models are fit on all rows (they see no gold); the verifier is trained on the
+    train rows only, so dev gold never reaches the trainer's L_app; prototype agreement is reported
+    on the dev rows. Returns the parts with `appraisal` and `appraisal_prototype` columns, the
+    manifest summary and the verifier.
+    """
+    from catalog import load_catalog
+    from catalog.appraisal import load_prototypes
+    from labeling_functions.appraisal import (APPRAISAL_ATOMS, appraisal_matrices, appraisal_summary, fit_appraisal,
+                                              train_verifier)
+    from labeling_functions.core import with_lf_columns
+
+    names = [name for name, frame in parts.items() if len(frame)]
+    rows = with_lf_columns(pd.concat([parts[n].assign(_part=n, _role=roles[n]) for n in names], ignore_index=True))
+    matrices = appraisal_matrices(rows, negation=negation)
+    model = fit_appraisal(rows, seed, matrices=matrices, negation=negation)
+    pred = model.predict(rows, matrices).reset_index(drop=True)
+    table = load_prototypes()
+    protos = pd.DataFrame(table.prototype_matrix(rows["labels"].tolist()), columns=list(table.atoms))
+    train = (rows["_role"] == "train").to_numpy()
+    verifier, report = train_verifier(rows[train].reset_index(drop=True), pred[train].reset_index(drop=True),
+                                      load_catalog().unified_labels, seed, negation_scope=scope)
+    summary = appraisal_summary(pred, rows["labels"].tolist(), eval_mask=(rows["_role"] == "dev").to_numpy(),
+                                model=model, verifier_report=report)
+    rows = rows.assign(appraisal=_atom_structs(pred, APPRAISAL_ATOMS),
+                       appraisal_prototype=_atom_structs(protos, APPRAISAL_ATOMS))
+    out = {name: frame for name, frame in parts.items()}
+    for name in names:
+        part = rows[rows["_part"] == name]
+        out[name] = parts[name].reset_index(drop=True).assign(appraisal=part["appraisal"].tolist(),
+                                                              appraisal_prototype=part["appraisal_prototype"].tolist())
+    return out, summary, verifier

@@ -1,0 +1,101 @@
+"""Keyword, phrase and emoji cues per GoEmotions label, and how negation changes a cue's vote.
+
+Phrases are written as spaCy tokenises them, lower-cased, space-separated ("ca n't wait" for
+"can't wait", "do n't" for "don't"), because LFs match them against the `padded` token string.
+The lists are deliberately short and precise: an LF that fires rarely but correctly helps a label
+model more than a broad, noisy one. They were written from the GoEmotions rater guidelines' label
+definitions (Demszky et al. 2020, Table 1) and common Reddit phrasing, not tuned on the dev split.
+"""
+from __future__ import annotations
+
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "admiration": ("amazing", "awesome", "impressive", "brilliant", "beautiful", "great job", "well done",
+                   "respect", "incredible", "wonderful", "masterpiece", "legend", "genius", "talented",
+                   "gorgeous", "fantastic", "best"),
+    "amusement": ("lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "funny", "hilarious", "hah", "heh",
+                  "made me laugh", "laughing", "lmaooo", "funniest"),
+    "anger": ("angry", "furious", "rage", "pissed", "fuck you", "hate", "hatred", "mad at", "screw you",
+              "infuriating", "livid"),
+    "annoyance": ("annoying", "annoyed", "ugh", "irritating", "irritated", "so tired of", "sick of",
+                  "fed up", "stupid", "ffs", "smh", "dumb"),
+    "approval": ("agree", "agreed", "exactly", "good point", "fair enough", "yes", "true", "correct",
+                 "indeed", "absolutely", "makes sense", "well said", "valid"),
+    "caring": ("take care", "hope you", "feel better", "are you ok", "be careful", "you got this",
+               "sending love", "hugs", "here for you", "stay safe"),
+    "confusion": ("confused", "confusing", "what ?", "huh", "do n't understand", "does n't make sense",
+                  "i do n't get", "wtf", "no idea", "not sure what"),
+    "curiosity": ("curious", "wonder", "i wonder", "interested to know", "what is", "how do", "how does",
+                  "why do", "why does", "what do", "any idea", "anyone know"),
+    "desire": ("i want", "i wish", "would love", "wish i", "i need", "dying to", "craving", "hope to",
+               "i 'd love", "want to"),
+    "disappointment": ("disappointed", "disappointing", "unfortunately", "too bad", "what a shame",
+                       "such a shame", "letdown", "let down", "was hoping", "sadly", "bummer"),
+    "disapproval": ("disagree", "wrong", "not okay", "not ok", "unacceptable", "should n't", "bad idea",
+                    "shame on", "terrible", "awful", "nope", "no way"),
+    "disgust": ("gross", "disgusting", "disgusted", "yuck", "eww", "ew", "vile", "nasty", "revolting",
+                "sickening", "repulsive"),
+    "embarrassment": ("embarrassed", "embarrassing", "awkward", "cringe", "cringy", "ashamed", "humiliating",
+                      "humiliated", "blush"),
+    "excitement": ("excited", "exciting", "ca n't wait", "yay", "omg", "woohoo", "hype", "hyped", "pumped",
+                   "thrilled", "let 's go"),
+    "fear": ("scared", "afraid", "terrified", "scary", "frightening", "horrifying", "fear", "panic",
+             "creepy", "terrifying"),
+    "gratitude": ("thank", "thanks", "thank you", "thx", "grateful", "appreciate", "appreciated",
+                  "thankful", "ty"),
+    "grief": ("rip", "passed away", "died", "funeral", "condolences", "rest in peace", "mourning", "grieving",
+              "lost my"),
+    "joy": ("happy", "glad", "joy", "delighted", "enjoy", "enjoyed", "fun", "cheerful", "great day",
+            "so good", "love it"),
+    "love": ("love", "loved", "loving", "adore", "lovely", "<3", "sweetheart", "in love"),
+    "nervousness": ("nervous", "anxious", "anxiety", "worried", "worry", "stressed", "uneasy", "tense"),
+    "optimism": ("hope", "hopefully", "optimistic", "will be fine", "will be ok", "fingers crossed",
+                 "looking forward", "better days", "it 'll get better", "good luck"),
+    "pride": ("proud", "pride", "accomplished", "nailed it", "i did it"),
+    "realization": ("realize", "realized", "realise", "just noticed", "turns out", "oh i see", "never knew",
+                    "til", "now i know", "makes sense now", "i see now"),
+    "relief": ("relieved", "relief", "phew", "thank god", "thank goodness", "finally", "glad it 's over"),
+    "remorse": ("sorry", "apologize", "apologise", "my bad", "regret", "my fault", "forgive me", "i apologize"),
+    "sadness": ("sad", "cry", "crying", "cried", "depressed", "heartbroken", "miserable", "lonely",
+                "tears", "broke my heart", "unhappy", "depressing"),
+    "surprise": ("wow", "whoa", "woah", "surprised", "surprising", "shocked", "shocking", "ca n't believe",
+                 "unbelievable", "no way", "omg", "did n't expect"),
+}
+
+#: Emoji and emoticons (matched against tokens; spaCy keeps most emoji as single tokens).
+EMOJI: dict[str, tuple[str, ...]] = {
+    "amusement": ("😂", "🤣", "😆", "😹", "xd", ":p", ":-p"),
+    "love": ("❤", "❤️", "😍", "🥰", "😘", "💕", "💖", "♥"),
+    "joy": ("😀", "😃", "😄", "😁", "😊", "🙂", ":)", ":-)", ":d", "=)", "^_^"),
+    "sadness": ("😢", "😭", "😞", "😔", "☹", "🙁", ":(", ":-(", ":'("),
+    "anger": ("😡", "🤬", "😠", "👿"),
+    "fear": ("😱", "😨", "😰", "😧"),
+    "surprise": ("😮", "😲", "😯", "🤯", ":o", ":-o"),
+    "gratitude": ("🙏",),
+    "disgust": ("🤢", "🤮"),
+    "embarrassment": ("😳", "😅", "🙈"),
+    "admiration": ("👏", "🙌", "🔥", "💯"),
+    "confusion": ("🤔", "😕"),
+}
+
+#: Labels whose cues are discourse markers or report a mental event, so a negation scope around them
+#: does not negate the emotion: "didn't realize" is still a realization, "not worthy lol" is still
+#: amused, "haven't had it in years thanks to him" is still grateful. Their cues always vote.
+NOT_NEGATABLE: frozenset[str] = frozenset({"amusement", "gratitude", "realization", "grief", "curiosity",
+                                          "confusion"})
+
+#: What a negated cue votes instead of its label ("isn't true" → disapproval). Labels missing here
+#: abstain when negated: "not scared" or "not the best" says little about the speaker's emotion.
+#: In error analysis on GoEmotions, mirrors such as joy → sadness or admiration → disapproval were wrong
+#: more often than right ("not the best hockey, but the boys regrouped nicely" is admiration), so
+#: only approval → disapproval is kept.
+NEGATED_MIRROR: dict[str, str] = {"approval": "disapproval"}
+
+#: NRC Emotion Lexicon (EmoLex) emotions → the GoEmotions label an EmoLex word votes for.
+#: `trust` and `anticipation` have no clean GoEmotions counterpart and are left out of our LFs; the
+#: nrclex-style baseline uses the six Ekman emotions only.
+EMOLEX_TO_LABEL: dict[str, str] = {"anger": "anger", "disgust": "disgust", "fear": "fear", "joy": "joy",
+                                   "sadness": "sadness", "surprise": "surprise"}
+
+#: Question openers for the curiosity LF ("what", "why", ... at the start of a question).
+WH_WORDS = frozenset({"what", "why", "how", "who", "where", "when", "which", "whats", "is", "are", "do",
+                      "does", "did", "can", "could", "would", "anyone", "has", "have"})

@@ -1,0 +1,224 @@
+"""Emotion labeling functions: Snorkel `@labeling_function`s over the annotate stage's columns.
+
+Every LF votes an index into `FINE_LABELS` (the 28 GoEmotions labels, unified order without
+`other`) or abstains (-1). Families, each built by a small factory so users can add their own:
+
+  kw_<label>     keyword/phrase cues (keywords.KEYWORDS), negation-aware
+  emoji_<label>  emoji and emoticons (keywords.EMOJI)
+  emolex_<emo>   NRC Emotion Lexicon words shipped in nrclex (lemma fallback by suffix rules),
+                 words of one Ekman emotion only, two hits needed, negation-aware
+  vad_<region>   regions of the lexicon VAD space (only when coverage is decent)
+  punct_*        punctuation/intensity: questions → curiosity, "!!" with positive valence →
+                 excitement, "?!" → surprise, shouted negative words → anger
+  neutral_*      no cue at all and mid valence → neutral
+
+Negation rule (`negation=True`): a cue whose first token is inside a negation scope (`neg` = 1) does
+not vote its label; it votes `keywords.NEGATED_MIRROR[label]` when there is one ("isn't true" →
+disapproval) and abstains otherwise ("not scared"). An LF votes its own label when any match is
+outside a scope. Labels in `keywords.NOT_NEGATABLE` (amusement, gratitude, realization, ...) always
+vote: "didn't realize" is a realization. With `negation=False` (the ablation) scopes are ignored.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Iterable
+
+from snorkel.labeling import LabelingFunction, labeling_function
+
+from catalog import OTHER, load_catalog
+from emodata.lemma import suffix_candidates
+from emodata.lexicon import load_emolex
+
+from ..core import ABSTAIN
+from .keywords import EMOJI, EMOLEX_TO_LABEL, KEYWORDS, NEGATED_MIRROR, NOT_NEGATABLE, WH_WORDS
+
+#: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
+FINE_LABELS: tuple[str, ...] = tuple(x for x in load_catalog().unified_labels if x != OTHER)
+INDEX = {label: i for i, label in enumerate(FINE_LABELS)}
+#: VAD-region LFs fire only when at least this share of content words is in the lexicon.
+VAD_MIN_CONF = 0.5
+
+
+def phrase_pattern(phrases: Iterable[str]) -> re.Pattern:
+    """One regex finding every (possibly overlapping) start of any phrase in a padded token string."""
+    alternatives = sorted({re.escape(p) for p in phrases}, key=lambda p: (-len(p), p))
+    return re.compile("(?= (?:" + "|".join(alternatives) + ") )")
+
+
+def match_positions(padded: str, pattern: re.Pattern) -> list[int]:
+    """Token indices where a phrase of `pattern` starts in a padded token string."""
+    return [padded.count(" ", 0, m.start()) for m in pattern.finditer(padded)]
+
+
+def negation_vote(label: str, positions: Iterable[int], neg: list[int], negation: bool) -> int:
+    """The vote of a cue found at `positions`: its label, the negated mirror, or ABSTAIN."""
+    positions = list(positions)
+    if not positions:
+        return ABSTAIN
+    if not negation or label in NOT_NEGATABLE or any(not neg[p] for p in positions if p < len(neg)):
+        return INDEX[label]
+    mirror = NEGATED_MIRROR.get(label)
+    return INDEX[mirror] if mirror else ABSTAIN
+
+
+def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw") -> LabelingFunction:
+    """An LF voting `label` when any phrase occurs (negation rule in the module docstring)."""
+    pattern = phrase_pattern(phrases)
+
+    @labeling_function(name=f"{prefix}_{label}")
+    def lf(x) -> int:
+        return negation_vote(label, match_positions(x.padded, pattern), x.neg, negation)
+
+    return lf
+
+
+def emoji_lf(label: str, symbols: Iterable[str]) -> LabelingFunction:
+    """An LF voting `label` when a token is one of the emoji/emoticons (negation does not apply)."""
+    symbols = frozenset(symbols)
+
+    @labeling_function(name=f"emoji_{label}")
+    def lf(x) -> int:
+        return INDEX[label] if any(t in symbols for t in x.lower) else ABSTAIN
+
+    return lf
+
+
+@functools.lru_cache(maxsize=2)
+def _emolex_sets(exclusive: bool) -> dict[str, frozenset[str]]:
+    """EmoLex words per emotion; `exclusive` keeps words tied to exactly one of the six Ekman emotions."""
+    words: dict[str, set[str]] = {}
+    for word, emotions in load_emolex().items():
+        ekman = [e for e in emotions if e in EMOLEX_TO_LABEL]
+        if exclusive and len(ekman) != 1:
+            continue
+        for emotion in emotions:
+            words.setdefault(emotion, set()).add(word)
+    return {emotion: frozenset(ws) for emotion, ws in words.items()}
+
+
+@functools.lru_cache(maxsize=200_000)
+def _emolex_emotions(word: str, exclusive: bool) -> frozenset[str]:
+    """The EmoLex emotions of a word or of its first suffix-rule lemma found (memoised per word)."""
+    sets = _emolex_sets(exclusive)
+    for form in (word, *suffix_candidates(word)):
+        found = frozenset(e for e, words in sets.items() if form in words)
+        if found:
+            return found
+    return frozenset()
+
+
+def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool = True, min_hits: int = 2,
+              prefix: str = "emolex") -> LabelingFunction:
+    """An LF voting `label` when at least `min_hits` tokens (or their suffix-rule lemmas) are EmoLex
+    `emotion` words.
+
+    Plain EmoLex voting is very noisy on Reddit text (about 5% of its votes match a gold label on
+    GoEmotions: "money" is an anger, joy and surprise word), so our LFs keep only words tied to
+    exactly one Ekman emotion (`exclusive`) and want two of them; the nrclex-style baseline uses
+    every word, one hit, no negation.
+    """
+    if emotion not in _emolex_sets(exclusive):
+        raise ValueError(f"{emotion!r} is not an NRC Emotion Lexicon emotion")
+
+    @labeling_function(name=f"{prefix}_{emotion}")
+    def lf(x) -> int:
+        positions = [i for i, t in enumerate(x.lower) if emotion in _emolex_emotions(t, exclusive)]
+        if len(positions) < min_hits:
+            return ABSTAIN
+        return negation_vote(label, positions, x.neg, negation)
+
+    return lf
+
+
+def _covered(x) -> bool:
+    return x.vad_conf >= VAD_MIN_CONF and x.vad_v == x.vad_v  # nan check
+
+
+@labeling_function(name="vad_low_v_high_a_dominant")
+def vad_anger(x) -> int:
+    """Unpleasant, aroused and dominant (V < .35, A > .55, D > .5): anger."""
+    return INDEX["anger"] if _covered(x) and x.vad_v < 0.35 and x.vad_a > 0.55 and x.vad_d > 0.5 else ABSTAIN
+
+
+@labeling_function(name="vad_low_v_high_a_submissive")
+def vad_fear(x) -> int:
+    """Unpleasant, aroused and submissive (V < .35, A > .55, D ≤ .5): fear."""
+    return INDEX["fear"] if _covered(x) and x.vad_v < 0.35 and x.vad_a > 0.55 and x.vad_d <= 0.5 else ABSTAIN
+
+
+@labeling_function(name="vad_low_v_low_a")
+def vad_sadness(x) -> int:
+    """Unpleasant and calm (V < .35, A < .45): sadness."""
+    return INDEX["sadness"] if _covered(x) and x.vad_v < 0.35 and x.vad_a < 0.45 else ABSTAIN
+
+
+@labeling_function(name="vad_high_v_high_a")
+def vad_excitement(x) -> int:
+    """Very pleasant and aroused (V > .8, A > .6): excitement."""
+    return INDEX["excitement"] if _covered(x) and x.vad_v > 0.8 and x.vad_a > 0.6 else ABSTAIN
+
+
+@labeling_function(name="vad_high_v")
+def vad_joy(x) -> int:
+    """Very pleasant, not aroused (V > .8, A ≤ .6): joy."""
+    return INDEX["joy"] if _covered(x) and x.vad_v > 0.8 and x.vad_a <= 0.6 else ABSTAIN
+
+
+@labeling_function(name="punct_question")
+def punct_question(x) -> int:
+    """A question opened by a wh-word or an auxiliary ("Why is...?", "Does anyone...?"): curiosity."""
+    if len(x.lower) == 0 or x.lower[-1] != "?":
+        return ABSTAIN
+    return INDEX["curiosity"] if x.lower[0] in WH_WORDS else ABSTAIN
+
+
+@labeling_function(name="punct_interrobang")
+def punct_interrobang(x) -> int:
+    """"?!" or "!?": surprise."""
+    return INDEX["surprise"] if "?!" in x.text or "!?" in x.text else ABSTAIN
+
+
+@labeling_function(name="punct_exclaim_positive")
+def punct_exclaim_positive(x) -> int:
+    """Two or more "!" with positive lexicon valence (V > .6): excitement."""
+    return INDEX["excitement"] if x.text.count("!") >= 2 and x.vad_v > 0.6 else ABSTAIN
+
+
+@labeling_function(name="punct_shout_negative")
+def punct_shout_negative(x) -> int:
+    """A shouted word (all caps, ≥ 3 letters, not a placeholder like NAME) with negative valence: anger."""
+    shouted = any(len(t) >= 3 and t.isalpha() and t.isupper() and t not in ("NAME", "RELIGION") for t in x.tokens)
+    return INDEX["anger"] if shouted and x.vad_v < 0.45 else ABSTAIN
+
+
+_ANY_CUE = phrase_pattern(p for phrases in KEYWORDS.values() for p in phrases)
+_EMOJI_ALL = frozenset(s for symbols in EMOJI.values() for s in symbols)
+
+
+@labeling_function(name="neutral_no_cue")
+def neutral_no_cue(x) -> int:
+    """No keyword, emoji, "!" or "?" and mid valence (|V − .5| < .12): neutral."""
+    if "!" in x.text or "?" in x.text or not (abs(x.vad_v - 0.5) < 0.12):
+        return ABSTAIN
+    if any(t in _EMOJI_ALL for t in x.lower):
+        return ABSTAIN
+    if _ANY_CUE.search(x.padded):
+        return ABSTAIN
+    return INDEX["neutral"]
+
+
+def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
+    """Our emotion LF set (negation-aware unless `negation=False`), in a fixed order."""
+    lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
+    lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
+    lfs += [emolex_lf(emotion, label, negation) for emotion, label in EMOLEX_TO_LABEL.items()]
+    lfs += [vad_anger, vad_fear, vad_sadness, vad_excitement, vad_joy, punct_question, punct_interrobang,
+            punct_exclaim_positive, punct_shout_negative, neutral_no_cue]
+    return lfs
+
+
+def nrclex_baseline_lfs() -> list[LabelingFunction]:
+    """The nrclex-style baseline: EmoLex word voting per Ekman emotion, no negation, nothing else."""
+    return [emolex_lf(emotion, label, negation=False, exclusive=False, min_hits=1, prefix="nrclex")
+            for emotion, label in EMOLEX_TO_LABEL.items()]

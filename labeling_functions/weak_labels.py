@@ -1,0 +1,149 @@
+"""From stored LF votes to weak labels per record, and the LF report of a build.
+
+`fit_weak_labeler` takes the emotion LF matrix of a mix's train rows (votes in the fine label space,
+GoEmotions-28) and fits, for the fine space and for Ekman-7 (votes mapped into their Ekman group),
+both a Snorkel `LabelModel` and majority vote. With gold labels on those train rows it keeps, per
+space, whichever scores the higher Macro-F1 (`aggregator="auto"`); the dev split never enters that
+choice. `WeakLabeler.label` then turns any LF matrix into the record columns `weak_labels`,
+`weak_probs` (class distribution over `fine_labels`, null when every LF abstained),
+`weak_labels_ekman` and `weak_probs_ekman`. `lf_report` scores LFs and both aggregators against gold
+on a labelled split and gives the manifest's `lf_analysis` entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from snorkel.labeling import LabelingFunction
+from snorkel.labeling.model import LabelModel
+
+from catalog import load_catalog
+
+from .analysis import confusion, lf_table, score_sets
+from .label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
+                          majority_vote_probs, map_votes)
+
+AGGREGATORS = ("auto", LABEL_MODEL, MAJORITY_VOTE)
+#: Probabilities are stored rounded, so shards stay byte-stable across BLAS builds.
+PROB_DECIMALS = 4
+
+
+def ekman_map(fine_labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Ekman-7 labels and, per fine label, the index of its Ekman group."""
+    catalog = load_catalog()
+    ekman = list(catalog.taxonomies["ekman7"].labels)
+    groups = [catalog.group("ekman7", [label]) for label in fine_labels]
+    return ekman, np.array([ekman.index(g[0]) if g else -1 for g in groups], dtype=np.int64)
+
+
+def gold_sets(labels: Sequence[Sequence[str]], space: Sequence[str]) -> list[set[str]]:
+    """Gold label sets restricted to a label space (e.g. `other` is not a fine label)."""
+    allowed = set(space)
+    return [set(x) & allowed for x in labels]
+
+
+def ekman_gold(labels: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Gold Ekman-7 sets of unified label lists."""
+    catalog = load_catalog()
+    return [set(catalog.group("ekman7", list(x))) for x in labels]
+
+
+@dataclass
+class SpaceModel:
+    """One label space's aggregators and the chosen one."""
+
+    names: list[str]
+    label_model: LabelModel | None
+    chosen: str
+    train_scores: dict[str, float | None] = field(default_factory=dict)
+
+    def probs(self, matrix: np.ndarray, method: str | None = None) -> np.ndarray:
+        """Class probabilities by `method` (default: the chosen one); NaN rows = every LF abstained."""
+        method = method or self.chosen
+        if method == LABEL_MODEL and self.label_model is not None:
+            return label_model_probs(self.label_model, matrix)
+        return majority_vote_probs(matrix, len(self.names))
+
+
+@dataclass
+class WeakLabeler:
+    """Fitted aggregators for the fine and the Ekman-7 space, and the label-set read-out."""
+
+    fine: SpaceModel
+    ekman: SpaceModel
+    ekman_index: np.ndarray
+    readout: ReadOut = field(default_factory=ReadOut)
+
+    def label(self, matrix: np.ndarray) -> pd.DataFrame:
+        """Weak-label record columns for an LF matrix (rows × LFs)."""
+        out = {}
+        for suffix, space, votes in (("", self.fine, matrix), ("_ekman", self.ekman, self.ekman_votes(matrix))):
+            probs = space.probs(votes)
+            out[f"weak_labels{suffix}"] = self.readout.labels(probs, space.names)
+            out[f"weak_probs{suffix}"] = [None if np.isnan(row).any() else [round(float(p), PROB_DECIMALS) for p in row]
+                                          for row in probs]
+        return pd.DataFrame(out)
+
+    def ekman_votes(self, matrix: np.ndarray) -> np.ndarray:
+        """The LF matrix with every vote mapped into its Ekman group."""
+        return map_votes(matrix, self.ekman_index)
+
+    def describe(self) -> dict:
+        """Manifest entry: label spaces, chosen aggregator per space and its train-gold scores."""
+        return {"readout": vars(self.readout),
+                "fine": {"labels": self.fine.names, "aggregator": self.fine.chosen,
+                         "train_macro_f1": self.fine.train_scores},
+                "ekman": {"labels": self.ekman.names, "aggregator": self.ekman.chosen,
+                          "train_macro_f1": self.ekman.train_scores}}
+
+
+def _fit_space(matrix: np.ndarray, names: list[str], gold: list[set[str]] | None, aggregator: str,
+               seed: int, readout: ReadOut) -> SpaceModel:
+    needs_model = aggregator in ("auto", LABEL_MODEL) and matrix.shape[1] >= 3 and len(matrix) > 0
+    model = fit_label_model(matrix, len(names), seed) if needs_model else None
+    space = SpaceModel(names, model, MAJORITY_VOTE)
+    if aggregator == "auto" and model is not None and gold is not None and any(gold):
+        for method in (MAJORITY_VOTE, LABEL_MODEL):
+            space.train_scores[method] = score_sets(readout.labels(space.probs(matrix, method), names), gold)["macro_f1"]
+        space.chosen = max((MAJORITY_VOTE, LABEL_MODEL), key=lambda m: space.train_scores[m] or 0.0)
+    elif aggregator == LABEL_MODEL and model is not None:
+        space.chosen = LABEL_MODEL
+    return space
+
+
+def fit_weak_labeler(matrix: np.ndarray, fine_labels: Sequence[str], gold_labels: Sequence[Sequence[str]] | None,
+                     seed: int, aggregator: str = "auto", readout: ReadOut | None = None) -> WeakLabeler:
+    """Fit the aggregators on a train LF matrix; `gold_labels` (unified label lists) drive "auto"."""
+    if aggregator not in AGGREGATORS:
+        raise ValueError(f"label model must be one of {AGGREGATORS}, not {aggregator!r}")
+    readout = readout or ReadOut()
+    fine_labels = list(fine_labels)
+    ekman, index = ekman_map(fine_labels)
+    fine_gold = gold_sets(gold_labels, fine_labels) if gold_labels is not None else None
+    ek_gold = ekman_gold(gold_labels) if gold_labels is not None else None
+    fine = _fit_space(matrix, fine_labels, fine_gold, aggregator, seed, readout)
+    ek = _fit_space(map_votes(matrix, index), ekman, ek_gold, aggregator, seed, readout)
+    return WeakLabeler(fine, ek, index, readout)
+
+
+def lf_report(matrix: np.ndarray, lfs: Sequence[LabelingFunction], labeler: WeakLabeler,
+              gold_labels: Sequence[Sequence[str]]) -> dict:
+    """LF table and aggregator scores against gold on one labelled split (fine and Ekman-7 spaces)."""
+    fine_gold = gold_sets(gold_labels, labeler.fine.names)
+    ek_gold = ekman_gold(gold_labels)
+    report = {"n": len(matrix), "lfs": lf_table(matrix, lfs, labeler.fine.names, fine_gold)}
+    for key, space, votes, gold in (("fine", labeler.fine, matrix, fine_gold),
+                                    ("ekman", labeler.ekman, labeler.ekman_votes(matrix), ek_gold)):
+        scores = {}
+        for method in (MAJORITY_VOTE, LABEL_MODEL):
+            if method == LABEL_MODEL and space.label_model is None:
+                continue
+            pred = labeler.readout.labels(space.probs(votes, method), space.names)
+            scores[method] = score_sets(pred, gold)
+        chosen_pred = labeler.readout.labels(space.probs(votes), space.names)
+        report[key] = {"chosen": space.chosen, "scores": scores,
+                       "confusion": {"labels": space.names, "matrix": confusion(chosen_pred, gold, space.names),
+                                     "method": space.chosen}}
+    return report
