@@ -1,0 +1,315 @@
+"""Scaling benchmark (issue #7): rows/s and peak memory at 1x, 10x (100x) of the real corpora, 1 and 2 workers.
+
+Usage: python benchmarks/bench_scale.py [--data-dir ../shared/data] [--scales 1,10,100] [--workers 1,2]
+                                        [--work DIR] [--results benchmarks/RESULTS_scale.md] [--max-minutes 15]
+
+Scale 1 is the real corpora (GoEmotions simplified train+dev, DailyDialog probe, NRC-VAD v1); scale N > 1
+is `emodata.synthetic` data N times as large (real sentences recombined). 1 worker is the default
+in-process engine; N workers is a Dask LocalCluster of N processes. Two measurements per (scale, workers),
+each in a fresh child process so that peak memory is its own:
+  annotate: read GoEmotions + DailyDialog, open the engine once (cluster start timed apart), annotate both;
+  build:    the whole `emodata build --mix 100:0` (+ probe) with an empty cache, timed per stage.
+Peak memory is the highest sum of RSS over the child and all its descendants (Dask nanny and worker
+processes included), sampled every 0.1 s. A scale whose estimated time (from the scale below it, linear)
+exceeds --max-minutes is skipped with a note. Writes Markdown to --results.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+#: The scale the acceptance criterion is about (10x data in <= 12x the time of 1x); always measured.
+ACCEPTANCE_SCALE = 10
+
+
+# --- child side: one measurement, results as JSON on stdout --------------------------------------
+
+def _config(data_dir: str, workers: int, **values):
+    from emodata.config import BuildConfig
+
+    return BuildConfig(mix=["100:0"], data_dir=data_dir, engine="local" if workers == 1 else "dask",
+                       workers=workers, quiet=True, **values)
+
+
+def build_annotator(config):
+    """The Annotator `emodata build` makes for `config` (as in emodata.build.build)."""
+    from emodata.annotate import make_annotator
+    from emodata.build import resolve_lexicon
+    from emodata.nlp import load_pipeline
+    from labeling_functions.emotion import emotion_lfs
+
+    return make_annotator(load_pipeline(config.spacy_model), resolve_lexicon(config), config.negation,
+                          config.negation_scope, emotion_lfs(negation=config.negation == "on"))
+
+
+def child_annotate(data_dir: str, workers: int) -> dict:
+    """Read both sources, open the engine once, annotate both; seconds per step."""
+    from emodata.engines import open_engine
+    from emodata.sources import locate, read_source
+
+    config = _config(data_dir, workers, out=tempfile.gettempdir(), no_cache=True)
+    t0 = time.perf_counter()
+    records = {name: read_source(locate(name, data_dir)).records for name in ("goemotions", "dailydialog")}
+    annotator = build_annotator(config)
+    t1 = time.perf_counter()
+    with open_engine(config) as engine:
+        engine.start()
+        t2 = time.perf_counter()
+        rows = 0
+        for frame in records.values():
+            rows += len(engine.annotate(frame, annotator))
+        t3 = time.perf_counter()
+        described = engine.describe()
+    t4 = time.perf_counter()
+    return {"rows": rows, "code": code_id(), "read_and_load_s": t1 - t0, "engine_start_s": t2 - t1,
+            "annotate_s": t3 - t2,
+            "engine_stop_s": t4 - t3, "engine": described}
+
+
+def child_build(data_dir: str, workers: int, out: str) -> dict:
+    """The whole build with an empty cache; wall, stage timings, rows and its manifest."""
+    from emodata.build import build
+    from emodata.progress import Reporter
+
+    cache = tempfile.mkdtemp(prefix="emodata-scale-cache-")
+    reporter = Reporter(quiet=True)
+    started = time.perf_counter()
+    try:
+        (result,) = build(_config(data_dir, workers, out=out, cache_dir=cache, overwrite=True), reporter)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    wall = time.perf_counter() - started
+    sources = result.manifest["sources"]
+    return {"wall_s": wall, "stages": reporter.timings, "rows_read": sum(s["rows_read"] for s in sources.values()),
+            "rows_per_source": {k: s["rows_read"] for k, s in sources.items()},
+            "counts": result.manifest["counts"], "manifest": result.manifest, "code": code_id()}
+
+
+# --- parent side ----------------------------------------------------------------------------------
+
+def measure(args: list[str]) -> tuple[dict, float, float]:
+    """Run one child measurement: its JSON result, the peak RSS (MiB) and the CPU seconds of its process tree.
+
+    CPU seconds (user + system, summed over every process of the tree) depend far less than wall time
+    on what else runs on the machine.
+    """
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    root = psutil.Process(proc.pid)
+    peak, cpu = 0, {}
+    while proc.poll() is None:
+        total = 0
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        for p in tree:
+            try:
+                with p.oneshot():
+                    total += p.memory_info().rss
+                    times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        peak = max(peak, total)
+        time.sleep(0.1)
+    out = proc.stdout.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"child {' '.join(args)} failed with exit code {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), peak / 2**20, sum(cpu.values())
+
+
+def data_for(scale: int, real: Path, work: Path) -> tuple[Path, float]:
+    """The data folder of a scale (synthetic for scale > 1, generated once) and its generation seconds."""
+    if scale == 1:
+        return real, 0.0
+    target = work / f"synthetic-x{scale}"
+    marker = target / "goemotions" / "SOURCE.md"
+    if marker.is_file() and f"x{scale})" in marker.read_text():
+        return target, 0.0
+    shutil.rmtree(target, ignore_errors=True)
+    from emodata.synthetic import write_synthetic_data_dir
+
+    started = time.perf_counter()
+    write_synthetic_data_dir(real, target, factor=scale, seed=0)
+    return target, time.perf_counter() - started
+
+
+def _stage_text(stages: dict, rows: dict) -> str:
+    parts = []
+    for name, seconds in stages.items():
+        source = name.split(" ", 1)[1] if " " in name else ""
+        rate = f" ({rows[source] / seconds:,.0f} rows/s)" if name.startswith("annotate") and seconds > 0 else ""
+        parts.append(f"{name.split(' (')[0]} {seconds:.1f}s{rate}")
+    return "; ".join(parts)
+
+
+def _diff(a, b, path: str = "") -> list[str]:
+    """Paths where two manifests differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _diff(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}[{i}]")]
+    return [] if a == b else [path or "."]
+
+
+def code_id() -> str:
+    """SHA-1 of the library sources, to notice when the code changed between two runs."""
+    digest = hashlib.sha1()
+    for folder in ("emodata", "labeling_functions", "expectations", "catalog"):
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".yaml"):
+                digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _extrapolate(results: dict, scale: int) -> tuple[float, float]:
+    """Minutes for all runs at `scale` and the largest peak RSS (GiB), linear in the scale from measured ones."""
+    done = sorted(results)
+    lo, hi = done[0], done[-1]
+
+    def at(value) -> float:
+        if lo == hi:
+            return value(hi) * scale / hi
+        slope = (value(hi) - value(lo)) / (hi - lo)
+        return value(hi) + slope * (scale - hi)
+
+    seconds = at(lambda s: sum(r["annotate"][0]["annotate_s"] + r["build"][0]["wall_s"] for r in results[s].values()))
+    peak = at(lambda s: max(m[1] for r in results[s].values() for m in r.values()))
+    return seconds / 60, peak / 1024
+
+
+def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minutes: float) -> str:
+    """All measurements; the Markdown report."""
+    load_before = os.getloadavg()
+    started = time.time()
+    annotate_rows, build_rows, notes, results, codes = [], [], [], {}, set()
+    for scale in scales:
+        done = sorted(results)
+        if scale > ACCEPTANCE_SCALE and done:  # 1x and 10x always run; larger scales only if they fit
+            minutes, peak_gib = _extrapolate(results, scale)
+            free_gib = psutil.virtual_memory().available / 2**30
+            if minutes > max_minutes or peak_gib > 0.7 * free_gib:
+                notes.append(f"{scale}x skipped: extrapolated linearly from the {', '.join(f'{d}x' for d in done)} "
+                             f"runs to {minutes:.0f} min for its runs (limit {max_minutes:.0f}) and "
+                             f"{peak_gib:.1f} GiB peak RSS ({free_gib:.0f} GiB available now).")
+                continue
+        data_dir, gen_s = data_for(scale, real, work)
+        if gen_s:
+            notes.append(f"{scale}x synthetic data written in {gen_s:.1f}s ({data_dir}).")
+        results[scale] = {}
+        for w in workers:
+            print(f"[bench_scale] {scale}x, {w} worker(s) ...", file=sys.stderr, flush=True)
+            annotate = measure(["--child", "annotate", "--data-dir", str(data_dir), "--n-workers", str(w)])
+            build = measure(["--child", "build", "--data-dir", str(data_dir), "--n-workers", str(w),
+                             "--out", str(work / f"out-x{scale}-w{w}")])
+            results[scale][w] = {"annotate": annotate, "build": build}
+            a, a_peak, a_cpu = annotate
+            annotate_rows.append(f"| {scale}x | {w} | {a['rows']:,} | {a['engine_start_s']:.1f} | "
+                                 f"{a['annotate_s']:.1f} | {a['rows'] / a['annotate_s']:,.0f} | {a_cpu:.0f} | "
+                                 f"{a_peak:,.0f} |")
+            b, b_peak, b_cpu = build
+            reference = results[scale][workers[0]]["build"][0]
+            differs = _diff(reference["manifest"], b["manifest"])
+            same = "yes" if not differs else f"**NO**: {', '.join(differs[:3])}"
+            if differs and reference["code"] != b["code"]:
+                same += " (library code changed between the two runs)"
+            codes.update({a["code"], b["code"]})
+            rows = {**b["rows_per_source"], "mix_100_0": sum(b["counts"].values())}
+            build_rows.append(f"| {scale}x | {w} | {b['rows_read']:,} | {b['wall_s']:.1f} | "
+                              f"{b['rows_read'] / b['wall_s']:,.0f} | {b_cpu:.0f} | {b_peak:,.0f} | {same} | "
+                              f"{_stage_text(b['stages'], rows)} |")
+            shutil.rmtree(work / f"out-x{scale}-w{w}", ignore_errors=True)
+    growth = []
+    done = sorted(results)
+    for scale in done[1:]:
+        for w in workers:
+            for what, key in (("annotate stage", "annotate_s"), ("whole build", "wall_s")):
+                measured = "annotate" if key == "annotate_s" else "build"
+                first, last = results[done[0]][w][measured], results[scale][w][measured]
+                t1, tn = first[0][key], last[0][key]
+                limit = 1.2 * scale / done[0]
+                verdict = "yes" if tn / t1 <= limit else "**NO**"
+                growth.append(f"| {what} | {w} | {done[0]}x → {scale}x | {t1:.1f} → {tn:.1f} | {tn / t1:.2f} | "
+                              f"{last[2] / first[2]:.2f} | ≤ {limit:.0f}: {verdict} |")
+    load_after = os.getloadavg()
+    if len(codes) > 1:
+        notes.append(f"The library code changed during the benchmark ({len(codes)} versions: "
+                     f"{', '.join(sorted(codes))}); rows measured on different versions are not comparable.")
+    mem = psutil.virtual_memory().total / 2**30
+    cmd = "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:])
+    lines = [
+        "## Scaling: 1x, 10x, 100x on 1 and 2 workers (issue #7)", "",
+        f"- Command: `{cmd.strip()}`",
+        f"- Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), {mem:.0f} GiB, "
+        f"Python {platform.python_version()}; shared with other jobs: load average "
+        f"{load_before[0]:.1f} at start, {load_after[0]:.1f} at end, so timings are noisy.",
+        f"- Date: {datetime.date.today().isoformat()}; total {(time.time() - started) / 60:.1f} min; "
+        f"library code id {', '.join(sorted(codes))} (SHA-1 of emodata/, labeling_functions/, expectations/, "
+        "catalog/).",
+        "- 1x = the real corpora (GoEmotions simplified train+dev and the DailyDialog probe, NRC-VAD v1); "
+        "Nx = `python -m emodata.synthetic --factor N` (real sentences recombined, N times the rows).",
+        "- 1 worker = the in-process engine (default); 2 workers = `--workers 2` (Dask LocalCluster, 2 processes "
+        "x 1 thread). Peak RSS and CPU s = the whole process tree (client + nanny + workers), sampled every 0.1 s. "
+        "Empty cache in every build. Each row is one run in a fresh process.", "",
+        "Annotate stage alone (engine opened once; cluster start reported apart):", "",
+        "| scale | workers | rows | engine start s | annotate s | rows/s | CPU s (tree) | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|", *annotate_rows, "",
+        "Whole build `--mix 100:0` + DailyDialog probe (as `emodata build` runs it today: the engine is started "
+        "and stopped around each source's annotate stage):", "",
+        "| scale | workers | rows read | wall s | rows/s | CPU s (tree) | peak RSS MiB | shards = 1 worker | stages |",
+        "|---|---|---|---|---|---|---|---|---|", *build_rows, "",
+    ]
+    if growth:
+        lines += ["Growth (acceptance: 10x data takes ≤ 12x the time of 1x):", "",
+                  "| measured | workers | scales | wall s | wall ratio | CPU ratio (tree) | linear (wall) |",
+                  "|---|---|---|---|---|---|---|",
+                  *growth, ""]
+    lines += [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
+    parser.add_argument("--scales", default="1,10,100", help="comma-separated factors (1 = real data)")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (1 = in-process)")
+    parser.add_argument("--work", default=None, help="folder for synthetic data and outputs (default: a temp dir)")
+    parser.add_argument("--results", default=str(REPO / "benchmarks" / "RESULTS_scale.md"))
+    parser.add_argument("--max-minutes", type=float, default=15.0, help="skip a scale estimated to take longer")
+    parser.add_argument("--child", choices=("annotate", "build"), help=argparse.SUPPRESS)
+    parser.add_argument("--n-workers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "annotate":
+        print(json.dumps(child_annotate(args.data_dir, args.n_workers)))
+        return
+    if args.child == "build":
+        print(json.dumps(child_build(args.data_dir, args.n_workers, args.out)))
+        return
+    real = Path(args.data_dir)
+    if not (real / "goemotions").is_dir():
+        raise SystemExit(f"{real}/goemotions not found: pass --data-dir with the real corpora")
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="emodata-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    report = run(real, sorted(int(s) for s in args.scales.split(",")), [int(w) for w in args.workers.split(",")],
+                 work, args.max_minutes)
+    Path(args.results).write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Execution engines of the annotate stage: in-process (`local`, the default) and Dask (`dask`).
+
+Every engine computes `annotate_frame(records, annotator)` and returns the same frame; only where
+the work runs differs, so `--engine/--workers/--scheduler` never change a build's outputs.
+`open_engine(config)` picks one; `annotate_records` is the one-shot form.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..annotate import Annotator
+from ..config import BuildConfig
+from ..errors import EmodataError
+from .core import Engine, Progress, concat_partitions, partition_bounds
+from .local import LocalEngine
+
+ENGINES = ("local", "dask")
+
+
+def engine_kind(engine: str, workers: int, scheduler: str | None) -> str:
+    """The engine that runs: `dask` when asked for or implied (`workers` > 1, a `scheduler`), else `local`."""
+    if engine not in ENGINES:
+        raise EmodataError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if workers < 1:
+        raise EmodataError(f"--workers must be at least 1, not {workers}")
+    return "dask" if engine == "dask" or workers > 1 or scheduler else "local"
+
+
+def open_engine(config: BuildConfig) -> Engine:
+    """The engine `config` asks for (a Dask LocalCluster when `--workers` > 1 and no scheduler).
+
+    A cluster starts at the first `annotate`, not here. Use the engine as a context manager so a
+    cluster it started is shut down, also on error; one engine can serve every source of a build.
+    """
+    if engine_kind(config.engine, config.workers, config.scheduler) == "local":
+        return LocalEngine()
+    from .dask import DaskEngine
+
+    return DaskEngine(config.spacy_model, workers=config.workers, scheduler=config.scheduler)
+
+
+def annotate_records(records: pd.DataFrame, annotator: Annotator, config: BuildConfig,
+                     progress: Progress | None = None) -> pd.DataFrame:
+    """`annotate_frame(records, annotator)` on the engine of `config`, started and stopped around the call."""
+    with open_engine(config) as engine:
+        return engine.annotate(records, annotator, progress)
+
+
+__all__ = ["ENGINES", "Engine", "LocalEngine", "annotate_records", "concat_partitions", "engine_kind",
+           "open_engine", "partition_bounds"]

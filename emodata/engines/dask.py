@@ -1,0 +1,198 @@
+"""The Dask engine: the annotate stage per record partition on `dask.distributed` workers.
+
+Records are cut into contiguous partitions (`partition_bounds`); each becomes one task
+`annotate_partition(recipe, partition)`. The annotator travels as a recipe (its dataclass fields
+except the spaCy pipeline, plus the spaCy model name), broadcast once to every worker; each worker
+process rebuilds the Annotator once, caches it, and checks that its `key()` equals the client's, so a
+worker with another spaCy, lexicon or emodata version fails loudly instead of annotating differently.
+Results are gathered in partition order and concatenated: the output is the in-process output.
+At most `IN_FLIGHT_PER_THREAD` tasks per worker thread are submitted at a time, so the cluster never
+holds more than a few partitions of a large corpus.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..annotate import Annotator, annotate_frame
+from ..errors import EmodataError
+from ..nlp import load_pipeline
+from .core import Engine, Progress, concat_partitions, partition_bounds
+
+#: Longest partition, in records (bounds the memory of one task).
+PARTITION_ROWS = 20_000
+#: Tasks submitted ahead per worker thread: enough to keep workers busy, few enough to bound memory.
+IN_FLIGHT_PER_THREAD = 2
+#: Seconds to wait for a `--scheduler` to answer and to have at least one worker.
+CONNECT_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class AnnotatorRecipe:
+    """What a worker needs to rebuild an Annotator: its class and fields, minus the spaCy pipeline."""
+
+    cls: type
+    spacy_model: str
+    fields: dict[str, Any]
+    description: dict
+    key: str
+
+    @classmethod
+    def of(cls, annotator: Annotator, spacy_model: str) -> "AnnotatorRecipe":
+        """The recipe of `annotator`, whose pipeline is `load_pipeline(spacy_model)`."""
+        if not dataclasses.is_dataclass(annotator):
+            raise TypeError(f"the Dask engine needs a dataclass annotator, got {type(annotator).__name__}")
+        fields = {f.name: getattr(annotator, f.name) for f in dataclasses.fields(annotator)
+                  if f.init and f.name != "pipeline"}
+        return cls(type(annotator), spacy_model, fields, annotator.describe(), annotator.key())
+
+    def build(self) -> Annotator:
+        """Load the pipeline and rebuild the Annotator; raise if it would annotate differently."""
+        annotator = self.cls(pipeline=load_pipeline(self.spacy_model), **self.fields)
+        if annotator.key() != self.key:
+            mine = annotator.describe()
+            diff = "; ".join(f"{k}: worker {mine.get(k)!r} vs client {self.description.get(k)!r}"
+                             for k in sorted(set(mine) | set(self.description))
+                             if mine.get(k) != self.description.get(k))
+            raise EmodataError(f"Dask worker on {socket.gethostname()} would annotate differently from the "
+                               f"client ({diff}); install the same emodata, spaCy model and lexicon on every worker")
+        return annotator
+
+
+_ANNOTATORS: dict[str, Annotator] = {}
+_ANNOTATORS_LOCK = threading.Lock()
+
+
+def worker_annotator(recipe: AnnotatorRecipe) -> Annotator:
+    """The Annotator of `recipe`, built once per worker process (spaCy and lexicon load once)."""
+    with _ANNOTATORS_LOCK:
+        if recipe.key not in _ANNOTATORS:
+            _ANNOTATORS[recipe.key] = recipe.build()
+        return _ANNOTATORS[recipe.key]
+
+
+def _ready() -> bool:
+    return True
+
+
+def annotate_partition(recipe: AnnotatorRecipe, records: pd.DataFrame) -> pd.DataFrame:
+    """Worker task: `annotate_frame` of one record partition with the worker's cached Annotator."""
+    return annotate_frame(records, worker_annotator(recipe))
+
+
+class DaskEngine(Engine):
+    """Annotates on a Dask cluster: the one at `scheduler`, else a LocalCluster of `workers` processes.
+
+    Nothing starts until the first `annotate` (or `start()`), so an engine opened for a build whose
+    sources all come from the cache costs nothing. A LocalCluster started here (one thread per worker
+    process) is shut down by `close()`; with a `scheduler` only the client is closed. Workers of a
+    remote cluster should run one thread each (`dask worker ADDRESS --nthreads 1 --nworkers N`): the
+    stage is pure-Python CPU work, so threads only contend for the GIL and share one spaCy pipeline.
+    """
+
+    name = "dask"
+
+    def __init__(self, spacy_model: str, workers: int = 1, scheduler: str | None = None,
+                 partition_rows: int = PARTITION_ROWS):
+        self.spacy_model = spacy_model
+        self.workers = workers
+        self.scheduler = scheduler
+        self.partition_rows = partition_rows
+        self.client = None
+        self._cluster = None
+        self._closed = False
+
+    def start(self) -> None:
+        """Connect to `scheduler`, or start the LocalCluster; once (later calls do nothing)."""
+        from distributed import Client, LocalCluster
+
+        if self._closed:
+            raise EmodataError("the Dask engine is closed")
+        if self.client is not None:
+            return
+        try:
+            if self.scheduler:
+                try:
+                    self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+                    self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+                except (OSError, TimeoutError) as exc:
+                    raise EmodataError(f"--scheduler {self.scheduler}: no Dask scheduler with workers answered "
+                                       f"within {CONNECT_TIMEOUT_S}s ({type(exc).__name__}: {exc})") from exc
+            else:
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=":0", silence_logs=logging.CRITICAL)
+                self.client = Client(self._cluster, set_as_default=False)
+            self.client.run(_ready)  # workers import this module (spaCy, pandas) now, in parallel
+        except BaseException:
+            self.close()
+            raise
+
+    def threads(self) -> int:
+        """Worker threads in the cluster now (starts it if needed)."""
+        self.start()
+        return max(1, sum(self.client.nthreads().values()))
+
+    def describe(self) -> dict:
+        """Engine, scheduler address and worker count (as requested until the cluster has started)."""
+        started = self.client is not None
+        return {"engine": self.name, "scheduler": self.scheduler or "LocalCluster",
+                "workers": len(self.client.nthreads()) if started else self.workers,
+                "threads": self.threads() if started else None}
+
+    def annotate(self, records: pd.DataFrame, annotator: Annotator,
+                 progress: Progress | None = None) -> pd.DataFrame:
+        """`annotate_frame(records, annotator)` computed per partition on the workers, in row order."""
+        from distributed import as_completed
+
+        if len(records) == 0:
+            return annotate_frame(records, annotator)
+        threads = self.threads()
+        bounds = partition_bounds(len(records), threads, self.partition_rows)
+        (recipe,) = self.client.scatter([AnnotatorRecipe.of(annotator, self.spacy_model)], broadcast=True,
+                                        hash=False)
+        results: list[pd.DataFrame | None] = [None] * len(bounds)
+        todo = iter(enumerate(bounds))
+        position: dict[str, int] = {}
+        running = as_completed(loop=self.client.loop)
+
+        def submit_next() -> None:
+            item = next(todo, None)
+            if item is not None:
+                index, (start, stop) = item
+                future = self.client.submit(annotate_partition, recipe, records.iloc[start:stop], pure=False)
+                position[future.key] = index
+                running.add(future)
+
+        try:
+            for _ in range(IN_FLIGHT_PER_THREAD * threads):
+                submit_next()
+            for future in running:
+                part = future.result()  # re-raises a worker's exception here, with its traceback
+                results[position.pop(future.key)] = part
+                future.release()
+                if progress is not None:
+                    progress(len(part))
+                submit_next()
+        finally:
+            if running.futures:
+                self.client.cancel(list(running.futures))
+            recipe.release()
+        return concat_partitions(results)
+
+    def close(self) -> None:
+        """Close the client and shut down a LocalCluster we started (not a `--scheduler` cluster)."""
+        client, cluster = self.client, self._cluster
+        self.client = self._cluster = None
+        self._closed = True
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
