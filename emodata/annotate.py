@@ -1,4 +1,5 @@
-"""The annotate stage: tokens, lexicon VAD, coverage and rationale for a batch of reader records.
+"""The annotate stage: tokens, negation scope, lexicon VAD, coverage, rationale and emotion LF votes
+for a batch of reader records.
 
 `annotate_frame` is a pure function of (records, annotator) so it runs the same in-process or per
 partition. `Annotator` bundles what the stage needs and describes itself for cache keys/manifests.
@@ -91,17 +92,14 @@ def _stable_repr(value) -> str:
 
 
 def lf_set_describe(lfs: Sequence[LabelingFunction]) -> dict:
-    """Names and a hash of an LF set (each LF's source plus the values its closure captured, such as
-    keyword lists), so editing an LF or its data invalidates cached votes."""
-    parts = []
-    for lf in lfs:
-        try:
-            source = inspect.getsource(lf._f)
-        except (OSError, TypeError):
-            source = repr(lf._f)
-        cells = [_stable_repr(c.cell_contents) for c in (lf._f.__closure__ or ())]
-        parts.append({"name": lf.name, "source": source, "closure": cells})
-    return {"names": [lf.name for lf in lfs], "sha1": sha1_json(parts)}
+    """Names and a hash of an LF set, so editing an LF or its data rebuilds cached votes: the source
+    files of the packages defining the LFs (keyword lists, negation rules, helpers) and the values
+    each LF's closure captured (an LF built at run time from other data)."""
+    from labeling_functions.core import source_files_sha1
+
+    captured = [[lf.name, [_stable_repr(c.cell_contents) for c in (lf._f.__closure__ or ())]] for lf in lfs]
+    sources = source_files_sha1(sorted({lf._f.__module__ for lf in lfs}))
+    return {"names": [lf.name for lf in lfs], "sha1": sha1_json({"captured": captured, "sources": sources})}
 
 
 def make_annotator(pipeline: Pipeline, lexicon: Lexicon, negation: str = "on", scope: str = "window",

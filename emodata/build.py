@@ -1,10 +1,15 @@
-"""`emodata build`: sources → annotate (cached) → filter → A:B mix + split → shards → manifest.
+"""`emodata build`: sources → annotate (cached) → filter → A:B mix + split → weak labels → appraisal
+atoms → Valence-Flip pairs → shards → QC gate → manifest.
 
-Every mix is written into a temporary folder beside its destination and renamed into place only
-when complete, so a failed build leaves nothing behind. Nothing time-dependent enters hashed files.
+Annotation (tokens, negation scope, lexicon VAD, emotion LF votes) is per source and cached; weak
+labels, appraisal atoms and flip pairs are per mix and fit on the mix's train rows only. Every mix
+is written into a temporary folder beside its destination and renamed into place only when complete
+(and only when the Great Expectations gate passes), so a failed build leaves nothing behind. Nothing
+time-dependent enters hashed files.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -17,30 +22,35 @@ import pandas as pd
 import pyarrow as pa
 
 from catalog import load_catalog
+from labeling_functions.emotion import FINE_LABELS, emotion_lfs
+from labeling_functions.weak_labels import AGGREGATORS
 
 from . import __version__
-from .annotate import Annotator, annotate_frame
+from .annotate import Annotator, lf_set_describe, make_annotator
 from .cache import AnnotatedCache
 from .config import BuildConfig
 from .card import write_card
+from .engines import annotate_records
 from .errors import DataNotFoundError, EmodataError, QualityGateError
+from .flips import make_pairs, pairs_summary
 from .hashing import sha1_file, sha1_json
 from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from .manifest import SCHEMA_VERSION, dumps, git_commit
 from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
-from .negation import METHOD as NEGATION_METHOD
-from .negation import negation_adjuster
 from .nlp import load_pipeline
 from .progress import Reporter
 from .shards import to_record_table, write_jsonl, write_parquet
 from .sources import SourceLocation, locate, read_source
 from .verify import CHECKSUMS
+from .weak import fit_mix_labeler, lf_report_markdown, mix_lf_analysis, with_appraisal, with_weak_labels
 
 SOURCE_A = "goemotions"
 SOURCE_B = "empatheticdialogues"
 PROBE = "dailydialog"
 PROBE_SHARD = "dev_dailydialog_weak"
 QC_FILE = "qc.json"
+LF_REPORT = "lf_report"
+PAIRS_SHARD = "data/pairs/train_pairs"
 
 
 @dataclass
@@ -110,22 +120,34 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
             data = read_source(location, on_bad_row=config.on_bad_row, **options)
         report = data.report.to_dict()
         with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
-            annotated = annotate_frame(data.records, annotator, progress=advance)
+            annotated = annotate_records(data.records, annotator, config, progress=advance)
         cache.put(location.name, key, annotated, report)
     with reporter.stage(f"filter {location.name}"):
         kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
     return PreparedSource(location.name, location, report, kept, drops, len(annotated))
 
 
+def _write_table(tmp: Path, rel: str, table: pa.Table, entry: dict) -> dict:
+    """Write a table as Parquet + JSONL at `rel` (no suffix); returns its manifest shard entry."""
+    write_parquet(table, tmp / f"{rel}.parquet")
+    write_jsonl(table, tmp / f"{rel}.jsonl")
+    return {**entry, "path": f"{rel}.parquet", "sha1": sha1_file(tmp / f"{rel}.parquet"), "rows": table.num_rows,
+            "jsonl": {"path": f"{rel}.jsonl", "sha1": sha1_file(tmp / f"{rel}.jsonl")}}
+
+
 def _write_shard(tmp: Path, source: str, shard: str, role: str, split: str, frame: pd.DataFrame,
                  config: BuildConfig) -> dict:
     table = to_record_table(frame, split, config.min_tokens, config.max_tokens)
-    rel = f"data/{source}/{shard}"
-    write_parquet(table, tmp / f"{rel}.parquet")
-    write_jsonl(table, tmp / f"{rel}.jsonl")
-    return {"name": f"{source}/{shard}", "source": source, "split": split, "role": role,
-            "path": f"{rel}.parquet", "sha1": sha1_file(tmp / f"{rel}.parquet"), "rows": table.num_rows,
-            "jsonl": {"path": f"{rel}.jsonl", "sha1": sha1_file(tmp / f"{rel}.jsonl")}}
+    return _write_table(tmp, f"data/{source}/{shard}", table,
+                        {"name": f"{source}/{shard}", "source": source, "split": split, "role": role})
+
+
+def _write_verifier(tmp: Path, verifier) -> dict:
+    """Save the appraisal verifier (the trainer's L_app) as a build artifact."""
+    rel = "artifacts/appraisal_verifier.npz"
+    (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+    verifier.save(tmp / rel)
+    return {"name": "appraisal_verifier", "path": rel, "sha1": sha1_file(tmp / rel)}
 
 
 def _write_index(tmp: Path, drawn: list[pd.DataFrame]) -> dict:
@@ -196,23 +218,58 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
     n_a, n_b = mixture_sizes(len(pools.get(SOURCE_A, ())), len(pools.get(SOURCE_B, ())), ratio)
     drawn = {name: select_and_split(pools[name], n, config.dev_frac, config.seed, name)
              for name, n in ((SOURCE_A, n_a), (SOURCE_B, n_b)) if name in members}
+    probe = None
+    if PROBE in prepared:
+        mixed = set(pd.concat([f["text_key"] for f in drawn.values()])) if drawn else set()
+        probe = prepared[PROBE].kept
+        leak = probe["text_key"].isin(mixed)
+        extra_drops[PROBE]["text_in_mix"] += int(leak.sum())
+        probe = probe[~leak]
+    with reporter.stage(f"weak labels {ratio.name}"):
+        lfs = annotator.lfs
+        train_rows = pd.concat([f[f["split"] == "train"] for f in drawn.values()], ignore_index=True)
+        labeler = fit_mix_labeler(train_rows, lfs, FINE_LABELS, config.seed, config.label_model)
+        drawn = {name: with_weak_labels(frame, labeler, len(lfs)) for name, frame in drawn.items()}
+        tests = {name: with_weak_labels(frame, labeler, len(lfs)) for name, frame in tests.items()}
+        probe = with_weak_labels(probe, labeler, len(lfs)) if probe is not None else None
+        labelled = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in drawn.items()}
+        if probe is not None:
+            labelled[f"{PROBE}/{PROBE_SHARD}"] = probe
+        lf_summary, lf_full = mix_lf_analysis(labelled, lfs, labeler)
+    with reporter.stage(f"appraisal {ratio.name}"):
+        parts, roles = {}, {}
+        for name, frame in drawn.items():
+            for split in ("train", "dev"):
+                parts[f"{name}/{split}"], roles[f"{name}/{split}"] = frame[frame["split"] == split], split
+            parts[f"{name}/test"], roles[f"{name}/test"] = tests[name], "test"
+        if probe is not None:
+            parts[PROBE_SHARD], roles[PROBE_SHARD] = probe, "probe"
+        parts, appraisal_summary, verifier = with_appraisal(parts, roles, config.seed, config.negation == "on",
+                                                            annotator.scoper.method)
+    pairs, pair_tally = None, None
+    if config.flip_frac > 0:
+        with reporter.stage(f"valence-flip pairs {ratio.name}"):
+            train_rows = pd.concat([parts[f"{name}/train"] for name in drawn], ignore_index=True)
+            # x' is re-scored by the annotate stage; its LF votes are not needed.
+            pairs, pair_tally = make_pairs(train_rows, dataclasses.replace(annotator, lfs=()), annotator.pipeline,
+                                           config.flip_frac, config.seed)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{ratio.name}.tmp-", dir=out))
     try:
         shards = []
         with reporter.stage(f"write {ratio.name}"):
-            for name, frame in drawn.items():
+            for name in drawn:
                 for split in ("train", "dev"):
-                    shards.append(_write_shard(tmp, name, split, split, split, frame[frame["split"] == split], config))
+                    shards.append(_write_shard(tmp, name, split, split, split, parts[f"{name}/{split}"], config))
                 if len(tests[name]):
-                    shards.append(_write_shard(tmp, name, "test", "test", "test", tests[name], config))
-            if PROBE in prepared:
-                mixed = set(pd.concat([f["text_key"] for f in drawn.values()])) if drawn else set()
-                probe = prepared[PROBE].kept
-                leak = probe["text_key"].isin(mixed)
-                extra_drops[PROBE]["text_in_mix"] += int(leak.sum())
-                shards.append(_write_shard(tmp, PROBE, PROBE_SHARD, "probe", "dev", probe[~leak], config))
+                    shards.append(_write_shard(tmp, name, "test", "test", "test", parts[f"{name}/test"], config))
+            if probe is not None:
+                shards.append(_write_shard(tmp, PROBE, PROBE_SHARD, "probe", "dev", parts[PROBE_SHARD], config))
+            if pairs is not None:
+                shards.append(_write_table(tmp, PAIRS_SHARD, pairs, {"name": "pairs/train_pairs", "source": "mix",
+                                                                    "split": "train", "role": "pairs"}))
             index = _write_index(tmp, list(drawn.values()))
+            artifacts = [_write_verifier(tmp, verifier)]
         counts = Counter()
         for shard in shards:
             counts[shard["role"]] += shard["rows"]
@@ -258,8 +315,20 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
             "config": mix_config,
             "config_sha1": sha1_json({"config": mix_config, "annotate": annotator.key(), "catalog": catalog.sha1}),
         }
+        manifest["weak_supervision"] = {"lfs": lf_set_describe(lfs), "negation_scope": annotator.scoper.describe(),
+                                        **labeler.describe(),
+                                        "report": {"json": f"manifests/{LF_REPORT}.json",
+                                                   "markdown": f"manifests/{LF_REPORT}.md"}}
+        manifest["lf_analysis"] = lf_summary
+        manifest["appraisal"] = appraisal_summary
+        manifest["artifacts"] = artifacts
+        if pairs is not None:
+            manifest["pairs"] = pairs_summary(pairs, pair_tally, seed=config.seed)
+            manifest["counts"]["pairs"] = pairs.num_rows
         manifest_path = tmp / "manifests" / f"{ratio.name}.json"
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "manifests" / f"{LF_REPORT}.json").write_text(dumps(lf_full), encoding="utf-8")
+        (tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(lf_full), encoding="utf-8")
         gate_seconds = _run_gate(tmp, manifest, reporter)
         manifest_path.write_text(dumps(manifest), encoding="utf-8")
         write_card(tmp, manifest)
@@ -280,6 +349,12 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
         raise EmodataError(f"--on-bad-row must be error or skip, not {config.on_bad_row!r}")
     if not 0.0 <= config.dev_frac < 1.0:
         raise EmodataError(f"--dev-frac must be in [0, 1), not {config.dev_frac}")
+    if not 0.0 <= config.flip_frac <= 1.0:
+        raise EmodataError(f"--flip-frac must be in [0, 1], not {config.flip_frac}")
+    if config.label_model not in AGGREGATORS:
+        raise EmodataError(f"--label-model must be one of {', '.join(AGGREGATORS)}, not {config.label_model!r}")
+    if config.negation_scope not in ("window", "parse"):
+        raise EmodataError(f"--negation-scope must be window or parse, not {config.negation_scope!r}")
     out = Path(config.out)
     for ratio in ratios:
         if (out / ratio.name).exists() and not config.overwrite:
@@ -305,8 +380,8 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
     pipeline = load_pipeline(config.spacy_model)
     if config.negation not in ("on", "off"):
         raise EmodataError(f"--negation must be on or off, not {config.negation!r}")
-    annotator = (Annotator(pipeline, lexicon, adjust=negation_adjuster, adjust_name=NEGATION_METHOD)
-                 if config.negation == "on" else Annotator(pipeline, lexicon))
+    annotator = make_annotator(pipeline, lexicon, config.negation, config.negation_scope,
+                               emotion_lfs(negation=config.negation == "on"))
     vad_conf_min = config.vad_conf_min if config.vad_conf_min is not None else lexicon.recommended_vad_conf_min
     timings["load_lexicon_and_pipeline"] = time.perf_counter() - t0
     reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "

@@ -7,9 +7,14 @@ sections, one per heading in `SECTION_HEADINGS`:
 
   sources and citations (from the catalog cards), label space and label maps, how the annotations
   were produced (lexicon VAD; weak labels, appraisal atoms and Valence-Flip pairs are described when
-  the manifest has them — keys `weak_labels`, `appraisal`, `pairs` or shards with role "pairs" — and
-  say "not in this build" otherwise), splits and files, QC results (manifest key `qc`), known
-  limitations and biases, license terms, and how to reproduce and load the build.
+  the manifest has them — keys `weak_supervision` (or a legacy `weak_labels`) with `lf_analysis`,
+  `appraisal` with `artifacts`, `pairs` or shards with role "pairs" — and say "not in this build"
+  otherwise), splits and files, QC results (manifest key `qc`), known limitations and biases,
+  license terms, and how to reproduce and load the build.
+
+Valence-Flip pair shards (role "pairs") have their own columns (emodata/flips PAIRS_SCHEMA), so they
+are never a split of the records config: when present they form a second config
+`<name>_flip_pairs` with a single `train` split, and the records config stays the default.
 
 Everything comes from the manifest and the catalog; nothing is time-dependent, so the same manifest
 always gives the same card. `write_card(root, manifest)` writes it to ROOT/README.md, which makes the
@@ -17,6 +22,7 @@ build folder loadable with `datasets.load_dataset(ROOT)` and uploadable to the H
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,6 +31,7 @@ import yaml
 
 from catalog import OTHER, load_catalog
 
+from .config import BuildConfig
 from .manifest import group_splits
 
 #: Markdown (level-2) headings of the card, in order. Tests and tools may rely on them.
@@ -143,6 +150,12 @@ def split_groups(manifest: dict) -> dict[str, list[dict]]:
 def pair_shards(manifest: dict) -> list[dict]:
     """Shards holding Valence-Flip pairs (role "pairs"), if any."""
     return [s for s in manifest.get("shards") or [] if s.get("role") == PAIRS_ROLE]
+
+
+def weak_supervision(manifest: dict) -> Any:
+    """The build's weak-label description: `weak_supervision` (written by `emodata build`) or a legacy
+    `weak_labels` entry; None when the build has no weak labels."""
+    return manifest.get("weak_supervision") or manifest.get("weak_labels") or None
 
 
 def has_flips(manifest: dict) -> bool:
@@ -407,9 +420,17 @@ def _summary(manifest: dict) -> list[str]:
     if probes:
         lines.append(f"- The `{'`, `'.join(probes)}` split is a held-out cross-corpus probe: "
                      "use it for evaluation only, never for training.")
-    lines += ["", "Each record has the fields `id, source, split, source_split, text, context, speaker, conv_id, "
-              "turn, situation, labels, labels_ekman, source_labels, vad{v,a,d}, vad_conf, rationale, "
-              "qc_flags, dedup_key` (schema: `emodata/schema.py`)."]
+    fields = ("id, source, split, source_split, text, context, speaker, conv_id, turn, situation, labels, "
+              "labels_ekman, source_labels, vad{v,a,d}, vad_conf, rationale, qc_flags, dedup_key")
+    if weak_supervision(manifest):
+        fields += ", weak_labels, weak_probs, weak_labels_ekman, weak_probs_ekman"
+    if manifest.get("appraisal"):
+        fields += ", appraisal, appraisal_prototype"
+    lines += ["", f"Each record has the fields `{fields}` (schema: `emodata/schema.py`)."]
+    pairs = pair_shards(manifest)
+    if pairs:
+        lines.append(f"Valence-Flip pairs ({sum(s['rows'] for s in pairs):,}) are a separate config, "
+                     f"`{manifest['name']}_flip_pairs`, with their own columns.")
     return lines
 
 
@@ -510,7 +531,7 @@ def _annotations(manifest: dict) -> list[str]:
     annotate = manifest.get("annotate") or {}
     adjust = annotate.get("adjust", "none")
     present = ["lexicon VAD"] + [label for label, there in (
-        ("weak labels", bool(manifest.get("weak_labels"))), ("appraisal atoms", bool(manifest.get("appraisal"))),
+        ("weak labels", bool(weak_supervision(manifest))), ("appraisal atoms", bool(manifest.get("appraisal"))),
         ("Valence-Flip pairs", has_flips(manifest))) if there]
     lines = [f"Present in this build: {', '.join(present)}.", "", "### Lexicon VAD", ""]
     lines += [
@@ -536,32 +557,166 @@ def _annotations(manifest: dict) -> list[str]:
                      "fitted from binary EmoLex associations, not a real VAD lexicon. Prefer a build with "
                      "NRC-VAD for any VAD result.")
     lines += ["", "### Weak labels", ""]
-    if manifest.get("weak_labels"):
-        lines += ["Weak emotion labels from labeling functions (Snorkel) are included:", ""]
-        lines += _kv_lines(manifest["weak_labels"]) if isinstance(manifest["weak_labels"], dict) else [
-            f"- {_fmt(manifest['weak_labels'])}"]
+    weak = weak_supervision(manifest)
+    if weak:
+        lines += _weak_lines(manifest, weak)
     else:
         lines.append("Not in this build: no labeling-function weak labels were produced; `labels` are the "
                      "sources' human labels mapped into the unified space.")
     lines += ["", "### Appraisal atoms", ""]
     if manifest.get("appraisal"):
-        lines += ["Appraisal-atom weak labels (goal attainment, controllability, certainty, fairness, ...) "
-                  "are included:", ""]
-        lines += _kv_lines(manifest["appraisal"]) if isinstance(manifest["appraisal"], dict) else [
-            f"- {_fmt(manifest['appraisal'])}"]
+        lines += _appraisal_lines(manifest, manifest["appraisal"])
     else:
         lines.append("Not in this build: no appraisal atoms were produced.")
     lines += ["", "### Valence-Flip pairs", ""]
     if has_flips(manifest):
-        lines += ["Valence-Flip pairs (an utterance and a rewrite with mirrored valence; S_flip = "
-                  "|(v(x) − ½) + (v(x') − ½)|, lower is better) are included:", ""]
-        pairs = manifest.get("pairs")
-        if isinstance(pairs, dict):
-            lines += _kv_lines(pairs)
-        for shard in pair_shards(manifest):
-            lines.append(f"- shard `{shard['path']}`: {shard['rows']:,} rows")
+        lines += _pairs_lines(manifest)
     else:
         lines.append("Not in this build: no Valence-Flip pairs were generated.")
+    return lines
+
+
+def _lf_families(names: list) -> str:
+    """LF counts per family, e.g. "kw 27, emoji 12" (family = the part of the name before the first `_`)."""
+    families: dict[str, int] = {}
+    for name in names:
+        family = str(name).split("_", 1)[0]
+        families[family] = families.get(family, 0) + 1
+    return ", ".join(f"{family} {n}" for family, n in families.items())
+
+
+def _weak_lines(manifest: dict, weak: Any) -> list[str]:
+    """The "Weak labels" subsection: the `weak_supervision` entry and the `lf_analysis` scores."""
+    if not isinstance(weak, dict):
+        return [f"Weak emotion labels from labeling functions are included: {_fmt(weak)}"]
+    if not any(k in weak for k in ("fine", "ekman", "lfs")):          # another producer's shape: list it
+        return ["Weak emotion labels from labeling functions (Snorkel) are included:", ""] + _kv_lines(weak)
+    lines = ["Each record carries `weak_labels` / `weak_probs` (the 28 GoEmotions labels) and "
+             "`weak_labels_ekman` / `weak_probs_ekman` (Ekman-7): label sets read off the class distribution "
+             "of an aggregator over labeling-function (LF) votes. They are machine-made, fit on this mix's "
+             "train rows only, and never replace the human `labels`; `weak_probs` is null when every LF "
+             "abstained (the label set is then empty).", ""]
+    lfs = weak.get("lfs")
+    if isinstance(lfs, dict) and isinstance(lfs.get("names"), list):
+        lines.append(f"- Labeling functions: {len(lfs['names'])} ({_lf_families(lfs['names'])}), LF-set SHA-1 "
+                     f"`{lfs.get('sha1')}`.")
+    scope = weak.get("negation_scope")
+    if isinstance(scope, dict) and scope.get("method"):
+        lines.append(f"- Negation scope for the LFs: `{scope['method']}`.")
+    for space, title in (("fine", "fine labels"), ("ekman", "Ekman-7")):
+        info = weak.get(space)
+        if isinstance(info, dict) and info.get("aggregator"):
+            text = f"- Aggregator, {title} ({len(info.get('labels') or [])} classes): `{info['aggregator']}`"
+            if info.get("train_macro_f1"):
+                text += f" (Macro-F1 on the train gold: {_fmt(info['train_macro_f1'])})"
+            lines.append(text + ".")
+    if isinstance(weak.get("readout"), dict):
+        lines.append(f"- Read-out from class probabilities: {_fmt(weak['readout'])}.")
+    report = weak.get("report")
+    if isinstance(report, dict) and report:
+        lines.append("- Full LF report: " + ", ".join(f"`{v}`" for _, v in sorted(report.items())) + ".")
+    rest = {k: v for k, v in weak.items() if k not in ("lfs", "negation_scope", "fine", "ekman", "readout", "report")}
+    lines += _kv_lines(rest)
+    lf = manifest.get("lf_analysis")
+    if isinstance(lf, dict):
+        rows = []
+        for space, key, chosen in (("fine", "scores", "chosen"), ("ekman", "scores_ekman", "chosen_ekman")):
+            for method, score in (lf.get(key) or {}).items():
+                if isinstance(score, dict):
+                    rows.append([space, method + (" (shipped)" if lf.get(chosen) == method else ""),
+                                 score.get("n"), score.get("coverage"), score.get("macro_p"),
+                                 score.get("macro_r"), score.get("macro_f1")])
+        if rows:
+            pooled = lf.get("pooled_splits") or []
+            lines += ["", "Weak labels vs the human labels on held-out rows"
+                      + (f" ({', '.join(f'`{p}`' for p in pooled)})" if pooled else "") + ":", "",
+                      md_table(["space", "aggregator", "rows", "coverage", "Macro-P", "Macro-R", "Macro-F1"], rows)]
+    return lines
+
+
+def _appraisal_lines(manifest: dict, appraisal: Any) -> list[str]:
+    """The "Appraisal atoms" subsection: per-atom coverage and agreement, prototypes, the verifier."""
+    if not isinstance(appraisal, dict):
+        return [f"Appraisal-atom weak labels are included: {_fmt(appraisal)}"]
+    atoms = appraisal.get("atoms") if isinstance(appraisal.get("atoms"), dict) else {}
+    lines = ["Each record carries `appraisal`, one P(high) per appraisal atom from negation-aware appraisal "
+             "LFs and a per-atom label model (null = every LF abstained), and `appraisal_prototype`, the "
+             "appraisal prototype of its gold labels. Atoms: " + ", ".join(f"`{a}`" for a in atoms) + ".", ""]
+    if atoms:
+        rows = []
+        for name, info in atoms.items():
+            info = info if isinstance(info, dict) else {}
+            vs = info.get("vs_prototype") if isinstance(info.get("vs_prototype"), dict) else {}
+            rows.append([name, info.get("coverage"), info.get("mean"), info.get("prototype_coverage"),
+                         vs.get("n"), vs.get("accuracy")])
+        lines += [md_table(["atom", "coverage", "mean P(high)", "prototype coverage", "dev rows compared",
+                            "agreement with prototype"], rows), ""]
+    protos = appraisal.get("prototypes")
+    if isinstance(protos, dict):
+        lines.append(f"- Prototypes: `{protos.get('name')}` version {protos.get('version')} "
+                     f"(catalog/appraisal/{protos.get('file')}, SHA-1 `{protos.get('sha1')}`).")
+    model = appraisal.get("model")
+    if isinstance(model, dict):
+        methods = sorted({str(a.get("method")) for a in (model.get("atoms") or {}).values() if isinstance(a, dict)})
+        lines.append(f"- Label models fit on {_fmt(model.get('n_fit_rows'))} train rows"
+                     + (f" (method: {', '.join(f'`{m}`' for m in methods)})" if methods else "")
+                     + f", LF-set SHA-1 `{model.get('lf_sha1')}`.")
+    for key, text in (("n_rows", "rows scored"), ("n_eval", "dev rows compared with prototypes")):
+        if key in appraisal:
+            lines.append(f"- {text}: {_fmt(appraisal[key])}.")
+    verifier = appraisal.get("verifier")
+    artifacts = [a for a in manifest.get("artifacts") or [] if isinstance(a, dict)
+                 and "appraisal" in str(a.get("name", ""))]
+    if isinstance(verifier, dict) or artifacts:
+        text = "- Appraisal verifier (the trainer's L_app)"
+        if isinstance(verifier, dict):
+            text += (f": trained on {_fmt(verifier.get('n_rows'))} train rows, "
+                     f"{_fmt(verifier.get('n_heldout'))} held out")
+        lines.append(text + "".join(f"; file `{a.get('path')}` (SHA-1 `{a.get('sha1')}`)" for a in artifacts) + ".")
+    rest = {k: v for k, v in appraisal.items()
+            if k not in ("atoms", "prototypes", "model", "n_rows", "n_eval", "verifier")}
+    lines += _kv_lines(rest)
+    return lines
+
+
+def _pairs_lines(manifest: dict) -> list[str]:
+    """The "Valence-Flip pairs" subsection: counts per kind, S_flip, validity, examples, shards."""
+    lines = ["Valence-Flip pairs (an utterance and a rewrite with mirrored valence; S_flip = "
+             "|(v(x) − ½) + (v(x') − ½)|, lower is better) are included. They are drawn from train rows "
+             "only and live in their own shard and config (columns: emodata/flips PAIRS_SCHEMA), not in "
+             "the record splits.", ""]
+    pairs = manifest.get("pairs")
+    if isinstance(pairs, dict):
+        head = []
+        if pairs.get("n_pairs") is not None:
+            head.append(f"{_fmt(pairs['n_pairs'])} pairs")
+        if pairs.get("s_flip_mean") is not None:
+            head.append(f"mean S_flip {_fmt(pairs['s_flip_mean'])}")
+        if head:
+            lines += ["- " + ", ".join(head) + ".", ""]
+        by_kind = pairs.get("by_kind")
+        if isinstance(by_kind, dict) and by_kind:
+            rows = [[kind, value.get("pairs", value.get("n")), value.get("s_flip_mean")] if isinstance(value, dict)
+                    else [kind, value, None] for kind, value in by_kind.items()]
+            lines += [md_table(["flip kind", "pairs", "mean S_flip"], rows), ""]
+        validity = pairs.get("validity")
+        if isinstance(validity, dict):
+            lines.append(f"- Share of candidates passing the polarity filter: {_fmt(validity.get('pre_filter'))}; "
+                         f"of emitted pairs: {_fmt(validity.get('emitted'))}.")
+        if isinstance(pairs.get("rejected"), dict):
+            lines.append(f"- Rejected or skipped, by reason: {_fmt(pairs['rejected'])}.")
+        examples = [e for e in pairs.get("examples") or [] if isinstance(e, dict)]
+        if examples:
+            lines += ["", "Examples (seeded random sample):", "",
+                      md_table(["kind", "text", "flipped text"],
+                               [[e.get("kind"), e.get("text"), e.get("text_flip")] for e in examples[:5]]), ""]
+        rest = {k: v for k, v in pairs.items() if k not in (
+            "n_pairs", "s_flip_mean", "by_kind", "validity", "rejected", "examples", "s_flip_hist", "candidates",
+            "rows")}
+        lines += _kv_lines(rest)
+    for shard in pair_shards(manifest):
+        lines.append(f"- shard `{shard['path']}`: {shard['rows']:,} rows (config `{manifest['name']}_flip_pairs`, "
+                     "split `train`)")
     return lines
 
 
@@ -660,6 +815,11 @@ def _license_terms(manifest: dict) -> list[str]:
     return lines
 
 
+#: Hashed build options (emodata/config.py BuildConfig) shown in the reproduce command when not at these defaults.
+REPRODUCE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(BuildConfig)
+                      if f.name in ("goemotions_format", "negation", "negation_scope", "label_model", "flip_frac")}
+
+
 def build_command(manifest: dict) -> str:
     """The `emodata build` command line that reproduces this build from the same inputs."""
     mix = manifest.get("mix") or {}
@@ -682,6 +842,9 @@ def build_command(manifest: dict) -> str:
         args.append("--no-probe")
     if config.get("on_bad_row") not in (None, "error"):
         args.append(f"--on-bad-row {config['on_bad_row']}")
+    for key, default in REPRODUCE_DEFAULTS.items():
+        if key in config and config[key] != default:
+            args.append(f"--{key.replace('_', '-')} {config[key]}")
     return " ".join(args)
 
 
@@ -696,6 +859,8 @@ def _reproduce(manifest: dict) -> list[str]:
         "```python",
         "from datasets import load_dataset",
         f"ds = load_dataset(\"path/to/{manifest['name']}\")   # splits: {', '.join(groups)}",
+    ] + ([f"pairs = load_dataset(\"path/to/{manifest['name']}\", \"{manifest['name']}_flip_pairs\")"
+          "   # Valence-Flip pairs"] if pair_shards(manifest) else []) + [
         "",
         "import emodata",
         f"con = emodata.connect(\"path/to/{manifest['name']}/manifests/{manifest['name']}.json\")  # DuckDB",

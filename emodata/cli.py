@@ -1,11 +1,12 @@
-"""The `emodata` command line: build, verify, query, export."""
+"""The `emodata` command line: build, verify, qc, report, query, export, and the trainer's train, eval,
+screen and score."""
 from __future__ import annotations
 
 import argparse
 import csv
 import json
 import sys
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from .config import (BuildConfig, ExportConfig, QcConfig, QueryConfig, ReportConfig, VerifyConfig, add_arguments,
                      from_namespace)
@@ -21,11 +22,19 @@ COMMANDS = {
 }
 
 
+def _all_commands() -> dict[str, tuple[type, str, Callable[[Any], int]]]:
+    """Our commands and the trainer's (trainer/cli.py; its configs import without torch)."""
+    from trainer.cli import TRAINER_COMMANDS
+
+    ours = {name: (cls, help_text, HANDLERS[name]) for name, (cls, help_text) in COMMANDS.items()}
+    return ours | dict(TRAINER_COMMANDS)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, generated from the command config dataclasses."""
     top = argparse.ArgumentParser(prog="emodata", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
-    for name, (cls, help_text) in COMMANDS.items():
+    for name, (cls, help_text, _) in _all_commands().items():
         add_arguments(sub.add_parser(name, help=help_text, description=cls.__doc__), cls)
     return top
 
@@ -108,13 +117,14 @@ def _export(config: ExportConfig) -> int:
     return 0
 
 
+HANDLERS = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "query": _query, "export": _export}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 on a usage or data error, with a one-line message)."""
     args = parser().parse_args(argv)
-    cls = COMMANDS[args.command][0]
+    cls, _, handler = _all_commands()[args.command]
     config = from_namespace(cls, args)
-    handler = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "query": _query,
-               "export": _export}[args.command]
     try:
         return handler(config)
     except (EmodataError, FileNotFoundError, ValueError) as exc:

@@ -46,6 +46,17 @@ class BuildConfig:
                                            "0.75 for VAD lexica, 0.25 for the nrclex proxy")
     negation: str = opt("on", "negation- and intensifier-aware VAD (emodata/negation.py); 'off' gives the "
                               "plain lexicon mean for ablation", choices=("on", "off"))
+    negation_scope: str = opt("window", "negation scope method for VAD and the LFs' negation column: the "
+                                        "tokenizer-only NegEx window, or the dependency parse (en_core_web_sm; "
+                                        "better scopes, ~5x slower annotate; see benchmarks/RESULTS.md)",
+                              choices=("window", "parse"))
+    label_model: str = opt("majority_vote", "how emotion LF votes become weak labels: majority vote (measured "
+                                            "better on GoEmotions, see benchmarks/RESULTS.md), Snorkel's "
+                                            "LabelModel, or auto (fit both, keep the higher Macro-F1 on the mix's "
+                                            "train gold; the 28-class LabelModel fit costs ~30 s or more)",
+                           choices=("auto", "label_model", "majority_vote"))
+    flip_frac: float = opt(0.2, "share of each mix's train rows drawn for a Valence-Flip pair (never dev/test "
+                                "rows); 0 writes no pairs shard")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
     max_tokens: int = opt(128, "longest utterance kept, in word tokens")
     probe: bool = opt(True, "also build the DailyDialog cross-corpus probe (dev_dailydialog_weak) when "
@@ -55,6 +66,14 @@ class BuildConfig:
                                  choices=("auto", "simplified", "raw"))
     on_bad_row: str = opt("error", "malformed source rows: 'error' stops naming file and line; 'skip' counts "
                                    "and reports them", choices=("error", "skip"))
+    engine: str = opt("local", "where the annotate stage runs: in this process, or per record partition on "
+                               "Dask (dask.distributed); outputs are identical either way",
+                      choices=("local", "dask"), hashed=False)
+    workers: int = opt(1, "worker processes for the annotate stage; N > 1 without --scheduler starts a local "
+                          "Dask cluster of N processes (implies --engine dask)", hashed=False)
+    scheduler: str | None = opt(None, "address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
+                                      "--engine dask; its workers need the same emodata and spaCy model "
+                                      "installed; the lexicon is sent to them)", hashed=False)
     out: str = opt("emodata-build", "output folder; each mix is written to OUT/mix_A_B/", hashed=False)
     cache_dir: str | None = opt(None, "annotated-source cache (default $EMODATA_CACHE or ~/.cache/emodata)",
                                 hashed=False)

@@ -20,6 +20,9 @@ def features(labels: list[str], ekman_labels: list[str]):
     """HF `datasets` features of the record schema (labels as Sequence(ClassLabel), vad as a struct)."""
     from datasets import ClassLabel, Features, Sequence, Value
 
+    from catalog.appraisal import load_prototypes
+
+    atoms = load_prototypes().atoms
     string = Value("string")
     return Features({
         "id": string, "source": string, "split": string, "source_split": string, "text": string,
@@ -31,6 +34,10 @@ def features(labels: list[str], ekman_labels: list[str]):
         "qc_flags": {"lang": string, "len": Value("int32"), "len_ok": Value("bool"), "dedup": Value("bool"),
                      "tox": Value("bool"), "example_unclear": Value("bool")},
         "dedup_key": string,
+        "weak_labels": Sequence(ClassLabel(names=labels)), "weak_probs": Sequence(Value("float64")),
+        "weak_labels_ekman": Sequence(ClassLabel(names=ekman_labels)), "weak_probs_ekman": Sequence(Value("float64")),
+        "appraisal": {atom: Value("float64") for atom in atoms},
+        "appraisal_prototype": {atom: Value("float64") for atom in atoms},
     })
 
 

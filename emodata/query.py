@@ -1,4 +1,4 @@
-"""DuckDB over a build: views named train, dev, test, dailydialog and SOURCE_SPLIT per shard."""
+"""DuckDB over a build: views named train, dev, test, dailydialog, pairs and SOURCE_SPLIT per shard."""
 from __future__ import annotations
 
 import re
@@ -14,10 +14,14 @@ def _quote_paths(paths: list[Path]) -> str:
 
 
 def view_names(manifest: Manifest) -> dict[str, list[Path]]:
-    """View name → Parquet files: role views (train/dev/test), the probe by source, and per shard."""
+    """View name → Parquet files: role views (train/dev/test), the probe by source, `pairs` (Valence-Flip
+    pairs), and one view per shard."""
     views: dict[str, list[Path]] = {}
     for name, shards in manifest.split_names().items():
         views[name] = [manifest.shard_path(s) for s in shards]
+    pairs = manifest.shards(role="pairs")
+    if pairs:
+        views["pairs"] = [manifest.shard_path(s) for s in pairs]
     for shard in manifest.data["shards"]:
         base = Path(shard["path"]).stem
         view = base if shard["role"] == "probe" else f"{shard['source']}_{base}"

@@ -36,7 +36,8 @@ The shapes read (extra keys are listed as they are; missing parts are skipped, n
   pairs = {"n_pairs": int,
            "by_kind": {KIND: int | {"pairs": int, "s_flip_mean": float}},
            "s_flip_hist": {"bins": [edge, ...], "counts": [int, ...]}?}      # → 09_flip_pairs.png
-      (shards with role "pairs" and columns `flip_kind`, `s_flip` are used instead when present;
+      (shards with role "pairs" and columns `kind` (or `flip_kind`), `s_flip` are used instead when present;
+       `pairs.examples` = [{"kind", "text", "text_flip"}, ...] is shown as a table;
        S_flip = |(v(x) − ½) + (v(x') − ½)|, lower is better)
   qc = {"success": bool,                                   # the QC gate's summary (expectations/gate.py)
         "suites": {SUITE: {"evaluated": int, "failed_critical": int, "failed_warning": int,
@@ -151,9 +152,11 @@ def load_pairs(manifest: Manifest) -> pd.DataFrame | None:
     for shard in manifest.shards(role="pairs"):
         path = manifest.shard_path(shard)
         names = pq.read_schema(path).names
-        if "flip_kind" not in names:
+        kind = "flip_kind" if "flip_kind" in names else "kind" if "kind" in names else None
+        if kind is None:
             continue
-        frames.append(pq.read_table(path, columns=[c for c in ("flip_kind", "s_flip") if c in names]).to_pandas())
+        frame = pq.read_table(path, columns=[c for c in (kind, "s_flip") if c in names]).to_pandas()
+        frames.append(frame.rename(columns={kind: "flip_kind"}))
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
@@ -861,6 +864,10 @@ def write_report(manifest_path: Path, out_dir: Path | None = None) -> Path:
         body["flips"] = figure("flips", fig_flips(flips), "Valence-Flip pairs") + _table(
             ["flip kind", "pairs", "mean S_flip"],
             [[k, n, flips["s_flip"].get(k)] for k, n in flips["by_kind"].items()])
+        examples = (manifest.get("pairs") or {}).get("examples") or []
+        if examples:
+            body["flips"] += "<h3>Pairs for a human to read (seeded random sample)</h3>" + _table(
+                ["kind", "text", "flipped text"], [[e["kind"], e["text"], e["text_flip"]] for e in examples])
     elif manifest.get("pairs"):
         body["flips"] = _kv(manifest["pairs"]) if isinstance(manifest["pairs"], dict) else _e(manifest["pairs"])
     else:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from catalog.appraisal import load_prototypes
+
 VAD_TYPE = pa.struct([("v", pa.float64()), ("a", pa.float64()), ("d", pa.float64())])
 QC_TYPE = pa.struct([
     ("lang", pa.string()),          # declared by the source card (all sources are English)
@@ -12,6 +14,9 @@ QC_TYPE = pa.struct([
     ("tox", pa.bool_()),            # toxicity: null = not assessed
     ("example_unclear", pa.bool_()),  # GoEmotions raw: a rater marked example_very_unclear
 ])
+
+#: Appraisal atoms (catalog/appraisal/prototypes.yaml), each a probability of "high"; null = unknown.
+APPRAISAL_TYPE = pa.struct([(atom, pa.float64()) for atom in load_prototypes().atoms])
 
 RECORD_SCHEMA = pa.schema([
     ("id", pa.string()),
@@ -32,6 +37,16 @@ RECORD_SCHEMA = pa.schema([
     ("rationale", pa.string()),
     ("qc_flags", QC_TYPE),
     ("dedup_key", pa.string()),
+    # Weak supervision (labeling_functions/): label sets read off the LF aggregator's class
+    # distribution over the fine labels (GoEmotions-28) and over Ekman-7; probs null = every LF abstained.
+    ("weak_labels", pa.list_(pa.string())),
+    ("weak_probs", pa.list_(pa.float64())),
+    ("weak_labels_ekman", pa.list_(pa.string())),
+    ("weak_probs_ekman", pa.list_(pa.float64())),
+    # Appraisal atoms: label-model P(high) per atom from the appraisal LFs, and the prototype s̃(y) of
+    # the record's gold labels (labeling_functions/appraisal/, catalog/appraisal/).
+    ("appraisal", APPRAISAL_TYPE),
+    ("appraisal_prototype", APPRAISAL_TYPE),
 ])
 
 #: Split names a record may carry.

@@ -46,6 +46,10 @@ def to_record_table(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
                       "dedup": True, "tox": None, "example_unclear": bool(r["example_unclear"])} for r in rows],
         "dedup_key": col("dedup_key"),
     }
+    for name in ("appraisal", "appraisal_prototype"):
+        data[name] = col(name) if name in frame.columns else [None] * n
+    for name in ("weak_labels", "weak_probs", "weak_labels_ekman", "weak_probs_ekman"):
+        data[name] = [None if x is None else list(x) for x in col(name)] if name in frame.columns else [None] * n
     return pa.Table.from_pydict(data, schema=RECORD_SCHEMA)
 
 

@@ -109,9 +109,9 @@ def with_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], seed: 
                    scope: str) -> tuple[dict[str, pd.DataFrame], dict, Verifier]:
     """Appraisal atoms for every row of a mix (`parts` by name, `roles[name]` train/dev/test/probe).
 
-    Per-atom label models are fit on all rows (they see no gold); the verifier is trained on the
-    train rows only, so dev gold never reaches the trainer's L_app; prototype agreement is reported
-    on the dev rows. Returns the parts with `appraisal` and `appraisal_prototype` columns, the
+    Per-atom label models and the verifier are fit on the train rows only (held-out text never shapes
+    the trainer's L_app, and train values do not depend on dev/test/probe), then applied to every
+    row; agreement with the prototypes of the gold labels is reported on the dev rows. Returns the parts with `appraisal` and `appraisal_prototype` columns, the
     manifest summary and the verifier.
     """
     from catalog import load_catalog
@@ -123,11 +123,12 @@ def with_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], seed: 
     names = [name for name, frame in parts.items() if len(frame)]
     rows = with_lf_columns(pd.concat([parts[n].assign(_part=n, _role=roles[n]) for n in names], ignore_index=True))
     matrices = appraisal_matrices(rows, negation=negation)
-    model = fit_appraisal(rows, seed, matrices=matrices, negation=negation)
+    train = (rows["_role"] == "train").to_numpy()
+    model = fit_appraisal(rows[train].reset_index(drop=True), seed,
+                          matrices={atom: m[train] for atom, m in matrices.items()}, negation=negation)
     pred = model.predict(rows, matrices).reset_index(drop=True)
     table = load_prototypes()
     protos = pd.DataFrame(table.prototype_matrix(rows["labels"].tolist()), columns=list(table.atoms))
-    train = (rows["_role"] == "train").to_numpy()
     verifier, report = train_verifier(rows[train].reset_index(drop=True), pred[train].reset_index(drop=True),
                                       load_catalog().unified_labels, seed, negation_scope=scope)
     summary = appraisal_summary(pred, rows["labels"].tolist(), eval_mask=(rows["_role"] == "dev").to_numpy(),

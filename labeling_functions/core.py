@@ -9,6 +9,10 @@ the very same objects still work with Snorkel's `PandasLFApplier` (a pandas row 
 """
 from __future__ import annotations
 
+import hashlib
+import importlib
+import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -51,3 +55,17 @@ def annotate_texts(texts: Sequence[str], lexicon=None, negation: str = "on") -> 
     annotator = make_annotator(load_pipeline(), lexicon if lexicon is not None else load_lexicon(None), negation)
     records = pd.DataFrame({"id": [f"t{i}" for i in range(len(texts))], "text": list(texts)})
     return with_lf_columns(annotate_frame(records, annotator))
+
+
+def source_files_sha1(modules: Sequence[str]) -> str:
+    """SHA-1 over the source files of `modules` and of their sibling modules in the same package
+    (an LF's keyword lists, negation rules and helpers live beside it), in a fixed order."""
+    files: set[Path] = set()
+    for name in modules:
+        module = sys.modules.get(name) or importlib.import_module(name)
+        path = Path(module.__file__).resolve()
+        files.update(path.parent.glob("*.py") if getattr(module, "__package__", None) else [path])
+    digest = hashlib.sha1()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -93,7 +93,7 @@ def test_second_mix_reuses_the_annotated_cache(sample_build, tmp_path, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("annotate ran although the cache holds this source")
 
-    monkeypatch.setattr("emodata.build.annotate_frame", refuse)
+    monkeypatch.setattr("emodata.build.annotate_records", refuse)
     (result,) = build(sample_config(tmp_path, mix=["80:20"]))
     assert result.manifest["mix"]["a"] == 80 and verify(result.manifest_path) == []
     assert annotate_module.annotate_frame is not refuse
@@ -102,8 +102,17 @@ def test_second_mix_reuses_the_annotated_cache(sample_build, tmp_path, monkeypat
 def test_single_source_and_several_mixes(tmp_path):
     results = build(sample_config(tmp_path, mix=["100:0", "0:100"], probe=False))
     assert [r.name for r in results] == ["mix_100_0", "mix_0_100"]
-    assert {s["source"] for s in results[0].manifest["shards"]} == {"goemotions"}
-    assert {s["source"] for s in results[1].manifest["shards"]} == {"empatheticdialogues"}
+    for result, source in zip(results, ("goemotions", "empatheticdialogues")):
+        shards = result.manifest["shards"]
+        assert {s["source"] for s in shards if s["role"] != "pairs"} == {source}
+        # the Valence-Flip pairs shard is the mix's own, drawn from that single source's train rows
+        (pairs,) = [s for s in shards if s["role"] == "pairs"]
+        assert pairs["source"] == "mix" and pairs["path"] == "data/pairs/train_pairs.parquet"
+        train_ids = {r["id"] for s in shards if s["role"] == "train"
+                     for r in pq.read_table(result.root / s["path"], columns=["id"]).to_pylist()}
+        pair_ids = pq.read_table(result.root / pairs["path"], columns=["id"]).column("id").to_pylist()
+        assert pair_ids and set(pair_ids) <= train_ids
+        assert all(i.startswith(f"{source}:") for i in pair_ids)
 
 
 def test_existing_output_needs_overwrite(sample_build):

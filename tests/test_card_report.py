@@ -5,11 +5,14 @@ default nrclex-proxy lexicon, so no shared data is needed).
 """
 from __future__ import annotations
 
+import copy
+import html
 import json
 import re
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -17,8 +20,11 @@ from emodata.build import build
 from emodata.card import (ANNOTATION_HEADINGS, SECTION_HEADINGS, hf_license_id, render_card, size_category,
                           split_groups, write_card)
 from emodata.config import BuildConfig
+from emodata.hashing import sha1_file
 from emodata.manifest import dumps
 from emodata.report import FIGURES, NOT_IN_BUILD, SECTIONS, write_report
+from emodata.schema import APPRAISAL_TYPE
+from emodata.shards import write_parquet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -141,6 +147,38 @@ def full_manifest(tiny_build, tmp_path_factory):
     return path, manifest
 
 
+#: What a build without weak supervision lacks: these manifest keys, these record columns, the pairs shard.
+OPTIONAL_KEYS = ("weak_supervision", "weak_labels", "lf_analysis", "appraisal", "artifacts", "pairs")
+OPTIONAL_COLUMNS = ("weak_labels", "weak_probs", "weak_labels_ekman", "weak_probs_ekman", "appraisal",
+                    "appraisal_prototype")
+
+
+def _without_optional(manifest: dict) -> dict:
+    """A deep copy of a manifest with no weak labels, appraisal atoms or flip pairs (keys and shard)."""
+    bare = {k: copy.deepcopy(v) for k, v in manifest.items() if k not in OPTIONAL_KEYS}
+    bare["shards"] = [s for s in bare["shards"] if s.get("role") != "pairs"]
+    bare["counts"] = {k: v for k, v in bare["counts"].items() if k != "pairs"}
+    return bare
+
+
+@pytest.fixture(scope="session")
+def bare_manifest(tiny_build, tmp_path_factory):
+    """A copy of the tiny build as a build without weak supervision would be: none of the optional
+    manifest keys, no pairs shard or verifier file, record shards without the weak/appraisal columns."""
+    root = tmp_path_factory.mktemp("card-report-bare") / tiny_build.root.name
+    shutil.copytree(tiny_build.root, root, ignore=shutil.ignore_patterns("report", "README.md", "pairs",
+                                                                         "artifacts", "lf_report.*"))
+    manifest = _without_optional(tiny_build.manifest)
+    for shard in manifest["shards"]:
+        path = root / shard["path"]
+        table = pq.read_table(path)
+        write_parquet(table.drop_columns([c for c in OPTIONAL_COLUMNS if c in table.column_names]), path)
+        shard["sha1"] = sha1_file(path)
+    path = root / "manifests" / f"{tiny_build.name}.json"
+    path.write_text(dumps(manifest), encoding="utf-8")
+    return path, manifest
+
+
 def _section(page: str, sid: str) -> str:
     """The HTML of one report section (from its heading to the next section)."""
     start = page.index(f'id="{sid}"')
@@ -178,26 +216,37 @@ def test_card_parses_with_huggingface_hub(tiny_build):
         assert data["task_categories"] == ["text-classification"]
         assert data["task_ids"] == ["multi-label-classification"]
         assert set(data["license"]) == {"cc-by-4.0", "cc-by-nc-sa-4.0"}   # GoEmotions + DailyDialog probe
-        (config,) = data["configs"]
-        assert config["config_name"] == manifest["name"] == "mix_100_0"
+        # the records config (default) and the Valence-Flip pairs in a config of their own
+        config, pairs_config = data["configs"]
+        assert config["config_name"] == manifest["name"] == "mix_100_0" and config["default"] is True
         files = {entry["split"]: entry["path"] for entry in config["data_files"]}
         expected = {name: [s["path"] for s in shards] for name, shards in split_groups(manifest).items()}
         assert files == expected and set(files) == {"train", "dev", "dailydialog"}
-        for paths in files.values():
+        pair_paths = [s["path"] for s in manifest["shards"] if s["role"] == "pairs"]
+        assert pair_paths == ["data/pairs/train_pairs.parquet"]
+        assert not any(p in paths for p in pair_paths for paths in files.values())
+        assert pairs_config == {"config_name": "mix_100_0_flip_pairs",
+                                "data_files": [{"split": "train", "path": pair_paths}]}
+        for paths in list(files.values()) + [pair_paths]:
             assert all((tiny_build.root / p).is_file() for p in paths)
-        info = data["dataset_info"]
+        info, pairs_info = data["dataset_info"]
         assert info["config_name"] == "mix_100_0"
         counts = {s["name"]: s["num_examples"] for s in info["splits"]}
         assert counts == {"train": manifest["counts"]["train"], "dev": manifest["counts"]["dev"],
                           "dailydialog": manifest["counts"]["probe"]}
         assert all(s["num_bytes"] > 0 for s in info["splits"])
-        total = sum(counts.values())
+        assert pairs_info["config_name"] == "mix_100_0_flip_pairs"
+        assert [(s["name"], s["num_examples"]) for s in pairs_info["splits"]] == [
+            ("train", manifest["counts"]["pairs"])]
+        assert all(s["num_bytes"] > 0 for s in pairs_info["splits"])
+        total = sum(counts.values())                       # records only: pairs do not count
         assert data["size_categories"] == [size_category(total)]
         assert manifest["name"] in data["pretty_name"]
 
 
 def test_card_sections_and_absent_parts(tiny_build):
-    text = render_card(tiny_build.manifest)
+    manifest = tiny_build.manifest
+    text = render_card(manifest)
     assert text.startswith("---\n")
     front = yaml.safe_load(text.split("---\n")[1])
     assert "num_bytes" not in json.dumps(front)       # no build root given: row counts only
@@ -205,8 +254,34 @@ def test_card_sections_and_absent_parts(tiny_build):
         assert f"\n## {heading}\n" in text, heading
     for heading in ANNOTATION_HEADINGS:
         assert f"\n### {heading}\n" in text, heading
+    # every build now carries weak labels, appraisal atoms and flip pairs: the card describes them
+    assert "Present in this build: lexicon VAD, weak labels, appraisal atoms, Valence-Flip pairs." in text
     for heading in ("Weak labels", "Appraisal atoms", "Valence-Flip pairs"):
-        assert _card_section(text, heading, 3).strip().startswith("Not in this build"), heading
+        assert NOT_IN_BUILD not in _card_section(text, heading, 3), heading
+    weak = _card_section(text, "Weak labels", 3)
+    ws = manifest["weak_supervision"]
+    assert f"Aggregator, fine labels (28 classes): `{ws['fine']['aggregator']}`" in weak
+    assert f"Aggregator, Ekman-7 (7 classes): `{ws['ekman']['aggregator']}`" in weak
+    assert f"Labeling functions: {len(ws['lfs']['names'])} (" in weak and ws["lfs"]["sha1"] in weak
+    assert f"| fine | {manifest['lf_analysis']['chosen']} (shipped) |" in weak
+    appraisal = _card_section(text, "Appraisal atoms", 3)
+    for atom in APPRAISAL_TYPE.names:
+        assert f"`{atom}`" in appraisal and f"\n| {atom} |" in appraisal, atom
+    assert "artifacts/appraisal_verifier.npz" in appraisal
+    flips = _card_section(text, "Valence-Flip pairs", 3)
+    pairs = manifest["pairs"]
+    assert f"- {pairs['n_pairs']:,} pairs, mean S_flip" in flips
+    for kind, info in pairs["by_kind"].items():
+        assert f"| {kind} | {info['pairs']:,} |" in flips, kind
+    assert pairs["examples"][0]["text_flip"] in flips and "data/pairs/train_pairs.parquet" in flips
+    assert "weak_probs_ekman, appraisal, appraisal_prototype`" in _card_section(text, "Dataset summary")
+    # a build without them says so, and has the records config only
+    bare = render_card(_without_optional(manifest))
+    for heading in ("Weak labels", "Appraisal atoms", "Valence-Flip pairs"):
+        assert _card_section(bare, heading, 3).strip().startswith(NOT_IN_BUILD), heading
+    assert "Present in this build: lexicon VAD." in bare
+    assert [c["config_name"] for c in yaml.safe_load(bare.split("---\n")[1])["configs"]] == ["mix_100_0"]
+    assert "weak_labels" not in _card_section(bare, "Dataset summary")
     assert "nrclex-proxy" in _card_section(text, "Lexicon VAD", 3)
     assert "QC gate: **passed**" in _card_section(text, "QC results")
     without_qc = render_card({k: v for k, v in tiny_build.manifest.items() if k != "qc"})
@@ -225,11 +300,13 @@ def test_card_with_optional_parts(full_manifest):
     from huggingface_hub import DatasetCard
 
     _, manifest = full_manifest
-    text = render_card(manifest | {"shards": manifest["shards"] + [
+    records = [s for s in manifest["shards"] if s["role"] != "pairs"]     # the build's own pairs shard replaced
+    text = render_card(manifest | {"shards": records + [
         {"name": "goemotions/flip_pairs", "source": "goemotions", "split": "train", "role": "pairs",
          "path": "data/goemotions/flip_pairs.parquet", "sha1": "1" * 40, "rows": 60}]})
     data = DatasetCard(text).data.to_dict()
     assert [c["config_name"] for c in data["configs"]] == ["mix_100_0", "mix_100_0_flip_pairs"]
+    assert data["dataset_info"][0]["splits"][0] == {"name": "train", "num_examples": manifest["counts"]["train"]}
     assert data["dataset_info"][1]["splits"] == [{"name": "train", "num_examples": 60}]
     qc = _card_section(text, "QC results")
     assert "**FAILED**" in qc and "| record | 12 | 11 | 1 | 0 | 0 |" in qc and "| pairs | 0 | 0 | 0 | 0 | 1 |" in qc
@@ -240,6 +317,11 @@ def test_card_with_optional_parts(full_manifest):
     for heading in ("Weak labels", "Appraisal atoms", "Valence-Flip pairs"):
         assert NOT_IN_BUILD not in _card_section(text, heading, 3), heading
     assert "majority_vote" in _card_section(text, "Weak labels", 3)
+    # another producer's `weak_labels` entry alone is listed as it is
+    legacy_weak = render_card({k: v for k, v in manifest.items() if k != "weak_supervision"})
+    weak = _card_section(legacy_weak, "Weak labels", 3)
+    assert "- **method**: majority_vote" in weak and "- **n_lfs**: 5" in weak
+    assert "weak labels" in legacy_weak.split("Present in this build: ")[1].split("\n")[0]
 
 
 def test_build_folder_loads_with_datasets(tiny_build, tmp_path):
@@ -259,9 +341,8 @@ def test_report_is_self_contained(tiny_build, tiny_report):
     for sid, heading in SECTIONS:
         assert f'<h2 id="{sid}">' in page, sid
     pngs = sorted(tiny_report.parent.glob("*.png"))
-    # every build now carries QC gate results, so the QC figure is always there
-    assert [p.name for p in pngs] == sorted(FIGURES[k] for k in ("labels", "vad_hist", "va_scatter",
-                                                                 "vad_conf", "drops", "qc"))
+    # every build now carries QC results, LF analysis, appraisal atoms and flip pairs: every figure is there
+    assert [p.name for p in pngs] == sorted(FIGURES.values())
     assert page.count("data:image/png;base64,") == len(pngs)
     for png in pngs:
         blob = png.read_bytes()
@@ -275,8 +356,28 @@ def test_report_is_self_contained(tiny_build, tiny_report):
         assert fact in summary, fact
 
 
-def test_report_notes_absent_parts(tiny_report):
+def test_report_shows_weak_supervision_parts(tiny_build, tiny_report):
     page = tiny_report.read_text(encoding="utf-8")
+    for sid in ("lf-analysis", "label-model", "appraisal", "flips"):
+        section = _section(page, sid)
+        assert NOT_IN_BUILD not in section and "<img" in section, sid
+    manifest = tiny_build.manifest
+    assert manifest["weak_supervision"]["lfs"]["names"][0] in _section(page, "lf-analysis")
+    assert f"<b>{manifest['lf_analysis']['chosen']}</b>" in _section(page, "label-model")
+    flips = _section(page, "flips")
+    kinds = {kind: info["pairs"] for kind, info in manifest["pairs"]["by_kind"].items() if info["pairs"]}
+    assert kinds
+    for kind, n in kinds.items():
+        assert f"<td>{kind}</td><td class=\"num\">{n:,}</td>" in flips, kind
+    # the pairs `examples` table, for a human to read
+    assert "Pairs for a human to read" in flips
+    examples = manifest["pairs"]["examples"]
+    assert examples and all(html.escape(e["text_flip"]) in flips for e in examples)
+
+
+def test_report_notes_absent_parts(bare_manifest, tmp_path):
+    path, _ = bare_manifest
+    page = write_report(path, tmp_path / "rep").read_text(encoding="utf-8")
     for sid in ("lf-analysis", "label-model", "appraisal", "flips"):
         section = _section(page, sid)
         assert NOT_IN_BUILD in section and "<img" not in section, sid
@@ -311,14 +412,15 @@ def test_report_renders_optional_sections(full_manifest, tmp_path):
     assert "negation" in _section(page, "flips")
 
 
-def test_report_is_deterministic_and_prunes_stale_figures(full_manifest, tiny_build, tmp_path):
+def test_report_is_deterministic_and_prunes_stale_figures(full_manifest, bare_manifest, tmp_path):
     out = tmp_path / "rep"
     path, _ = full_manifest
     write_report(path, out)
     first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(list(out.glob("*.png"))) == len(FIGURES)
     write_report(path, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
-    write_report(tiny_build.manifest_path, out)          # no optional parts: their figures go away
+    write_report(bare_manifest[0], out)                  # no optional parts: their figures go away
     assert len(list(out.glob("*.png"))) == 6            # five core figures + the QC summary
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 6

@@ -15,6 +15,7 @@ import pytest
 
 from emodata.build import build
 from emodata.config import BuildConfig
+from emodata.schema import APPRAISAL_TYPE
 from emodata.shards import write_parquet
 from emodata.sources import SAMPLE_DIR
 from expectations import GateResult, GateWorker, render_docs, run_gate
@@ -168,16 +169,19 @@ def test_clean_build_passes(clean_result, tiny_build):
     assert clean_result.success
     assert clean_result.failed(severity="critical") == []
     assert clean_result.failed() == [], clean_result.failures_text()
-    assert clean_result.rows == sum(s["rows"] for s in tiny_build.manifest["shards"])
+    # gate rows are records: the build's Valence-Flip pairs shard is checked by the pairs suite instead
+    record_shards = [s for s in tiny_build.manifest["shards"] if s["role"] != "pairs"]
+    assert len(record_shards) == len(tiny_build.manifest["shards"]) - 1
+    assert clean_result.rows == sum(s["rows"] for s in record_shards)
     summary = clean_result.summary()
     assert summary["success"] is True
     assert {"record", "mix", "distribution", "pairs"} <= set(summary["suites"])
-    for name in ("record", "mix", "distribution"):
+    for name in ("record", "mix", "distribution", "pairs"):
         suite = summary["suites"][name]
         assert suite["evaluated"] > 0 and suite["failed_critical"] == 0 and suite["failed_warning"] == 0
     assert summary["suites"]["mix"]["skipped"] == ["mix.share_a"]          # 100:0 has no A share to check
-    assert summary["suites"]["pairs"] == {"evaluated": 0, "failed_critical": 0, "failed_warning": 0,
-                                          "skipped": ["pairs"]}
+    assert summary["suites"]["pairs"] == {"evaluated": len(PAIR_CHECKS), "failed_critical": 0, "failed_warning": 0}
+    assert {o.check for o in clean_result.outcomes if o.suite == "pairs"} == PAIR_CHECKS
     assert clean_result.failures_text() == "QC gate: all expectations met."
     checks = {o.check for o in clean_result.outcomes}
     for name in ("record.required_columns", "record.no_nulls", "record.id_unique", "record.text_non_empty",
@@ -188,6 +192,16 @@ def test_clean_build_passes(clean_result, tiny_build):
                  "distribution.top_label_share", "distribution.vad_v_mean", "distribution.vad_v_std"):
         assert name in checks, name
     assert {o.severity for o in clean_result.outcomes if o.suite == "distribution"} == {"warning"}
+
+
+def test_build_without_pairs_skips_the_pairs_suite(tiny_build):
+    manifest = json.loads(tiny_build.manifest_path.read_text())
+    manifest["shards"] = [s for s in manifest["shards"] if s["role"] != "pairs"]
+    del manifest["counts"]["pairs"]
+    result = run_gate(tiny_build.root, manifest)
+    assert result.success, result.failures_text()
+    assert result.summary()["suites"]["pairs"] == {"evaluated": 0, "failed_critical": 0, "failed_warning": 0,
+                                                   "skipped": ["pairs"]}
 
 
 def test_thresholds_come_from_the_manifest(clean_result, tiny_build):
@@ -386,29 +400,41 @@ def test_vad_collapse_is_a_warning(tiny_copy):
     for shard in ("train", "dev"):
         rewrite(root, f"data/goemotions/{shard}.parquet",
                 lambda rs: [r.update(vad={"v": 0.95, "a": 0.5, "d": 0.5}) for r in rs])
+    # the pairs shard quotes its train records' valence (pairs.v_matches_train): keep it consistent so
+    # that only the distribution checks see the collapse
+    (pairs,) = [s for s in manifest["shards"] if s["role"] == "pairs"]
+    rewrite(root, pairs["path"], lambda rs: [r.update(v=0.95, v_flip=0.05) for r in rs])
     result = run_gate(root, manifest)
-    assert result.success
+    assert result.success, result.failures_text()
+    assert [o for o in result.outcomes if o.suite == "pairs" and not o.success] == []
     assert failed(result, "distribution.vad_v_mean").unexpected_examples[0]["source"] == "goemotions"
     assert failed(result, "distribution.vad_a_std").severity == "warning"
 
 
 # ---- optional columns and pairs -----------------------------------------------------------------
 
-def _add_optional_columns(root: Path, manifest: dict, weak, appraisal) -> None:
+def _set_optional_columns(root: Path, manifest: dict, weak, appraisal) -> None:
+    """Replace every record shard's `weak_probs` with weak(i), and set the atoms appraisal(i) gives in
+    its `appraisal` struct (other atoms keep the build's values)."""
     for shard in manifest["shards"]:
+        if shard["role"] == "pairs":
+            continue
         path = root / shard["path"]
         table = pq.read_table(path)
         n = table.num_rows
-        table = table.append_column("weak_probs", pa.array([weak(i) for i in range(n)], pa.list_(pa.float64())))
-        table = table.append_column("appraisal", pa.array(
-            [appraisal(i) for i in range(n)],
-            pa.struct([("goal_attainment", pa.float64()), ("certainty", pa.float64())])))
+        assert {"weak_probs", "appraisal"} <= set(table.column_names)    # every build writes them
+        table = table.set_column(table.schema.get_field_index("weak_probs"), "weak_probs",
+                                 pa.array([weak(i) for i in range(n)], pa.list_(pa.float64())))
+        atoms = dict.fromkeys(APPRAISAL_TYPE.names)
+        built = table.column("appraisal").to_pylist()
+        table = table.set_column(table.schema.get_field_index("appraisal"), "appraisal", pa.array(
+            [atoms | (built[i] or {}) | appraisal(i) for i in range(n)], APPRAISAL_TYPE))
         write_parquet(table, path)
 
 
 def test_weak_probs_and_appraisal_checked_when_present(tiny_copy):
     root, manifest = tiny_copy
-    _add_optional_columns(root, manifest, lambda i: [0.2, 0.8], lambda i: {"goal_attainment": 0.3, "certainty": 1.0})
+    _set_optional_columns(root, manifest, lambda i: [0.2, 0.8], lambda i: {"goal_attainment": 0.3, "certainty": 1.0})
     result = run_gate(root, manifest)
     assert result.success, result.failures_text()
     checks = {o.check for o in result.outcomes}
@@ -418,7 +444,7 @@ def test_weak_probs_and_appraisal_checked_when_present(tiny_copy):
 
 def test_null_weak_probs_and_appraisal_mean_abstain_and_pass(tiny_copy):
     root, manifest = tiny_copy
-    _add_optional_columns(root, manifest, lambda i: None if i % 2 else [0.3, 0.7],
+    _set_optional_columns(root, manifest, lambda i: None if i % 2 else [0.3, 0.7],
                           lambda i: {"goal_attainment": None if i % 3 else 0.4, "certainty": 0.5})
     result = run_gate(root, manifest)
     assert result.success, result.failures_text()
@@ -426,7 +452,7 @@ def test_null_weak_probs_and_appraisal_mean_abstain_and_pass(tiny_copy):
 
 def test_weak_probs_and_appraisal_out_of_range_fail(tiny_copy):
     root, manifest = tiny_copy
-    _add_optional_columns(root, manifest,
+    _set_optional_columns(root, manifest,
                           lambda i: [0.5, 1.7] if i == 1 else ([0.5, None] if i == 2 else [0.1]),
                           lambda i: {"goal_attainment": -0.2 if i == 3 else 0.5, "certainty": 1.5 if i == 4 else 0.5})
     train = pq.read_table(root / "data/goemotions/train.parquet").column("id").to_pylist()
@@ -445,6 +471,7 @@ def _add_pairs(root: Path, manifest: dict, table: pa.Table) -> None:
     manifest["shards"] = shards + [{"name": "goemotions/pairs", "source": "goemotions", "split": "train",
                                     "role": "pairs", "path": "data/goemotions/pairs.parquet",
                                     "rows": table.num_rows}]
+    manifest["counts"]["pairs"] = table.num_rows          # replaces the build's own pairs shard
 
 
 def _pair(record: dict, **change) -> dict:
