@@ -43,3 +43,15 @@ def build_copy(sample_build, tmp_path):
     target = tmp_path / sample_build.root.name
     shutil.copytree(sample_build.root, target)
     return target / "manifests" / f"{sample_build.name}.json"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a module's tiny-model tests on one torch thread: the model is overhead-bound and torch's
+    spinning worker threads make it several times slower on a shared 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -21,14 +21,7 @@ ANSWER = serialize_target(["joy"], {"v": 0.8, "a": 0.5, "d": 0.5}, "a } brace in
 TEXTS = ["I am so happy today", "this makes me angry", "nothing much happened", ANSWER] * 3
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    # The test machine's cores are shared; torch's spinning worker threads make tiny models ~10x slower
-    # under contention, so these tests run single-threaded.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

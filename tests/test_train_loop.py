@@ -20,13 +20,7 @@ from trainer.config import TrainConfig  # noqa: E402
 from trainer.train import TrainHooks, train  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # The tiny model is overhead-bound: one thread is several times faster on a shared 2-core machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ from trainer.metrics import s_flip
 from ..annotate import Annotator, annotate_frame
 from ..hashing import normalize_text, sha1_text
 from ..nlp import Pipeline
+from ..schema import VAD_TYPE
 from .antonym import antonym_flip
 from .negation import negation_flip
 from .outcome import outcome_flip
@@ -64,8 +65,7 @@ FLIP_ID_SUFFIX = "#flip"
 #: spaCy components the generators read (POS, lemmas, dependencies).
 NEEDED_PIPES = ("parser", "lemmatizer")
 
-VAD_STRUCT = pa.struct([("v", pa.float64()), ("a", pa.float64()), ("d", pa.float64())])
-TARGETS_TYPE = pa.struct([("labels", pa.list_(pa.string())), ("vad", VAD_STRUCT)])
+TARGETS_TYPE = pa.struct([("labels", pa.list_(pa.string())), ("vad", VAD_TYPE)])
 #: The pairs shard. v = lexicon valence of x (its record's vad.v), v_flip = 1 − v (the target),
 #: v_lex_flip = lexicon valence of x′, s_flip = |(v − ½) + (v_lex_flip − ½)|.
 PAIRS_SCHEMA = pa.schema([
