@@ -325,3 +325,25 @@ def test_learning_rate_warmup_then_cosine():
     assert lrs[:6] == pytest.approx([1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6, 1.0])  # ceil(0.03 * 200) = 6 steps
     assert lrs[6 + 97] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 97 / 194)))
     assert all(a >= b for a, b in zip(lrs[5:], lrs[6:])) and lrs[-1] > 0.1
+
+
+def test_eval_command_agrees_with_model_free_scoring(manifest, tmp_path, capsys):
+    """`emodata eval` on a checkpoint writes predictions whose `emodata score` equals its own metrics."""
+    from emodata.cli import main
+
+    train(quick(manifest, tmp_path / "run"))
+    out = tmp_path / "eval"
+    assert main(["eval", "--manifest", str(manifest), "--checkpoint", str(tmp_path / "run" / "final"),
+                 "--split", "dev", "--seeds", "11", "--out", str(out), "--device", "cpu"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    (pred,) = sorted(out.glob("predictions_seed11.jsonl"))
+    capsys.readouterr()
+    assert main(["score", "--pred", str(pred), "--gold", str(manifest), "--split", "dev",
+                 "--out", str(tmp_path / "score.json")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    scored = json.loads((tmp_path / "score.json").read_text())
+    assert printed == scored
+    mean = metrics.get("mean", metrics)
+    assert scored["n"] == mean["n"] > 0
+    for key in ("parse_ok", "macro_f1", "vad_1mrmse"):
+        assert scored[key] == pytest.approx(mean[key]) if mean[key] is not None else scored[key] is None
