@@ -7,6 +7,8 @@ import math
 import pandas as pd
 import pytest
 
+from emodata.errors import EmodataError
+
 from trainer.envstamp import check_drift, environment_stamp
 from trainer.plots import FIGURES, plot_all, rolling_band
 from trainer.screen import format_table, quality, rank_candidates, write_table, zscores
@@ -98,7 +100,7 @@ def test_plot_all_draws_every_figure_deterministically_and_drops_stale_ones(tmp_
 
 def test_bad_log_line_names_file_and_line(tmp_path):
     (tmp_path / "train_log.jsonl").write_text('{"step": 1, "loss": 2.0}\n{"loss": 1.0}\n')
-    with pytest.raises(ValueError, match=r"train_log.jsonl, line 2: a log line needs an integer 'step'"):
+    with pytest.raises(EmodataError, match=r"train_log.jsonl, line 2: a log line needs an integer 'step'"):
         plot_all(tmp_path)
     with pytest.raises(FileNotFoundError):
         plot_all(tmp_path / "missing")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from emodata.errors import EmodataError
 from emodata.report import CYCLE, DPI, _png, _style
 
 TRAIN_LOG = "train_log.jsonl"
@@ -37,19 +38,14 @@ FIGURES = ("dev_scores_bars.png", "dev_scores_radar.png") + tuple(c[1] for c in 
 
 def read_log(path: str | Path) -> pd.DataFrame:
     """The training log JSONL as a frame sorted by step; the error names file and line."""
+    from .score import jsonl_objects
+
     path = Path(path)
     rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
-                raise ValueError(f"{path}, line {number}: a log line needs an integer 'step'")
-            rows.append(row)
+    for number, row in jsonl_objects(path, "training log"):
+        if not isinstance(row.get("step"), int):
+            raise EmodataError(f"{path}, line {number}: a log line needs an integer 'step'")
+        rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.sort_values("step", kind="stable").reset_index(drop=True) if len(frame) else frame
 

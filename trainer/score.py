@@ -38,7 +38,7 @@ class ScoreConfig:
     out: str = opt("", "also write the JSON result to this file")
 
 
-def _jsonl_objects(path: Path, what: str):
+def jsonl_objects(path: Path, what: str):
     """(line number, object) for every non-blank line; the error names file and line."""
     if not path.is_file():
         raise EmodataError(f"{what} file not found: {path}")
@@ -60,7 +60,7 @@ def read_predictions(path: str | Path) -> dict[str, str | None]:
     path = Path(path)
     outputs: dict[str, str | None] = {}
     first_line: dict[str, int] = {}
-    for number, obj in _jsonl_objects(path, "predictions"):
+    for number, obj in jsonl_objects(path, "predictions"):
         missing = [k for k in ("id", "output") if k not in obj]
         if missing:
             raise EmodataError(f"{path}, line {number}: missing {' and '.join(repr(k) for k in missing)}")
@@ -100,7 +100,7 @@ def read_gold(path: str | Path, split: str = "dev") -> tuple[list[dict], list[st
         records = read_split(manifest, split).to_pylist()
         return records, manifest.labels, f"manifest {manifest.data.get('name')} split {split}"
     records, seen = [], {}
-    for number, obj in _jsonl_objects(path, "gold"):
+    for number, obj in jsonl_objects(path, "gold"):
         if "id" not in obj or "labels" not in obj:
             raise EmodataError(f"{path}, line {number}: a gold record needs 'id' and 'labels'")
         labels = obj["labels"]
