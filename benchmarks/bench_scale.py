@@ -45,19 +45,9 @@ def _config(data_dir: str, workers: int, **values):
                        workers=workers, quiet=True, **values)
 
 
-def build_annotator(config):
-    """The Annotator `emodata build` makes for `config` (as in emodata.build.build)."""
-    from emodata.annotate import make_annotator
-    from emodata.build import resolve_lexicon
-    from emodata.nlp import load_pipeline
-    from labeling_functions.emotion import emotion_lfs
-
-    return make_annotator(load_pipeline(config.spacy_model), resolve_lexicon(config), config.negation,
-                          config.negation_scope, emotion_lfs(negation=config.negation == "on"))
-
-
 def child_annotate(data_dir: str, workers: int) -> dict:
     """Read both sources, open the engine once, annotate both; seconds per step."""
+    from emodata.build import build_annotator
     from emodata.engines import open_engine
     from emodata.sources import locate, read_source
 
@@ -288,6 +278,7 @@ def main() -> None:
     parser.add_argument("--scales", default="1,10,100", help="comma-separated factors (1 = real data)")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (1 = in-process)")
     parser.add_argument("--work", default=None, help="folder for synthetic data and outputs (default: a temp dir)")
+    # Written apart, then merged into benchmarks/RESULTS.md by hand (with the reading notes).
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "RESULTS_scale.md"))
     parser.add_argument("--max-minutes", type=float, default=15.0, help="skip a scale estimated to take longer")
     parser.add_argument("--child", choices=("annotate", "build"), help=argparse.SUPPRESS)

@@ -30,14 +30,14 @@ from .annotate import Annotator, lf_set_describe, make_annotator
 from .cache import AnnotatedCache
 from .config import BuildConfig
 from .card import write_card
-from .engines import annotate_records
+from .engines import Engine, open_engine
 from .errors import DataNotFoundError, EmodataError, QualityGateError
 from .flips import make_pairs, pairs_summary
 from .hashing import sha1_file, sha1_json
 from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from .manifest import SCHEMA_VERSION, dumps, git_commit
 from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
-from .nlp import load_pipeline
+from .nlp import Pipeline, load_pipeline
 from .progress import Reporter
 from .shards import to_record_table, write_jsonl, write_parquet
 from .sources import SourceLocation, locate, read_source
@@ -95,6 +95,12 @@ def resolve_lexicon(config: BuildConfig) -> Lexicon:
     return load_lexicon(spec, search_dirs=search)
 
 
+def build_annotator(config: BuildConfig, pipeline: Pipeline | None = None, lexicon: Lexicon | None = None) -> Annotator:
+    """The annotator `emodata build` uses for `config` (pipeline and lexicon loaded unless given)."""
+    return make_annotator(pipeline or load_pipeline(config.spacy_model), lexicon or resolve_lexicon(config),
+                          config.negation, config.negation_scope, emotion_lfs(negation=config.negation == "on"))
+
+
 def _relative_files(report: dict, location: SourceLocation) -> list[dict]:
     base = Path(location.where)
     files = []
@@ -105,7 +111,8 @@ def _relative_files(report: dict, location: SourceLocation) -> list[dict]:
     return files
 
 
-def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, cache: AnnotatedCache,
+def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, engine: Engine,
+                   cache: AnnotatedCache,
                    vad_conf_min: float, reporter: Reporter) -> PreparedSource:
     """Read and annotate one source (or take it from the cache), then filter it."""
     options = {"fmt": config.goemotions_format} if location.name == SOURCE_A else {}
@@ -120,7 +127,7 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
             data = read_source(location, on_bad_row=config.on_bad_row, **options)
         report = data.report.to_dict()
         with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
-            annotated = annotate_records(data.records, annotator, config, progress=advance)
+            annotated = engine.annotate(data.records, annotator, progress=advance)
         cache.put(location.name, key, annotated, report)
     with reporter.stage(f"filter {location.name}"):
         kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
@@ -380,18 +387,18 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
     pipeline = load_pipeline(config.spacy_model)
     if config.negation not in ("on", "off"):
         raise EmodataError(f"--negation must be on or off, not {config.negation!r}")
-    annotator = make_annotator(pipeline, lexicon, config.negation, config.negation_scope,
-                               emotion_lfs(negation=config.negation == "on"))
+    annotator = build_annotator(config, pipeline, lexicon)
     vad_conf_min = config.vad_conf_min if config.vad_conf_min is not None else lexicon.recommended_vad_conf_min
     timings["load_lexicon_and_pipeline"] = time.perf_counter() - t0
     reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "
                   f"tau={vad_conf_min}")
     cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
     prepared = {}
-    for name, location in locations.items():
-        t0 = time.perf_counter()
-        prepared[name] = prepare_source(location, config, annotator, cache, vad_conf_min, reporter)
-        timings[f"prepare_{name}"] = time.perf_counter() - t0
+    with open_engine(config) as engine:  # one engine for every source (a Dask cluster starts lazily)
+        for name, location in locations.items():
+            t0 = time.perf_counter()
+            prepared[name] = prepare_source(location, config, annotator, engine, cache, vad_conf_min, reporter)
+            timings[f"prepare_{name}"] = time.perf_counter() - t0
     results = []
     for ratio in ratios:
         result = build_mix(ratio, prepared, config, annotator, vad_conf_min, reporter)

@@ -93,7 +93,7 @@ def test_second_mix_reuses_the_annotated_cache(sample_build, tmp_path, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("annotate ran although the cache holds this source")
 
-    monkeypatch.setattr("emodata.build.annotate_records", refuse)
+    monkeypatch.setattr("emodata.engines.local.annotate_frame", refuse)
     (result,) = build(sample_config(tmp_path, mix=["80:20"]))
     assert result.manifest["mix"]["a"] == 80 and verify(result.manifest_path) == []
     assert annotate_module.annotate_frame is not refuse
