@@ -3,6 +3,7 @@ screen and score."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import json
 import sys
@@ -34,9 +35,33 @@ def parser() -> argparse.ArgumentParser:
     """The argument parser, generated from the command config dataclasses."""
     top = argparse.ArgumentParser(prog="emodata", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
+    top.set_defaults(_subparsers={})
     for name, (cls, help_text, _) in _all_commands().items():
-        add_arguments(sub.add_parser(name, help=help_text, description=cls.__doc__), cls)
+        command = sub.add_parser(name, help=help_text, description=cls.__doc__)
+        add_arguments(command, cls)
+        top.get_default("_subparsers")[name] = command
     return top
+
+
+def parse_config(argv: Sequence[str] | None = None) -> tuple[str, Any]:
+    """The command name and its config dataclass. Options in a `--config FILE.yaml` (commands that
+    have one) become the parser's defaults, so an option typed on the command line always wins, even
+    when typed with its default value."""
+    top = parser()
+    args = top.parse_args(argv)
+    cls = _all_commands()[args.command][0]
+    path = getattr(args, "config", None)
+    if path:
+        from trainer.config import load_yaml
+
+        values = load_yaml(path)
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)} - {"config"})
+        if unknown:
+            raise EmodataError(f"{path}: unknown option(s) {', '.join(unknown)} for `emodata {args.command}`")
+        top.get_default("_subparsers")[args.command].set_defaults(**values)
+        args = top.parse_args(argv)
+        args.config = None  # applied here; handlers must not apply it again
+    return args.command, from_namespace(cls, args)
 
 
 def _build(config: BuildConfig) -> int:
@@ -122,13 +147,12 @@ HANDLERS = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "q
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 on a usage or data error, with a one-line message)."""
-    args = parser().parse_args(argv)
-    cls, _, handler = _all_commands()[args.command]
-    config = from_namespace(cls, args)
+    command = "?"
     try:
-        return handler(config)
+        command, config = parse_config(argv)
+        return _all_commands()[command][2](config)
     except (EmodataError, FileNotFoundError, ValueError) as exc:
-        print(f"emodata {args.command}: error: {exc}", file=sys.stderr)
+        print(f"emodata {command}: error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -152,8 +152,10 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def apply_config_file(config: Any) -> Any:
-    """`config` with values from its `--config` YAML filled in for the options left at their default
-    (an option given on the command line with its default value is therefore taken from the file)."""
+    """`config` with values from its `--config` YAML filled in for the options left at their default.
+
+    For configs built in Python. The `emodata` CLI applies the file as parser defaults instead
+    (`emodata.cli.parse_config`, where a typed option always wins) and clears `config` afterwards."""
     if not getattr(config, "config", None):
         return config
     values = load_yaml(config.config)
