@@ -347,3 +347,27 @@ def test_eval_command_agrees_with_model_free_scoring(manifest, tmp_path, capsys)
     assert scored["n"] == mean["n"] > 0
     for key in ("parse_ok", "macro_f1", "vad_1mrmse"):
         assert scored[key] == pytest.approx(mean[key]) if mean[key] is not None else scored[key] is None
+
+
+def test_screen_command_ranks_candidates_by_the_composite_z_score(manifest, tmp_path, capsys):
+    """`emodata screen` on two checkpoints: both evaluated on the same stream, ranked as rank_candidates."""
+    import csv
+
+    from emodata.cli import main
+
+    for name, steps in (("short", 2), ("longer", 30)):
+        train(quick(manifest, tmp_path / name, max_steps=steps, lr=5e-3, micro_batch=4))
+    candidates = [str(tmp_path / "short" / "final"), str(tmp_path / "longer" / "final")]
+    capsys.readouterr()
+    assert main(["screen", "--manifest", str(manifest), "--models", ",".join(candidates), "--device", "cpu",
+                 "--budget-s", "600", "--out", str(tmp_path / "screen")]) == 0
+    ranking = json.loads(capsys.readouterr().out)["ranking"]
+    assert sorted(r["name"] for r in ranking) == sorted(candidates)
+    assert [r["score"] for r in ranking] == sorted((r["score"] for r in ranking), reverse=True)
+    assert [r["rank"] for r in ranking] == [1, 2]
+    # two candidates: the z-scores of each metric are ±1 (or 0 when tied), weighted 0.4/0.4/0.2
+    assert all(abs(r["z_macro_f1"]) in (0.0, 1.0) for r in ranking)
+    assert ranking[0]["score"] == pytest.approx(-ranking[1]["score"])
+    with open(tmp_path / "screen" / "screening.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["name"] for r in rows] == [r["name"] for r in ranking]
