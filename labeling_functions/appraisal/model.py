@@ -10,9 +10,7 @@ on which every LF of the atom abstained gets NaN: no evidence, no score.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -20,7 +18,7 @@ import pandas as pd
 from snorkel.labeling import LabelingFunction
 from snorkel.labeling.model import LabelModel
 
-from ..core import ABSTAIN, apply_lfs
+from ..core import ABSTAIN, apply_lfs, source_files_sha1
 from . import cues, lfs as lf_module
 from .lfs import CUES, ROW_LFS
 
@@ -48,13 +46,9 @@ def appraisal_lfs(negation: bool = True) -> dict[str, list[LabelingFunction]]:
 
 
 def lf_source_sha1() -> str:
-    """SHA-1 over the source files that define the appraisal LFs and their combination."""
-    digest = hashlib.sha1()
-    for module in (cues, lf_module):
-        path = Path(module.__file__)
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(repr((MIN_LFS, MIN_OVERLAP_ROWS, sorted(LABEL_MODEL.items()))).encode())
-    return digest.hexdigest()
+    """SHA-1 over the source files of this package (the appraisal LFs, their cues and their
+    combination, constants included), by the same fingerprint the emotion LFs use."""
+    return source_files_sha1([lf_module.__name__])
 
 
 def check_atoms() -> None:
