@@ -57,19 +57,14 @@ def snorkel_idiom_lfs(lfs, annotator, model_name: str) -> list[LabelingFunction]
     return [LabelingFunction(lf.name, f=lf._f, pre=[spacy_pre, derive_columns]) for lf in lfs]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
-    parser.add_argument("--n", type=int, default=5000)
-    parser.add_argument("--scope", default="window", choices=("window", "parse"))
-    args = parser.parse_args()
-    data = Path(args.data_dir)
-    records = read_goemotions(data / "goemotions").records
-    records = records[records["source_split"] == "train"].head(args.n).reset_index(drop=True)
+def compare(data_dir: Path, n: int, scope: str = "window") -> dict:
+    """Time both sides on the first `n` GoEmotions train rows; seconds, rows and whether the matrices agree."""
+    records = read_goemotions(data_dir / "goemotions").records
+    records = records[records["source_split"] == "train"].head(n).reset_index(drop=True)
     pipeline = load_pipeline()
-    lexicon = load_lexicon("nrc-vad", [data / "lexicons"])
+    lexicon = load_lexicon("nrc-vad", [data_dir / "lexicons"])
     lfs = emotion_lfs()
-    annotator = make_annotator(pipeline, lexicon, "on", args.scope, lfs)
+    annotator = make_annotator(pipeline, lexicon, "on", scope, lfs)
 
     start = time.perf_counter()
     ours = annotate_frame(records, annotator)
@@ -77,22 +72,31 @@ def main() -> None:
     ours_matrix = np.stack(ours["emotion_votes"].to_numpy()).astype(np.int64)
 
     # Pipeline.name is the installed package name (en_core_web_sm or its PyPI mirror), which spacy.load takes.
-    idiom = snorkel_idiom_lfs(lfs, make_annotator(pipeline, lexicon, "on", args.scope), pipeline.name)
+    idiom = snorkel_idiom_lfs(lfs, make_annotator(pipeline, lexicon, "on", scope), pipeline.name)
     frame = pd.DataFrame({"text": records["text"]})
     start = time.perf_counter()
     snorkel_matrix = PandasLFApplier(idiom).apply(frame, progress_bar=False)
     snorkel_s = time.perf_counter() - start
+    same = np.array_equal(ours_matrix, snorkel_matrix) and np.array_equal(apply_lfs(ours, lfs), ours_matrix)
+    return {"rows": len(records), "lfs": len(lfs), "scope": scope, "ours_s": ours_s, "snorkel_s": snorkel_s,
+            "same": bool(same)}
 
-    same = np.array_equal(ours_matrix, snorkel_matrix)
-    check = apply_lfs(ours, lfs)
-    print(f"rows: {len(records):,}; LFs: {len(lfs)}; negation scope: {args.scope}; "
-          f"label matrices identical: {same and np.array_equal(check, ours_matrix)}")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--scope", default="window", choices=("window", "parse"))
+    args = parser.parse_args()
+    r = compare(Path(args.data_dir), args.n, args.scope)
+    print(f"rows: {r['rows']:,}; LFs: {r['lfs']}; negation scope: {r['scope']}; "
+          f"label matrices identical: {r['same']}")
     print("| pipeline | seconds | utterances/s |")
     print("|---|---|---|")
-    print(f"| emodata annotate stage (tokens, negation, VAD, all LFs) | {ours_s:.2f} | {len(records) / ours_s:,.0f} |")
-    print(f"| Snorkel PandasLFApplier + SpacyPreprocessor | {snorkel_s:.2f} | {len(records) / snorkel_s:,.0f} |")
-    print(f"speed-up: {snorkel_s / ours_s:.1f}x")
-    if not same:
+    print(f"| emodata annotate stage (tokens, negation, VAD, all LFs) | {r['ours_s']:.2f} | {r['rows'] / r['ours_s']:,.0f} |")
+    print(f"| Snorkel PandasLFApplier + SpacyPreprocessor | {r['snorkel_s']:.2f} | {r['rows'] / r['snorkel_s']:,.0f} |")
+    print(f"speed-up: {r['snorkel_s'] / r['ours_s']:.1f}x")
+    if not r["same"]:
         raise SystemExit("label matrices differ: the comparison is not like for like")
 
 

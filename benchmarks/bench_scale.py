@@ -2,13 +2,19 @@
 
 Usage: python benchmarks/bench_scale.py [--data-dir ../shared/data] [--scales 1,10,100] [--workers 1,2]
                                         [--work DIR] [--results benchmarks/RESULTS_scale.md] [--max-minutes 15]
+                                        [--build-max-scale 10] [--snorkel-rows 5000]
 
 Scale 1 is the real corpora (GoEmotions simplified train+dev, DailyDialog probe, NRC-VAD v1); scale N > 1
 is `emodata.synthetic` data N times as large (real sentences recombined). 1 worker is the default
 in-process engine; N workers is a Dask LocalCluster of N processes. Two measurements per (scale, workers),
 each in a fresh child process so that peak memory is its own:
-  annotate: read GoEmotions + DailyDialog, open the engine once (cluster start timed apart), annotate both;
-  build:    the whole `emodata build --mix 100:0` (+ probe) with an empty cache, timed per stage.
+  annotate: read GoEmotions + DailyDialog, open the engine once (cluster start timed apart), annotate both
+            per partition of at most 20,000 rows, each partition's result dropped once counted (so 100x,
+            whose annotated frame does not fit in memory, is measured the same way as 1x);
+  build:    the whole `emodata build --mix 100:0` (+ probe) with an empty cache, timed per stage
+            (scales up to --build-max-scale; above it the whole build is estimated, not run).
+Once, first: the Snorkel idiom comparison (benchmarks/bench_annotate_vs_snorkel.py) on the first
+--snorkel-rows GoEmotions train rows, in the same table.
 Peak memory is the highest sum of RSS over the child and all its descendants (Dask nanny and worker
 processes included), sampled every 0.1 s. A scale whose estimated time (from the scale below it, linear)
 exceeds --max-minutes is skipped with a note. Writes Markdown to --results.
@@ -45,10 +51,19 @@ def _config(data_dir: str, workers: int, **values):
                        workers=workers, quiet=True, **values)
 
 
+def annotated_rows(annotator, records) -> int:
+    """Map task: annotate one partition and keep only its row count (the 100x frame does not fit in memory)."""
+    from emodata.annotate import annotate_frame
+
+    return len(annotate_frame(records, annotator))
+
+
 def child_annotate(data_dir: str, workers: int) -> dict:
-    """Read both sources, open the engine once, annotate both; seconds per step."""
+    """Read both sources, open the engine once, annotate both per partition; seconds per step."""
     from emodata.build import build_annotator
-    from emodata.engines import open_engine
+    from emodata.engines import open_engine, partition_bounds
+    from emodata.engines.core import row_parts
+    from emodata.engines.dask import PARTITION_ROWS
     from emodata.sources import locate, read_source
 
     config = _config(data_dir, workers, out=tempfile.gettempdir(), no_cache=True)
@@ -61,7 +76,8 @@ def child_annotate(data_dir: str, workers: int) -> dict:
         t2 = time.perf_counter()
         rows = 0
         for frame in records.values():
-            rows += len(engine.annotate(frame, annotator))
+            parts = row_parts(frame, partition_bounds(len(frame), workers, PARTITION_ROWS))
+            rows += sum(engine.map(annotated_rows, parts, (annotator,)))
         t3 = time.perf_counter()
         described = engine.describe()
     t4 = time.perf_counter()
@@ -87,6 +103,14 @@ def child_build(data_dir: str, workers: int, out: str) -> dict:
     return {"wall_s": wall, "stages": reporter.timings, "rows_read": sum(s["rows_read"] for s in sources.values()),
             "rows_per_source": {k: s["rows_read"] for k, s in sources.items()},
             "counts": result.manifest["counts"], "manifest": result.manifest, "code": code_id()}
+
+
+def child_snorkel(data_dir: str, n: int) -> dict:
+    """The annotate-vs-Snorkel-idiom comparison on the first `n` GoEmotions train rows."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_annotate_vs_snorkel import compare
+
+    return compare(Path(data_dir), n)
 
 
 # --- parent side ----------------------------------------------------------------------------------
@@ -166,10 +190,12 @@ def code_id() -> str:
     return digest.hexdigest()[:12]
 
 
-def _extrapolate(results: dict, scale: int) -> tuple[float, float]:
-    """Minutes for all runs at `scale` and the largest peak RSS (GiB), linear in the scale from measured ones."""
-    done = sorted(results)
+def _extrapolate(results: dict, scale: int, measured: str) -> tuple[float, float]:
+    """Minutes for the `measured` runs ("annotate" or "build") at `scale` and their largest peak RSS (GiB),
+    linear in the scale from the scales measured so far."""
+    done = sorted(s for s in results if all(measured in r for r in results[s].values()))
     lo, hi = done[0], done[-1]
+    key = "annotate_s" if measured == "annotate" else "wall_s"
 
     def at(value) -> float:
         if lo == hi:
@@ -177,26 +203,47 @@ def _extrapolate(results: dict, scale: int) -> tuple[float, float]:
         slope = (value(hi) - value(lo)) / (hi - lo)
         return value(hi) + slope * (scale - hi)
 
-    seconds = at(lambda s: sum(r["annotate"][0]["annotate_s"] + r["build"][0]["wall_s"] for r in results[s].values()))
-    peak = at(lambda s: max(m[1] for r in results[s].values() for m in r.values()))
+    seconds = at(lambda s: sum(r[measured][0][key] for r in results[s].values()))
+    peak = at(lambda s: max(r[measured][1] for r in results[s].values()))
     return seconds / 60, peak / 1024
 
 
-def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minutes: float) -> str:
+def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minutes: float,
+        build_max_scale: int, snorkel_rows: int) -> str:
     """All measurements; the Markdown report."""
     load_before = os.getloadavg()
     started = time.time()
     annotate_rows, build_rows, notes, results, codes = [], [], [], {}, set()
+    if snorkel_rows:
+        print(f"[bench_scale] Snorkel idiom comparison on {snorkel_rows:,} rows ...", file=sys.stderr, flush=True)
+        cmp, cmp_peak, cmp_cpu = measure(["--child", "snorkel", "--data-dir", str(real), "--n-rows", str(snorkel_rows)])
+        if not cmp["same"]:
+            raise SystemExit("Snorkel idiom comparison: label matrices differ, the comparison is not like for like")
+        annotate_rows.append(f"| 1x, first {cmp['rows']:,} train rows | 1, emodata annotate stage ({cmp['lfs']} "
+                             f"emotion LFs) | {cmp['rows']:,} | – | {cmp['ours_s']:.1f} | "
+                             f"{cmp['rows'] / cmp['ours_s']:,.0f} | – | – |")
+        annotate_rows.append(f"| 1x, first {cmp['rows']:,} train rows | 1, Snorkel idiom (PandasLFApplier + "
+                             f"SpacyPreprocessor, same LFs, same matrix) | {cmp['rows']:,} | – | "
+                             f"{cmp['snorkel_s']:.1f} | {cmp['rows'] / cmp['snorkel_s']:,.0f} | "
+                             f"{cmp_cpu:.0f} (both) | {cmp_peak:,.0f} (both) |")
+        notes.append(f"Snorkel idiom vs emodata annotate stage on the same {cmp['rows']:,} rows: "
+                     f"{cmp['snorkel_s'] / cmp['ours_s']:.1f}x slower (label matrices identical).")
     for scale in scales:
         done = sorted(results)
+        run_build = scale <= build_max_scale
         if scale > ACCEPTANCE_SCALE and done:  # 1x and 10x always run; larger scales only if they fit
-            minutes, peak_gib = _extrapolate(results, scale)
+            minutes, peak_gib = _extrapolate(results, scale, "annotate")
             free_gib = psutil.virtual_memory().available / 2**30
             if minutes > max_minutes or peak_gib > 0.7 * free_gib:
                 notes.append(f"{scale}x skipped: extrapolated linearly from the {', '.join(f'{d}x' for d in done)} "
-                             f"runs to {minutes:.0f} min for its runs (limit {max_minutes:.0f}) and "
+                             f"runs to {minutes:.0f} min for its annotate runs (limit {max_minutes:.0f}) and "
                              f"{peak_gib:.1f} GiB peak RSS ({free_gib:.0f} GiB available now).")
                 continue
+        if not run_build and done:
+            minutes, peak_gib = _extrapolate(results, scale, "build")
+            notes.append(f"{scale}x whole build not run (--build-max-scale {build_max_scale}): extrapolated "
+                         f"linearly to {minutes / len(workers):.0f} min and {peak_gib:.1f} GiB peak RSS per build "
+                         f"({psutil.virtual_memory().total / 2**30:.0f} GiB in this machine).")
         data_dir, gen_s = data_for(scale, real, work)
         if gen_s:
             notes.append(f"{scale}x synthetic data written in {gen_s:.1f}s ({data_dir}).")
@@ -204,20 +251,24 @@ def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minut
         for w in workers:
             print(f"[bench_scale] {scale}x, {w} worker(s) ...", file=sys.stderr, flush=True)
             annotate = measure(["--child", "annotate", "--data-dir", str(data_dir), "--n-workers", str(w)])
-            build = measure(["--child", "build", "--data-dir", str(data_dir), "--n-workers", str(w),
-                             "--out", str(work / f"out-x{scale}-w{w}")])
-            results[scale][w] = {"annotate": annotate, "build": build}
+            results[scale][w] = {"annotate": annotate}
             a, a_peak, a_cpu = annotate
+            codes.add(a["code"])
             annotate_rows.append(f"| {scale}x | {w} | {a['rows']:,} | {a['engine_start_s']:.1f} | "
                                  f"{a['annotate_s']:.1f} | {a['rows'] / a['annotate_s']:,.0f} | {a_cpu:.0f} | "
                                  f"{a_peak:,.0f} |")
+            if not run_build:
+                continue
+            build = measure(["--child", "build", "--data-dir", str(data_dir), "--n-workers", str(w),
+                             "--out", str(work / f"out-x{scale}-w{w}")])
+            results[scale][w]["build"] = build
             b, b_peak, b_cpu = build
             reference = results[scale][workers[0]]["build"][0]
             differs = _diff(reference["manifest"], b["manifest"])
             same = "yes" if not differs else f"**NO**: {', '.join(differs[:3])}"
             if differs and reference["code"] != b["code"]:
                 same += " (library code changed between the two runs)"
-            codes.update({a["code"], b["code"]})
+            codes.add(b["code"])
             rows = {**b["rows_per_source"], "mix_100_0": sum(b["counts"].values())}
             build_rows.append(f"| {scale}x | {w} | {b['rows_read']:,} | {b['wall_s']:.1f} | "
                               f"{b['rows_read'] / b['wall_s']:,.0f} | {b_cpu:.0f} | {b_peak:,.0f} | {same} | "
@@ -229,6 +280,8 @@ def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minut
         for w in workers:
             for what, key in (("annotate stage", "annotate_s"), ("whole build", "wall_s")):
                 measured = "annotate" if key == "annotate_s" else "build"
+                if measured not in results[scale][w]:
+                    continue
                 first, last = results[done[0]][w][measured], results[scale][w][measured]
                 t1, tn = first[0][key], last[0][key]
                 limit = 1.2 * scale / done[0]
@@ -255,11 +308,12 @@ def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minut
         "- 1 worker = the in-process engine (default); 2 workers = `--workers 2` (Dask LocalCluster, 2 processes "
         "x 1 thread). Peak RSS and CPU s = the whole process tree (client + nanny + workers), sampled every 0.1 s. "
         "Empty cache in every build. Each row is one run in a fresh process.", "",
-        "Annotate stage alone (engine opened once; cluster start reported apart):", "",
+        "Annotate stage alone (engine opened once, cluster start reported apart; partitions of ≤ 20,000 rows, "
+        "each result dropped once counted; the first rows: the Snorkel idiom comparison, one core):", "",
         "| scale | workers | rows | engine start s | annotate s | rows/s | CPU s (tree) | peak RSS MiB |",
         "|---|---|---|---|---|---|---|---|", *annotate_rows, "",
-        "Whole build `--mix 100:0` + DailyDialog probe (as `emodata build` runs it today: the engine is started "
-        "and stopped around each source's annotate stage):", "",
+        "Whole build `--mix 100:0` + DailyDialog probe (one engine for the whole build: annotate, flip pairs and "
+        "labelling + encoding of shard files run on it):", "",
         "| scale | workers | rows read | wall s | rows/s | CPU s (tree) | peak RSS MiB | shards = 1 worker | stages |",
         "|---|---|---|---|---|---|---|---|---|", *build_rows, "",
     ]
@@ -281,12 +335,20 @@ def main() -> None:
     # Written apart, then merged into benchmarks/RESULTS.md by hand (with the reading notes).
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "RESULTS_scale.md"))
     parser.add_argument("--max-minutes", type=float, default=15.0, help="skip a scale estimated to take longer")
-    parser.add_argument("--child", choices=("annotate", "build"), help=argparse.SUPPRESS)
+    parser.add_argument("--build-max-scale", type=int, default=ACCEPTANCE_SCALE,
+                        help="largest scale whose whole build is run (above: annotate stage only)")
+    parser.add_argument("--snorkel-rows", type=int, default=5000,
+                        help="rows of the Snorkel idiom comparison (0: skip it)")
+    parser.add_argument("--child", choices=("annotate", "build", "snorkel"), help=argparse.SUPPRESS)
+    parser.add_argument("--n-rows", type=int, default=5000, help=argparse.SUPPRESS)
     parser.add_argument("--n-workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "annotate":
         print(json.dumps(child_annotate(args.data_dir, args.n_workers)))
+        return
+    if args.child == "snorkel":
+        print(json.dumps(child_snorkel(args.data_dir, args.n_rows)))
         return
     if args.child == "build":
         print(json.dumps(child_build(args.data_dir, args.n_workers, args.out)))
@@ -297,7 +359,7 @@ def main() -> None:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="emodata-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     report = run(real, sorted(int(s) for s in args.scales.split(",")), [int(w) for w in args.workers.split(",")],
-                 work, args.max_minutes)
+                 work, args.max_minutes, args.build_max_scale, args.snorkel_rows)
     Path(args.results).write_text(report, encoding="utf-8")
     print(report)
 

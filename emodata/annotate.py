@@ -1,5 +1,5 @@
-"""The annotate stage: tokens, negation scope, lexicon VAD, coverage, rationale and emotion LF votes
-for a batch of reader records.
+"""The annotate stage: tokens, negation scope, lexicon VAD, coverage, rationale, emotion LF votes and
+appraisal LF votes for a batch of reader records.
 
 `annotate_frame` is a pure function of (records, annotator) so it runs the same in-process or per
 partition. `Annotator` bundles what the stage needs and describes itself for cache keys/manifests.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from snorkel.labeling import LabelingFunction
 
 #: Bump when the annotate logic changes, so cached annotations are rebuilt.
-ANNOTATE_VERSION = "3"
+ANNOTATE_VERSION = "4"
 
 #: `tokens`/`lower` are the spaCy tokens (whitespace dropped) and `neg` marks tokens inside an odd
 #: number of negation scopes: the columns labeling functions read instead of calling spaCy per row.
@@ -52,8 +52,9 @@ class Annotator:
     `negation` ("on"/"off") switches the negation/intensifier VAD adjustment (the ablation);
     `scope` ("window"/"parse") picks the negation scope method (emodata/negation.py,
     emodata/negation_parse.py) used both for that adjustment and for the `neg` column LFs read;
-    `lfs` are the labeling functions whose votes are stored per row (`emotion_votes`), so label
-    models can be fit later without re-reading text.
+    `lfs` are the emotion labeling functions whose votes are stored per row (`emotion_votes`), and
+    `appraisal_lfs` the appraisal-atom LFs (`appraisal_votes`, atoms in catalog order), so label
+    models can be fit later, and applied per partition, without re-reading text.
     """
 
     pipeline: Pipeline
@@ -62,6 +63,7 @@ class Annotator:
     negation: str = "on"
     scope: str = "window"
     lfs: Sequence[LabelingFunction] = ()
+    appraisal_lfs: Sequence[LabelingFunction] = ()
     lookup: LexiconLookup = field(init=False)
     scoper: NegationScoper = field(init=False)
 
@@ -76,7 +78,8 @@ class Annotator:
         return {"version": ANNOTATE_VERSION, "pipeline": self.pipeline.describe(),
                 "lexicon": self.lexicon.describe(), "epsilon": self.epsilon,
                 "adjust": self.scoper.name if self.negation == "on" else "none",
-                "negation_scope": self.scoper.describe(), "lfs": lf_set_describe(self.lfs)}
+                "negation_scope": self.scoper.describe(), "lfs": lf_set_describe(self.lfs),
+                "appraisal_lfs": lf_set_describe(self.appraisal_lfs)}
 
     def key(self) -> str:
         """SHA-1 of `describe()`."""
@@ -103,14 +106,19 @@ def lf_set_describe(lfs: Sequence[LabelingFunction]) -> dict:
 
 
 def make_annotator(pipeline: Pipeline, lexicon: Lexicon, negation: str = "on", scope: str = "window",
-                   lfs: Sequence[LabelingFunction] = ()) -> Annotator:
+                   lfs: Sequence[LabelingFunction] = (),
+                   appraisal_lfs: Sequence[LabelingFunction] = ()) -> Annotator:
     """The build's annotator (see `Annotator`)."""
-    return Annotator(pipeline, lexicon, negation=negation, scope=scope, lfs=tuple(lfs))
+    return Annotator(pipeline, lexicon, negation=negation, scope=scope, lfs=tuple(lfs),
+                     appraisal_lfs=tuple(appraisal_lfs))
 
 
 def annotate_frame(records: pd.DataFrame, annotator: Annotator,
                    progress: Callable[[int], None] | None = None, batch_size: int = 2000) -> pd.DataFrame:
-    """Add token, negation, VAD and LF-vote columns to reader records (rows are never dropped here)."""
+    """Add token, negation, VAD and LF-vote columns to reader records (rows are never dropped here).
+
+    Row-wise: annotating a frame in pieces and concatenating gives the whole-frame result.
+    """
     columns: dict[str, list] = {name: [] for name in ANNOTATED_COLUMNS}
     texts = records["text"].tolist()
     tokenized = tokenize(annotator.pipeline, texts, batch_size=batch_size)
@@ -139,8 +147,14 @@ def annotate_frame(records: pd.DataFrame, annotator: Annotator,
     out = records.reset_index(drop=True).copy()
     for name in ANNOTATED_COLUMNS:
         out[name] = columns[name]
-    if annotator.lfs:
+    if annotator.lfs or annotator.appraisal_lfs:
         from labeling_functions.core import apply_lfs
 
-        out["emotion_votes"] = list(apply_lfs(out, annotator.lfs).astype("int8"))
+        # One pass over the rows for both LF families; each row keeps its votes as a small int8 vector.
+        matrix = apply_lfs(out, [*annotator.lfs, *annotator.appraisal_lfs]).astype("int8")
+        n = len(annotator.lfs)
+        if annotator.lfs:
+            out["emotion_votes"] = list(matrix[:, :n])
+        if annotator.appraisal_lfs:
+            out["appraisal_votes"] = list(matrix[:, n:])
     return out

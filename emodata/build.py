@@ -1,8 +1,11 @@
 """`emodata build`: sources → annotate (cached) → filter → A:B mix + split → weak labels → appraisal
 atoms → Valence-Flip pairs → shards → QC gate → manifest.
 
-Annotation (tokens, negation scope, lexicon VAD, emotion LF votes) is per source and cached; weak
-labels, appraisal atoms and flip pairs are per mix and fit on the mix's train rows only. Every mix
+Annotation (tokens, negation scope, lexicon VAD, emotion and appraisal LF votes) is per source and
+cached; the weak-label and appraisal models are per mix and fit on the mix's train rows only (on
+their stored LF matrices). Row-wise work runs on the build's engine (`--engine/--workers`):
+annotation per record partition, flip pairs per partition of the drawn rows, and labelling +
+encoding per shard file (at most `--shard-rows` rows each); the client writes the bytes. Every mix
 is written into a temporary folder beside its destination and renamed into place only when complete
 (and only when the Great Expectations gate passes), so a failed build leaves nothing behind. Nothing
 time-dependent enters hashed files.
@@ -39,10 +42,10 @@ from .manifest import SCHEMA_VERSION, dumps, git_commit
 from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
 from .nlp import Pipeline, load_pipeline
 from .progress import Reporter
-from .shards import to_record_table, write_jsonl, write_parquet
+from .shards import EncodedShard, encode_table, shard_files, to_record_table, write_bytes, write_parquet
 from .sources import SourceLocation, locate, read_source
 from .verify import CHECKSUMS
-from .weak import fit_mix_labeler, lf_report_markdown, mix_lf_analysis, with_appraisal, with_weak_labels
+from .weak import MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown, mix_lf_analysis, with_labels
 
 SOURCE_A = "goemotions"
 SOURCE_B = "empatheticdialogues"
@@ -97,8 +100,12 @@ def resolve_lexicon(config: BuildConfig) -> Lexicon:
 
 def build_annotator(config: BuildConfig, pipeline: Pipeline | None = None, lexicon: Lexicon | None = None) -> Annotator:
     """The annotator `emodata build` uses for `config` (pipeline and lexicon loaded unless given)."""
+    from labeling_functions.appraisal import flat_appraisal_lfs
+
+    negation = config.negation == "on"
     return make_annotator(pipeline or load_pipeline(config.spacy_model), lexicon or resolve_lexicon(config),
-                          config.negation, config.negation_scope, emotion_lfs(negation=config.negation == "on"))
+                          config.negation, config.negation_scope, emotion_lfs(negation=negation),
+                          flat_appraisal_lfs(negation))
 
 
 def _relative_files(report: dict, location: SourceLocation) -> list[dict]:
@@ -134,19 +141,65 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
     return PreparedSource(location.name, location, report, kept, drops, len(annotated))
 
 
-def _write_table(tmp: Path, rel: str, table: pa.Table, entry: dict) -> dict:
-    """Write a table as Parquet + JSONL at `rel` (no suffix); returns its manifest shard entry."""
-    write_parquet(table, tmp / f"{rel}.parquet")
-    write_jsonl(table, tmp / f"{rel}.jsonl")
-    return {**entry, "path": f"{rel}.parquet", "sha1": sha1_file(tmp / f"{rel}.parquet"), "rows": table.num_rows,
+#: Annotated columns a record shard is made of (`to_record_table`) or labelled from (`with_labels`).
+RECORD_INPUT_COLUMNS = ("id", "source", "source_split", "text", "context", "speaker", "conv_id", "turn", "situation",
+                        "labels", "source_labels", "vad_v", "vad_a", "vad_d", "vad_conf", "rationale", "n_tokens",
+                        "example_unclear", "dedup_key", "emotion_votes", "appraisal_votes")
+
+
+@dataclass(frozen=True)
+class ShardChunk:
+    """The rows of one shard file and the split they are written under (a map task's part)."""
+
+    split: str
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,
+                   chunk: ShardChunk) -> EncodedShard:
+    """Map task of the write stage: weak labels + appraisal atoms for a chunk's rows, then its record
+    table as Parquet + JSONL bytes (pure: the same chunk and models always give the same bytes)."""
+    frame = with_labels(labeler, n_lfs, appraisal, chunk.frame)
+    return encode_table(to_record_table(frame, chunk.split, min_tokens, max_tokens))
+
+
+def _put(tmp: Path, rel: str, encoded: EncodedShard, entry: dict) -> dict:
+    """Write an encoded shard at `rel` (no suffix) as Parquet + JSONL; returns its manifest shard entry."""
+    write_bytes(tmp / f"{rel}.parquet", encoded.parquet)
+    write_bytes(tmp / f"{rel}.jsonl", encoded.jsonl)
+    return {**entry, "path": f"{rel}.parquet", "sha1": sha1_file(tmp / f"{rel}.parquet"), "rows": encoded.rows,
             "jsonl": {"path": f"{rel}.jsonl", "sha1": sha1_file(tmp / f"{rel}.jsonl")}}
 
 
-def _write_shard(tmp: Path, source: str, shard: str, role: str, split: str, frame: pd.DataFrame,
-                 config: BuildConfig) -> dict:
-    table = to_record_table(frame, split, config.min_tokens, config.max_tokens)
-    return _write_table(tmp, f"data/{source}/{shard}", table,
-                        {"name": f"{source}/{shard}", "source": source, "split": split, "role": role})
+@dataclass(frozen=True)
+class RecordShard:
+    """One record split of a mix to write: its source, shard stem, role, split and rows."""
+
+    source: str
+    stem: str
+    role: str
+    split: str
+    frame: pd.DataFrame
+
+
+def _write_record_shards(tmp: Path, shards: list[RecordShard], labeler, n_lfs: int, appraisal: MixAppraisal,
+                         config: BuildConfig, engine: Engine, progress=None) -> list[dict]:
+    """Label, encode (on the engine, one task per file) and write every record shard; their entries."""
+    files, chunks = [], []
+    columns = list(RECORD_INPUT_COLUMNS)
+    for shard in shards:
+        frame = shard.frame.reset_index(drop=True)[columns]
+        for name, start, stop in shard_files(shard.stem, len(frame), config.shard_rows):
+            files.append((shard, name))
+            chunks.append(ShardChunk(shard.split, frame.iloc[start:stop]))
+    encoded = engine.map(encode_records, chunks, (labeler, n_lfs, appraisal.model, config.min_tokens,
+                                                  config.max_tokens), progress)
+    return [_put(tmp, f"data/{shard.source}/{name}", data,
+                 {"name": f"{shard.source}/{name}", "source": shard.source, "split": shard.split, "role": shard.role})
+            for (shard, name), data in zip(files, encoded)]
 
 
 def _write_verifier(tmp: Path, verifier) -> dict:
@@ -204,7 +257,7 @@ def _publish(tmp: Path, final: Path) -> None:
 
 
 def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildConfig, annotator: Annotator,
-              vad_conf_min: float, reporter: Reporter) -> BuildResult:
+              vad_conf_min: float, reporter: Reporter, engine: Engine) -> BuildResult:
     """Mix, split, write and freeze one A:B build; returns its manifest."""
     started = time.perf_counter()
     catalog = load_catalog()
@@ -232,51 +285,44 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
         leak = probe["text_key"].isin(mixed)
         extra_drops[PROBE]["text_in_mix"] += int(leak.sum())
         probe = probe[~leak]
+    n_lfs = len(annotator.lfs)
     with reporter.stage(f"weak labels {ratio.name}"):
-        lfs = annotator.lfs
         train_rows = pd.concat([f[f["split"] == "train"] for f in drawn.values()], ignore_index=True)
-        labeler = fit_mix_labeler(train_rows, lfs, FINE_LABELS, config.seed, config.label_model)
-        drawn = {name: with_weak_labels(frame, labeler, len(lfs)) for name, frame in drawn.items()}
-        tests = {name: with_weak_labels(frame, labeler, len(lfs)) for name, frame in tests.items()}
-        probe = with_weak_labels(probe, labeler, len(lfs)) if probe is not None else None
+        labeler = fit_mix_labeler(train_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
         labelled = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in drawn.items()}
         if probe is not None:
             labelled[f"{PROBE}/{PROBE_SHARD}"] = probe
-        lf_summary, lf_full = mix_lf_analysis(labelled, lfs, labeler)
+        lf_summary, lf_full = mix_lf_analysis(labelled, annotator.lfs, labeler)
+    records = []  # every record shard of the mix, in manifest order
+    for name, frame in drawn.items():
+        for split in ("train", "dev"):
+            records.append(RecordShard(name, split, split, split, frame[frame["split"] == split]))
+        if len(tests[name]):
+            records.append(RecordShard(name, "test", "test", "test", tests[name]))
+    if probe is not None:
+        records.append(RecordShard(PROBE, PROBE_SHARD, "probe", "dev", probe))
     with reporter.stage(f"appraisal {ratio.name}"):
-        parts, roles = {}, {}
-        for name, frame in drawn.items():
-            for split in ("train", "dev"):
-                parts[f"{name}/{split}"], roles[f"{name}/{split}"] = frame[frame["split"] == split], split
-            parts[f"{name}/test"], roles[f"{name}/test"] = tests[name], "test"
-        if probe is not None:
-            parts[PROBE_SHARD], roles[PROBE_SHARD] = probe, "probe"
-        parts, appraisal_summary, verifier = with_appraisal(parts, roles, config.seed, config.negation == "on",
-                                                            annotator.scoper.method)
+        parts = {f"{r.source}/{r.stem}": r.frame for r in records}
+        roles = {f"{r.source}/{r.stem}": r.role for r in records}
+        appraisal = fit_mix_appraisal(parts, roles, config.seed, config.negation == "on", annotator.scoper.method)
     pairs, pair_tally = None, None
     if config.flip_frac > 0:
         with reporter.stage(f"valence-flip pairs {ratio.name}"):
-            train_rows = pd.concat([parts[f"{name}/train"] for name in drawn], ignore_index=True)
             # x' is re-scored by the annotate stage; its LF votes are not needed.
-            pairs, pair_tally = make_pairs(train_rows, dataclasses.replace(annotator, lfs=()), annotator.pipeline,
-                                           config.flip_frac, config.seed)
+            scorer = dataclasses.replace(annotator, lfs=(), appraisal_lfs=())
+            pairs, pair_tally = make_pairs(train_rows, scorer, scorer.pipeline, config.flip_frac, config.seed,
+                                           engine=engine)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{ratio.name}.tmp-", dir=out))
     try:
-        shards = []
-        with reporter.stage(f"write {ratio.name}"):
-            for name in drawn:
-                for split in ("train", "dev"):
-                    shards.append(_write_shard(tmp, name, split, split, split, parts[f"{name}/{split}"], config))
-                if len(tests[name]):
-                    shards.append(_write_shard(tmp, name, "test", "test", "test", parts[f"{name}/test"], config))
-            if probe is not None:
-                shards.append(_write_shard(tmp, PROBE, PROBE_SHARD, "probe", "dev", parts[PROBE_SHARD], config))
+        with reporter.stage(f"write {ratio.name}", total=sum(len(r.frame) for r in records)) as advance:
+            shards = _write_record_shards(tmp, records, labeler, n_lfs, appraisal, config, engine, advance)
             if pairs is not None:
-                shards.append(_write_table(tmp, PAIRS_SHARD, pairs, {"name": "pairs/train_pairs", "source": "mix",
-                                                                    "split": "train", "role": "pairs"}))
+                shards.append(_put(tmp, PAIRS_SHARD, encode_table(pairs), {"name": "pairs/train_pairs",
+                                                                           "source": "mix", "split": "train",
+                                                                           "role": "pairs"}))
             index = _write_index(tmp, list(drawn.values()))
-            artifacts = [_write_verifier(tmp, verifier)]
+            artifacts = [_write_verifier(tmp, appraisal.verifier)]
         counts = Counter()
         for shard in shards:
             counts[shard["role"]] += shard["rows"]
@@ -322,12 +368,12 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
             "config": mix_config,
             "config_sha1": sha1_json({"config": mix_config, "annotate": annotator.key(), "catalog": catalog.sha1}),
         }
-        manifest["weak_supervision"] = {"lfs": lf_set_describe(lfs), "negation_scope": annotator.scoper.describe(),
+        manifest["weak_supervision"] = {"lfs": lf_set_describe(annotator.lfs), "negation_scope": annotator.scoper.describe(),
                                         **labeler.describe(),
                                         "report": {"json": f"manifests/{LF_REPORT}.json",
                                                    "markdown": f"manifests/{LF_REPORT}.md"}}
         manifest["lf_analysis"] = lf_summary
-        manifest["appraisal"] = appraisal_summary
+        manifest["appraisal"] = appraisal.summary
         manifest["artifacts"] = artifacts
         if pairs is not None:
             manifest["pairs"] = pairs_summary(pairs, pair_tally, seed=config.seed)
@@ -393,16 +439,15 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
     reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "
                   f"tau={vad_conf_min}")
     cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
-    prepared = {}
-    with open_engine(config) as engine:  # one engine for every source (a Dask cluster starts lazily)
+    prepared, results = {}, []
+    with open_engine(config) as engine:  # one engine for the whole build (a Dask cluster starts lazily)
         for name, location in locations.items():
             t0 = time.perf_counter()
             prepared[name] = prepare_source(location, config, annotator, engine, cache, vad_conf_min, reporter)
             timings[f"prepare_{name}"] = time.perf_counter() - t0
-    results = []
-    for ratio in ratios:
-        result = build_mix(ratio, prepared, config, annotator, vad_conf_min, reporter)
-        result.timings = timings | result.timings
-        results.append(result)
-        reporter.summary(result)
+        for ratio in ratios:
+            result = build_mix(ratio, prepared, config, annotator, vad_conf_min, reporter, engine)
+            result.timings = timings | result.timings
+            results.append(result)
+            reporter.summary(result)
     return results

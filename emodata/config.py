@@ -66,10 +66,13 @@ class BuildConfig:
                                  choices=("auto", "simplified", "raw"))
     on_bad_row: str = opt("error", "malformed source rows: 'error' stops naming file and line; 'skip' counts "
                                    "and reports them", choices=("error", "skip"))
-    engine: str = opt("local", "where the annotate stage runs: in this process, or per record partition on "
-                               "Dask (dask.distributed); outputs are identical either way",
+    shard_rows: int = opt(50_000, "most rows per Parquet/JSONL shard file; a bigger split is written as "
+                                  "SPLIT-00000-of-0000N files (the cut never depends on the engine)")
+    engine: str = opt("local", "where per-partition work runs (annotate stage, flip pairs, labelling and "
+                               "encoding shards): in this process, or on Dask (dask.distributed); outputs "
+                               "are identical either way",
                       choices=("local", "dask"), hashed=False)
-    workers: int = opt(1, "worker processes for the annotate stage; N > 1 without --scheduler starts a local "
+    workers: int = opt(1, "worker processes for per-partition work; N > 1 without --scheduler starts a local "
                           "Dask cluster of N processes (implies --engine dask)", hashed=False)
     scheduler: str | None = opt(None, "address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
                                       "--engine dask; its workers need the same emodata and spaCy model "

@@ -1,8 +1,15 @@
-"""Turning annotated frames into record tables, and writing them as Parquet + JSONL, byte-stably."""
+"""Turning annotated frames into record tables, and writing them as Parquet + JSONL, byte-stably.
+
+A split with more than `shard_rows` rows is cut into several files named as Hugging Face names
+them (`train-00000-of-00003.parquet`); the cut depends only on the row count and `shard_rows`,
+never on the engine, so every engine writes the same files.
+"""
 from __future__ import annotations
 
+import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -53,10 +60,22 @@ def to_record_table(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     return pa.Table.from_pydict(data, schema=RECORD_SCHEMA)
 
 
+def encode_parquet(table: pa.Table) -> bytes:
+    """The bytes of one Parquet shard with the fixed options."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, **PARQUET_OPTIONS)
+    return buffer.getvalue()
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Write one Parquet shard with the fixed options."""
+    write_bytes(path, encode_parquet(table))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path`, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+    path.write_bytes(data)
 
 
 def record_to_json(record: dict) -> str:
@@ -64,9 +83,37 @@ def record_to_json(record: dict) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
 
 
+def encode_jsonl(table: pa.Table) -> bytes:
+    """The JSONL export of a shard (UTF-8, a record per line)."""
+    return "".join(record_to_json(record) + "\n" for record in table.to_pylist()).encode("utf-8")
+
+
 def write_jsonl(table: pa.Table, path: Path) -> None:
     """Write one JSONL export of a shard, a record per line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        for record in table.to_pylist():
-            handle.write(record_to_json(record) + "\n")
+    write_bytes(path, encode_jsonl(table))
+
+
+def shard_files(stem: str, n_rows: int, shard_rows: int) -> list[tuple[str, int, int]]:
+    """(name, start, stop) of the files of a split of `n_rows` rows: `stem` itself when it fits in one
+    file of `shard_rows` rows, else `stem-00000-of-0000N` (Hugging Face's naming), rows in order."""
+    if shard_rows < 1:
+        raise ValueError(f"shard_rows must be >= 1, not {shard_rows}")
+    n_files = max(1, math.ceil(n_rows / shard_rows))
+    if n_files == 1:
+        return [(stem, 0, n_rows)]
+    return [(f"{stem}-{i:05d}-of-{n_files:05d}", i * shard_rows, min(n_rows, (i + 1) * shard_rows))
+            for i in range(n_files)]
+
+
+@dataclass(frozen=True)
+class EncodedShard:
+    """One shard file's Parquet and JSONL bytes and its row count (what a worker sends back)."""
+
+    parquet: bytes
+    jsonl: bytes
+    rows: int
+
+
+def encode_table(table: pa.Table) -> EncodedShard:
+    """Parquet + JSONL bytes of a record (or pairs) table."""
+    return EncodedShard(encode_parquet(table), encode_jsonl(table), table.num_rows)

@@ -1,7 +1,7 @@
 """The build's weak-supervision stage: weak emotion labels, appraisal atoms and the LF report of a mix.
 
-The annotate stage stored every row's emotion LF votes (`emotion_votes`). For one mix, the
-aggregators are fit on the mix's train rows only (labeler choice by train gold, never dev), every
+The annotate stage stored every row's emotion and appraisal LF votes (`emotion_votes`,
+`appraisal_votes`). For one mix, the aggregators are fit on the mix's train rows only (labeler choice by train gold, never dev), every
 written row gets `weak_labels`/`weak_probs` (fine, GoEmotions-28) and `weak_labels_ekman`/
 `weak_probs_ekman`, and the LFs and aggregators are scored against gold on each labelled dev split
 and the DailyDialog probe. The report goes to `manifests/lf_report.{json,md}`; its summary, in the
@@ -9,6 +9,7 @@ shape `emodata/report.py` draws, goes to `manifest["lf_analysis"]`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -18,16 +19,20 @@ from snorkel.labeling import LabelingFunction
 from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, fit_weak_labeler, lf_report
 
 if TYPE_CHECKING:
-    from labeling_functions.appraisal import Verifier
+    from labeling_functions.appraisal import AppraisalModel, Verifier
 
 WEAK_COLUMNS = ("weak_labels", "weak_probs", "weak_labels_ekman", "weak_probs_ekman")
 
 
-def votes_of(frame: pd.DataFrame, n_lfs: int) -> np.ndarray:
-    """The LF matrix (rows × LFs) stored in an annotated frame's `emotion_votes` column."""
+def votes_of(frame: pd.DataFrame, n_lfs: int, column: str = "emotion_votes") -> np.ndarray:
+    """The LF matrix (rows × LFs) stored in an annotated frame's `column` (emotion LF votes by default)."""
     if not len(frame):
         return np.empty((0, n_lfs), dtype=np.int64)
-    return np.stack([np.asarray(v, dtype=np.int64) for v in frame["emotion_votes"]])
+    matrix = np.stack([np.asarray(v, dtype=np.int64) for v in frame[column]])
+    if matrix.shape[1] != n_lfs:
+        raise ValueError(f"{column}: rows hold {matrix.shape[1]} LF votes, expected {n_lfs} (annotated with "
+                         f"another LF set?)")
+    return matrix
 
 
 def fit_mix_labeler(train: pd.DataFrame, lfs: Sequence[LabelingFunction], fine_labels: Sequence[str], seed: int,
@@ -100,44 +105,67 @@ def lf_report_markdown(full: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _atom_structs(values: pd.DataFrame, atoms: Sequence[str]) -> list[dict]:
-    array = values[list(atoms)].to_numpy(dtype=float)
-    return [{a: (None if np.isnan(x) else round(float(x), PROB_DECIMALS)) for a, x in zip(atoms, row)} for row in array]
+def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
+    return [{a: (None if np.isnan(x) else round(float(x), PROB_DECIMALS)) for a, x in zip(atoms, row)}
+            for row in values]
 
 
-def with_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], seed: int, negation: bool,
-                   scope: str) -> tuple[dict[str, pd.DataFrame], dict, Verifier]:
-    """Appraisal atoms for every row of a mix (`parts` by name, `roles[name]` train/dev/test/probe).
+def appraisal_matrices_of(frame: pd.DataFrame, negation: bool) -> dict[str, np.ndarray]:
+    """atom → its LF matrix, cut from the `appraisal_votes` the annotate stage stored."""
+    from labeling_functions.appraisal import APPRAISAL_ATOMS, appraisal_lfs, split_matrix
+
+    lfs = appraisal_lfs(negation)
+    width = sum(len(v) for v in lfs.values())
+    return split_matrix(votes_of(frame, width, "appraisal_votes"), APPRAISAL_ATOMS, lfs)
+
+
+@dataclass
+class MixAppraisal:
+    """A mix's fitted appraisal stage: the per-atom model, the verifier and the manifest summary."""
+
+    model: AppraisalModel
+    verifier: Verifier
+    summary: dict
+
+
+def fit_mix_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], seed: int, negation: bool,
+                      scope: str) -> MixAppraisal:
+    """Fit a mix's appraisal stage on `parts` (by name; `roles[name]` is train/dev/test/probe).
 
     Per-atom label models and the verifier are fit on the train rows only (held-out text never shapes
-    the trainer's L_app, and train values do not depend on dev/test/probe), then applied to every
-    row; agreement with the prototypes of the gold labels is reported on the dev rows. Returns the parts with `appraisal` and `appraisal_prototype` columns, the
-    manifest summary and the verifier.
+    the trainer's L_app, and train values do not depend on dev/test/probe); the summary describes the
+    scores of every row and their agreement with the prototypes of the gold labels on the dev rows.
+    Rows are written later, per partition, by `with_labels`.
     """
     from catalog import load_catalog
-    from catalog.appraisal import load_prototypes
-    from labeling_functions.appraisal import (APPRAISAL_ATOMS, appraisal_matrices, appraisal_summary, fit_appraisal,
-                                              train_verifier)
-    from labeling_functions.core import with_lf_columns
+    from labeling_functions.appraisal import appraisal_summary, fit_appraisal, train_verifier
 
     names = [name for name, frame in parts.items() if len(frame)]
-    rows = with_lf_columns(pd.concat([parts[n].assign(_part=n, _role=roles[n]) for n in names], ignore_index=True))
-    matrices = appraisal_matrices(rows, negation=negation)
+    cols = ["lower", "neg", "labels", "appraisal_votes"]
+    rows = pd.concat([parts[n][cols].assign(_role=roles[n]) for n in names], ignore_index=True)
+    matrices = appraisal_matrices_of(rows, negation)
     train = (rows["_role"] == "train").to_numpy()
-    model = fit_appraisal(rows[train].reset_index(drop=True), seed,
-                          matrices={atom: m[train] for atom, m in matrices.items()}, negation=negation)
+    train_rows = rows[train].reset_index(drop=True)
+    model = fit_appraisal(train_rows, seed, matrices={atom: m[train] for atom, m in matrices.items()},
+                          negation=negation)
     pred = model.predict(rows, matrices).reset_index(drop=True)
-    table = load_prototypes()
-    protos = pd.DataFrame(table.prototype_matrix(rows["labels"].tolist()), columns=list(table.atoms))
-    verifier, report = train_verifier(rows[train].reset_index(drop=True), pred[train].reset_index(drop=True),
-                                      load_catalog().unified_labels, seed, negation_scope=scope)
+    verifier, report = train_verifier(train_rows, pred[train].reset_index(drop=True), load_catalog().unified_labels,
+                                      seed, negation_scope=scope)
     summary = appraisal_summary(pred, rows["labels"].tolist(), eval_mask=(rows["_role"] == "dev").to_numpy(),
                                 model=model, verifier_report=report)
-    rows = rows.assign(appraisal=_atom_structs(pred, APPRAISAL_ATOMS),
-                       appraisal_prototype=_atom_structs(protos, APPRAISAL_ATOMS))
-    out = {name: frame for name, frame in parts.items()}
-    for name in names:
-        part = rows[rows["_part"] == name]
-        out[name] = parts[name].reset_index(drop=True).assign(appraisal=part["appraisal"].tolist(),
-                                                              appraisal_prototype=part["appraisal_prototype"].tolist())
-    return out, summary, verifier
+    return MixAppraisal(model, verifier, summary)
+
+
+def with_labels(labeler: WeakLabeler, n_lfs: int, appraisal: AppraisalModel | None,
+                frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` plus the weak-label columns and, given the appraisal model, `appraisal` (its scores)
+    and `appraisal_prototype` (s̃ of the gold labels). Row-wise: a map task of the write stage."""
+    out = with_weak_labels(frame, labeler, n_lfs)
+    if appraisal is not None:
+        from catalog.appraisal import load_prototypes
+
+        pred = appraisal.predict(out, appraisal_matrices_of(out, appraisal.negation)).to_numpy(dtype=float)
+        protos = load_prototypes().prototype_matrix(out["labels"].tolist())
+        out = out.assign(appraisal=_atom_structs(pred, appraisal.atoms),
+                         appraisal_prototype=_atom_structs(protos, appraisal.atoms))
+    return out

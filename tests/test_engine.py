@@ -9,8 +9,11 @@ import dataclasses
 import json
 import time
 
+import numpy as np
 import pandas as pd
 import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from emodata.annotate import annotate_frame, make_annotator
@@ -20,6 +23,8 @@ from emodata.engines import annotate_records, concat_partitions, engine_kind, op
 from emodata.engines.dask import AnnotatorRecipe, DaskEngine, annotate_partition
 from emodata.errors import EmodataError
 from emodata.lexicon import load_lexicon
+from emodata.manifest import Manifest
+from emodata.shards import shard_files
 from emodata.nlp import load_pipeline
 from emodata.sources import SAMPLE_DIR, locate, read_source
 from emodata.sources.dailydialog import read_dailydialog
@@ -130,22 +135,75 @@ def test_recipe_rebuilds_the_annotator_and_rejects_a_different_one(records, anno
 def test_dask_build_matches_in_process_build(tmp_path, cluster, monkeypatch):
     calls = []
     original = DaskEngine.annotate
+    original_map = DaskEngine.map
 
     def counting(self, records, annotator, progress=None):
         calls.append(len(records))
         return original(self, records, annotator, progress)
 
+    def mapping(self, func, parts, shared=(), progress=None):
+        mapped.append((func.__name__, len(parts)))
+        return original_map(self, func, parts, shared, progress)
+
+    mapped = []
     monkeypatch.setattr(DaskEngine, "annotate", counting)
-    (local,) = build(sample_config(tmp_path / "local", cache_dir=str(tmp_path / "cache-local")))
+    monkeypatch.setattr(DaskEngine, "map", mapping)
+    # shard_rows=8: the bigger splits are written as several files, one write task each.
+    (local,) = build(sample_config(tmp_path / "local", cache_dir=str(tmp_path / "cache-local"), shard_rows=8))
     (dask,) = build(sample_config(tmp_path / "dask", cache_dir=str(tmp_path / "cache-dask"), engine="dask",
-                                  scheduler=cluster.scheduler_address))
+                                  scheduler=cluster.scheduler_address, shard_rows=8))
     assert len(calls) == 3 and all(calls)  # goemotions, empatheticdialogues, dailydialog all went to Dask
+    tasks = {name: n for name, n in mapped}
+    assert {"annotate_part", "flip_part", "encode_records"} <= set(tasks)  # every row-wise stage ran on Dask
     local_manifest = json.loads(local.manifest_path.read_text())
     dask_manifest = json.loads(dask.manifest_path.read_text())
+    record_files = [s for s in local_manifest["shards"] if s["role"] != "pairs"]
+    assert tasks["encode_records"] == len(record_files) > 8  # one task per shard file
+    assert any(s["name"] == "empatheticdialogues/train-00000-of-00012" for s in record_files)
     assert {"engine", "workers", "scheduler"}.isdisjoint(dask_manifest["config"])
     assert dask_manifest == local_manifest
     assert [s["sha1"] for s in dask_manifest["shards"]] == [s["sha1"] for s in local_manifest["shards"]]
     assert (dask.root / "checksums.sha1").read_text() == (local.root / "checksums.sha1").read_text()
+
+
+def test_shard_files_cut_rows_in_order_and_name_them_like_hugging_face():
+    assert shard_files("train", 10, 50) == [("train", 0, 10)]
+    assert shard_files("dev", 0, 50) == [("dev", 0, 0)]  # an empty split is still one (empty) file
+    files = shard_files("train", 23, 10)
+    assert [name for name, _, _ in files] == ["train-00000-of-00003", "train-00001-of-00003", "train-00002-of-00003"]
+    assert [(start, stop) for _, start, stop in files] == [(0, 10), (10, 20), (20, 23)]
+    with pytest.raises(ValueError, match="shard_rows"):
+        shard_files("train", 5, 0)
+
+
+def test_shard_rows_only_cuts_files(tmp_path):
+    """Splitting a split into files changes file names, never the records: the files concatenate to
+    the one-file shard, Parquet rows and JSONL bytes alike."""
+    (whole,) = build(sample_config(tmp_path / "whole", cache_dir=str(tmp_path / "cache")))
+    (cut,) = build(sample_config(tmp_path / "cut", cache_dir=str(tmp_path / "cache"), shard_rows=7))
+    manifests = [json.loads(r.manifest_path.read_text()) for r in (whole, cut)]
+    assert manifests[1]["config"]["shard_rows"] == 7 and manifests[0]["counts"] == manifests[1]["counts"]
+    for split in ("train", "dev", "test", "dailydialog"):
+        groups = [Manifest.load(r.manifest_path).split_names()[split] for r in (whole, cut)]
+        tables = [pa.concat_tables([pq.read_table(r.root / s["path"]) for s in g]) for r, g in zip((whole, cut), groups)]
+        assert tables[1].equals(tables[0]), split
+        jsonl = [b"".join((r.root / s["jsonl"]["path"]).read_bytes() for s in g) for r, g in zip((whole, cut), groups)]
+        assert jsonl[1] == jsonl[0]
+    cut_train = Manifest.load(cut.manifest_path).split_names()["train"]
+    assert len(cut_train) > 2 and all(s["rows"] <= 7 for s in cut_train)
+
+
+def test_annotate_stores_appraisal_votes_equal_to_applying_the_lfs_later(records):
+    from labeling_functions.appraisal import APPRAISAL_ATOMS, appraisal_matrices, flat_appraisal_lfs
+
+    pipeline, lexicon = load_pipeline("en_core_web_sm"), load_lexicon(None)
+    plain = annotate_frame(records, make_annotator(pipeline, lexicon, "on"))
+    stored = annotate_frame(records, make_annotator(pipeline, lexicon, "on", appraisal_lfs=flat_appraisal_lfs()))
+    later = appraisal_matrices(plain)
+    expected = np.concatenate([later[atom] for atom in APPRAISAL_ATOMS], axis=1)
+    assert np.array_equal(np.stack(stored["appraisal_votes"]), expected)
+    assert (expected != -1).any()  # some appraisal LF voted on the sample
+    assert "appraisal_votes" not in plain.columns
 
 
 def test_workers_start_a_local_cluster_and_stop_it_also_on_error(records, annotator):

@@ -24,17 +24,18 @@ def test_manifest_lists_every_suite_result(sample_build):
 
 
 def test_critical_failure_aborts_and_leaves_nothing(tmp_path, monkeypatch):
-    real_write = build_module.write_parquet
+    real_table = build_module.to_record_table
 
-    def corrupt(table, path):
-        if path.name == "train.parquet" and "goemotions" in str(path):
+    def corrupt(frame, split, min_tokens, max_tokens):
+        table = real_table(frame, split, min_tokens, max_tokens)
+        if split == "train" and table.column("source")[0].as_py() == "goemotions":
             vad = table.column("vad").to_pylist()
             vad[0] = {"v": 1.5, "a": 0.5, "d": 0.5}
             table = table.set_column(table.schema.get_field_index("vad"), "vad",
                                      pa.array(vad, type=table.schema.field("vad").type))
-        real_write(table, path)
+        return table
 
-    monkeypatch.setattr(build_module, "write_parquet", corrupt)
+    monkeypatch.setattr(build_module, "to_record_table", corrupt)
     out = tmp_path / "out"
     with pytest.raises(QualityGateError) as info:
         build(sample_config(out))

@@ -1,13 +1,13 @@
-"""The Dask engine: the annotate stage per record partition on `dask.distributed` workers.
+"""The Dask engine: the build's per-partition work on `dask.distributed` workers.
 
-Records are cut into contiguous partitions (`partition_bounds`); each becomes one task
-`annotate_partition(recipe, partition)`. The annotator travels as a recipe (its dataclass fields
-except the spaCy pipeline, plus the spaCy model name), broadcast once to every worker; each worker
+`map(func, parts, shared)` submits one task per part, `run_part(func, part, *shared)`. Shared
+objects are scattered once (broadcast to every worker), not sent per task. An Annotator travels as
+a recipe (its dataclass fields except the spaCy pipeline, plus the spaCy model name); each worker
 process rebuilds the Annotator once, caches it, and checks that its `key()` equals the client's, so a
 worker with another spaCy, lexicon or emodata version fails loudly instead of annotating differently.
-Results are gathered in partition order and concatenated: the output is the in-process output.
-At most `IN_FLIGHT_PER_THREAD` tasks per worker thread are submitted at a time, so the cluster never
-holds more than a few partitions of a large corpus.
+Results come back in part order. At most `IN_FLIGHT_PER_THREAD` tasks per worker thread are
+submitted at a time, so the cluster never holds more than a few partitions of a large corpus.
+Row-wise work is cut by `partition_bounds` (contiguous partitions of at most `PARTITION_ROWS` rows).
 """
 from __future__ import annotations
 
@@ -16,14 +16,12 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Sequence
 
-import pandas as pd
-
-from ..annotate import Annotator, annotate_frame
+from ..annotate import Annotator
 from ..errors import EmodataError
 from ..nlp import load_pipeline
-from .core import Engine, Progress, concat_partitions, partition_bounds
+from .core import Engine, Progress, annotate_part, partition_bounds
 
 #: Longest partition, in records (bounds the memory of one task).
 PARTITION_ROWS = 20_000
@@ -81,9 +79,19 @@ def _ready() -> bool:
     return True
 
 
-def annotate_partition(recipe: AnnotatorRecipe, records: pd.DataFrame) -> pd.DataFrame:
-    """Worker task: `annotate_frame` of one record partition with the worker's cached Annotator."""
-    return annotate_frame(records, worker_annotator(recipe))
+def _on_worker(obj: Any) -> Any:
+    """A shared object as the task sees it: a recipe becomes the worker's cached Annotator."""
+    return worker_annotator(obj) if isinstance(obj, AnnotatorRecipe) else obj
+
+
+def run_part(func: Callable, part: Any, *shared: Any) -> Any:
+    """Worker task: `func(*shared, part)`, with recipes rebuilt into Annotators."""
+    return func(*(_on_worker(obj) for obj in shared), part)
+
+
+def annotate_partition(recipe: AnnotatorRecipe, records):
+    """`annotate_frame` of one record partition with the worker's cached Annotator."""
+    return run_part(annotate_part, records, recipe)
 
 
 class DaskEngine(Engine):
@@ -145,27 +153,32 @@ class DaskEngine(Engine):
                 "workers": len(self.client.nthreads()) if started else self.workers,
                 "threads": self.threads() if started else None}
 
-    def annotate(self, records: pd.DataFrame, annotator: Annotator,
-                 progress: Progress | None = None) -> pd.DataFrame:
-        """`annotate_frame(records, annotator)` computed per partition on the workers, in row order."""
+    def partitions(self, n_rows: int) -> list[tuple[int, int]]:
+        """Enough partitions to keep every worker thread busy, none over `partition_rows` rows."""
+        return partition_bounds(n_rows, self.threads(), self.partition_rows)
+
+    def _portable(self, obj: Any) -> Any:
+        return AnnotatorRecipe.of(obj, self.spacy_model) if isinstance(obj, Annotator) else obj
+
+    def map(self, func: Callable, parts: Sequence, shared: tuple = (),
+            progress: Progress | None = None) -> list:
+        """`[func(*shared, part) for part in parts]` on the workers, results in part order."""
         from distributed import as_completed
 
-        if len(records) == 0:
-            return annotate_frame(records, annotator)
+        if not parts:
+            return []
         threads = self.threads()
-        bounds = partition_bounds(len(records), threads, self.partition_rows)
-        (recipe,) = self.client.scatter([AnnotatorRecipe.of(annotator, self.spacy_model)], broadcast=True,
-                                        hash=False)
-        results: list[pd.DataFrame | None] = [None] * len(bounds)
-        todo = iter(enumerate(bounds))
+        futures_shared = self.client.scatter([self._portable(obj) for obj in shared], broadcast=True, hash=False)
+        results: list[Any] = [None] * len(parts)
+        todo = iter(enumerate(parts))
         position: dict[str, int] = {}
         running = as_completed(loop=self.client.loop)
 
         def submit_next() -> None:
             item = next(todo, None)
             if item is not None:
-                index, (start, stop) = item
-                future = self.client.submit(annotate_partition, recipe, records.iloc[start:stop], pure=False)
+                index, part = item
+                future = self.client.submit(run_part, func, part, *futures_shared, pure=False)
                 position[future.key] = index
                 running.add(future)
 
@@ -173,17 +186,19 @@ class DaskEngine(Engine):
             for _ in range(IN_FLIGHT_PER_THREAD * threads):
                 submit_next()
             for future in running:
-                part = future.result()  # re-raises a worker's exception here, with its traceback
-                results[position.pop(future.key)] = part
+                result = future.result()  # re-raises a worker's exception here, with its traceback
+                index = position.pop(future.key)
+                results[index] = result
                 future.release()
                 if progress is not None:
-                    progress(len(part))
+                    progress(len(parts[index]))
                 submit_next()
         finally:
             if running.futures:
                 self.client.cancel(list(running.futures))
-            recipe.release()
-        return concat_partitions(results)
+            for future in futures_shared:
+                future.release()
+        return results
 
     def close(self) -> None:
         """Close the client and shut down a LocalCluster we started (not a `--scheduler` cluster)."""

@@ -1,5 +1,7 @@
-"""The in-process engine: the annotate stage as one `annotate_frame` call (the default)."""
+"""The in-process engine (the default): every part runs here, one after another."""
 from __future__ import annotations
+
+from typing import Callable, Sequence
 
 import pandas as pd
 
@@ -8,13 +10,27 @@ from .core import Engine, Progress
 
 
 class LocalEngine(Engine):
-    """Annotates in the calling process; starts nothing."""
+    """Runs everything in the calling process; starts nothing."""
 
     name = "local"
 
+    def map(self, func: Callable, parts: Sequence, shared: tuple = (),
+            progress: Progress | None = None) -> list:
+        """`[func(*shared, part) for part in parts]`, here and in order."""
+        out = []
+        for part in parts:
+            out.append(func(*shared, part))
+            if progress is not None:
+                progress(len(part))
+        return out
+
+    def partitions(self, n_rows: int) -> list[tuple[int, int]]:
+        """One part: in-process, cutting the rows buys nothing."""
+        return [(0, n_rows)] if n_rows > 0 else []
+
     def annotate(self, records: pd.DataFrame, annotator: Annotator,
                  progress: Progress | None = None) -> pd.DataFrame:
-        """`annotate_frame(records, annotator, progress)`, unchanged."""
+        """`annotate_frame(records, annotator, progress)`, unchanged (progress per batch, not per part)."""
         return annotate_frame(records, annotator, progress=progress)
 
     def describe(self) -> dict:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from ..schema import VAD_TYPE
 from .antonym import antonym_flip
 from .negation import negation_flip
 from .outcome import outcome_flip
+
+if TYPE_CHECKING:
+    from ..engines import Engine
 
 Generator = Callable[[Doc, FlipLexicon], "str | None"]
 #: Generators in the order their candidates are preferred (see the module docstring); the kinds are
@@ -161,21 +164,14 @@ def _pair_row(row, kind: str, text_flip: str, scored, lexicon: FlipLexicon) -> d
     }
 
 
-def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeline, flip_frac: float, seed: int,
-               lexicon: FlipLexicon | None = None, batch_size: int = 512) -> tuple[pa.Table, Counter]:
-    """The pairs shard (PAIRS_SCHEMA, sorted by id) of a train frame, and the tally of what happened.
+def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: FlipLexicon, drawn: pd.DataFrame,
+              batch_size: int = 512) -> tuple[list[dict], Counter]:
+    """Steps 2-5 for some drawn rows: their pairs (PAIRS_SCHEMA rows, in row order) and the tally.
 
-    `train`: the annotated train split (columns id, text, labels, vad_v, vad_a, vad_d; never dev or
-    test rows). `nlp`: a spaCy pipeline with parser and lemmatizer (a `Pipeline` or a `Language`).
-    Same frame, annotator and seed ⇒ identical table.
+    Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`).
     """
-    _check_frame(train)
-    language = _language(nlp)
-    lexicon = lexicon or load_flips()
-    frame = train.sort_values("id", kind="stable").reset_index(drop=True)
-    drawn = frame.iloc[draw_rows(len(frame), flip_frac, seed)]
-    tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
-    tally["rows:selected"] = len(drawn)
+    language = _language(nlp if nlp is not None else annotator.pipeline)
+    tally: Counter = Counter()
     rows = []
     for row in drawn.itertuples(index=False):
         v = float(row.vad_v) if row.vad_v is not None else math.nan
@@ -213,5 +209,33 @@ def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeli
         tally[f"{kind}:emitted"] += 1
         tally["rows:paired"] += 1
         out.append(_pair_row(row, kind, text_flip, scored, lexicon))
-    return pa.Table.from_pylist(out, schema=PAIRS_SCHEMA), tally
+    return out, tally
 
+
+def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeline, flip_frac: float, seed: int,
+               lexicon: FlipLexicon | None = None, batch_size: int = 512,
+               engine: "Engine | None" = None) -> tuple[pa.Table, Counter]:
+    """The pairs shard (PAIRS_SCHEMA, sorted by id) of a train frame, and the tally of what happened.
+
+    `train`: the annotated train split (columns id, text, labels, vad_v, vad_a, vad_d; never dev or
+    test rows). `nlp`: a spaCy pipeline with parser and lemmatizer (a `Pipeline` or a `Language`).
+    `engine` (emodata.engines) runs steps 2-5 per partition of the drawn rows; without one they run
+    here. Same frame, annotator and seed ⇒ identical table, on any engine.
+    """
+    _check_frame(train)
+    _language(nlp)
+    lexicon = lexicon or load_flips()
+    frame = train.sort_values("id", kind="stable").reset_index(drop=True)
+    drawn = frame.iloc[draw_rows(len(frame), flip_frac, seed)][list(REQUIRED_COLUMNS)]
+    tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
+    tally["rows:selected"] = len(drawn)
+    if engine is None:
+        parts = [flip_part(annotator, nlp, lexicon, drawn, batch_size)]
+    else:  # the workers parse with the annotator's own pipeline unless another one was given
+        shared_nlp = None if nlp is annotator.pipeline else nlp
+        parts = engine.map_rows(flip_part, drawn, (annotator, shared_nlp, lexicon))
+    out = []
+    for rows, part_tally in parts:
+        out.extend(rows)
+        tally.update(part_tally)  # update, not +: keeps the zero counts of ROW_OUTCOMES
+    return pa.Table.from_pylist(out, schema=PAIRS_SCHEMA), tally

@@ -11,10 +11,10 @@ Build-time use, on an annotated frame (`emodata.annotate` columns + `padded`):
     summary = appraisal_summary(appraisal, frame["labels"], eval_mask, model, report)
 """
 from .model import (APPRAISAL_ATOMS, AppraisalModel, appraisal_lfs, appraisal_matrices, check_atoms,
-                    fit_appraisal, lf_source_sha1)
+                    fit_appraisal, flat_appraisal_lfs, lf_source_sha1, split_matrix)
 from .summary import agreement, appraisal_summary
 from .verifier import Verifier, load_verifier, train_verifier
 
 __all__ = ["APPRAISAL_ATOMS", "AppraisalModel", "Verifier", "agreement", "appraisal_lfs", "appraisal_matrices",
-           "appraisal_summary", "check_atoms", "fit_appraisal", "lf_source_sha1", "load_verifier",
-           "train_verifier"]
+           "appraisal_summary", "check_atoms", "fit_appraisal", "flat_appraisal_lfs", "lf_source_sha1",
+           "load_verifier", "split_matrix", "train_verifier"]

@@ -45,6 +45,13 @@ def appraisal_lfs(negation: bool = True) -> dict[str, list[LabelingFunction]]:
     return out
 
 
+def flat_appraisal_lfs(negation: bool = True) -> list[LabelingFunction]:
+    """Every appraisal LF in one list, atoms in `APPRAISAL_ATOMS` order: the columns of the stored
+    `appraisal_votes` matrix (`split_matrix` cuts it back into per-atom matrices)."""
+    lfs = appraisal_lfs(negation)
+    return [lf for atom in APPRAISAL_ATOMS for lf in lfs[atom]]
+
+
 def lf_source_sha1() -> str:
     """SHA-1 over the source files of this package (the appraisal LFs, their cues and their
     combination, constants included), by the same fingerprint the emotion LFs use."""
@@ -152,9 +159,8 @@ def _fit_atom(atom: str, names: list[str], matrix: np.ndarray, seed: int) -> Ato
 def appraisal_matrices(frame: pd.DataFrame, progress: Callable[[int], None] | None = None,
                        negation: bool = True) -> dict[str, np.ndarray]:
     """atom → the atom's LF matrix over an annotated frame (all appraisal LFs applied in one pass)."""
-    lfs = appraisal_lfs(negation)
-    return split_matrix(apply_lfs(frame, [lf for atom in APPRAISAL_ATOMS for lf in lfs[atom]], progress),
-                        APPRAISAL_ATOMS, lfs)
+    return split_matrix(apply_lfs(frame, flat_appraisal_lfs(negation), progress), APPRAISAL_ATOMS,
+                        appraisal_lfs(negation))
 
 
 def fit_appraisal(frame: pd.DataFrame, seed: int, matrices: dict[str, np.ndarray] | None = None,
