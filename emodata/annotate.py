@@ -6,7 +6,6 @@ partition. `Annotator` bundles what the stage needs and describes itself for cac
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable, Sequence

@@ -42,7 +42,8 @@ from .manifest import SCHEMA_VERSION, dumps, git_commit
 from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
 from .nlp import Pipeline, load_pipeline
 from .progress import Reporter
-from .shards import EncodedShard, encode_table, shard_files, to_record_table, write_bytes, write_parquet
+from .shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, to_record_table, write_bytes,
+                     write_parquet)
 from .sources import SourceLocation, locate, read_source
 from .verify import CHECKSUMS
 from .weak import MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown, mix_lf_analysis, with_labels
@@ -141,10 +142,9 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
     return PreparedSource(location.name, location, report, kept, drops, len(annotated))
 
 
-#: Annotated columns a record shard is made of (`to_record_table`) or labelled from (`with_labels`).
-RECORD_INPUT_COLUMNS = ("id", "source", "source_split", "text", "context", "speaker", "conv_id", "turn", "situation",
-                        "labels", "source_labels", "vad_v", "vad_a", "vad_d", "vad_conf", "rationale", "n_tokens",
-                        "example_unclear", "dedup_key", "emotion_votes", "appraisal_votes")
+#: Annotated columns a shard file's map task needs: the record's (`to_record_table`) and the LF votes
+#: it is labelled from (`with_labels`). Only these travel to a worker.
+SHARD_TASK_COLUMNS = (*RECORD_INPUT_COLUMNS, "emotion_votes", "appraisal_votes")
 
 
 @dataclass(frozen=True)
@@ -187,19 +187,26 @@ class RecordShard:
 
 def _write_record_shards(tmp: Path, shards: list[RecordShard], labeler, n_lfs: int, appraisal: MixAppraisal,
                          config: BuildConfig, engine: Engine, progress=None) -> list[dict]:
-    """Label, encode (on the engine, one task per file) and write every record shard; their entries."""
+    """Label, encode (on the engine, one task per file) and write every record shard; their entries.
+
+    Each file is written as soon as its bytes arrive, so at most a few files' bytes are held at once.
+    """
     files, chunks = [], []
-    columns = list(RECORD_INPUT_COLUMNS)
+    columns = list(SHARD_TASK_COLUMNS)
     for shard in shards:
         frame = shard.frame.reset_index(drop=True)[columns]
         for name, start, stop in shard_files(shard.stem, len(frame), config.shard_rows):
             files.append((shard, name))
             chunks.append(ShardChunk(shard.split, frame.iloc[start:stop]))
-    encoded = engine.map(encode_records, chunks, (labeler, n_lfs, appraisal.model, config.min_tokens,
-                                                  config.max_tokens), progress)
-    return [_put(tmp, f"data/{shard.source}/{name}", data,
-                 {"name": f"{shard.source}/{name}", "source": shard.source, "split": shard.split, "role": shard.role})
-            for (shard, name), data in zip(files, encoded)]
+
+    def put(index: int, encoded: EncodedShard) -> dict:
+        shard, name = files[index]
+        return _put(tmp, f"data/{shard.source}/{name}", encoded, {"name": f"{shard.source}/{name}",
+                                                                   "source": shard.source, "split": shard.split,
+                                                                   "role": shard.role})
+
+    return engine.map(encode_records, chunks, (labeler, n_lfs, appraisal.model, config.min_tokens,
+                                               config.max_tokens), progress, consume=put)
 
 
 def _write_verifier(tmp: Path, verifier) -> dict:
@@ -331,7 +338,10 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
         mix_config = config.hashed() | {"mix": [f"{ratio.a}:{ratio.b}"]}
         sources = {}
         for name, prep in prepared.items():
-            used = Counter({s["role"]: s["rows"] for s in shards if s["source"] == name})
+            used = Counter()  # a split may be several files
+            for shard in shards:
+                if shard["source"] == name:
+                    used[shard["role"]] += shard["rows"]
             card = catalog.sources.get(name)
             location = {"kind": prep.location.kind}
             if prep.location.kind == "hub":
@@ -406,6 +416,8 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
         raise EmodataError(f"--flip-frac must be in [0, 1], not {config.flip_frac}")
     if config.label_model not in AGGREGATORS:
         raise EmodataError(f"--label-model must be one of {', '.join(AGGREGATORS)}, not {config.label_model!r}")
+    if config.shard_rows < 1:
+        raise EmodataError(f"--shard-rows must be at least 1, not {config.shard_rows}")
     if config.negation_scope not in ("window", "parse"):
         raise EmodataError(f"--negation-scope must be window or parse, not {config.negation_scope!r}")
     out = Path(config.out)

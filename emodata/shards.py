@@ -29,8 +29,20 @@ def _none_if_nan(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
 
+#: The annotated columns `to_record_table` reads (the optional appraisal/weak-label ones aside).
+RECORD_INPUT_COLUMNS = ("id", "source", "source_split", "text", "context", "speaker", "conv_id", "turn", "situation",
+                        "labels", "source_labels", "vad_v", "vad_a", "vad_d", "vad_conf", "rationale", "n_tokens",
+                        "example_unclear", "dedup_key")
+
+
 def to_record_table(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens: int) -> pa.Table:
-    """Build the record table (RECORD_SCHEMA) of the rows of one shard, in their frozen order."""
+    """Build the record table (RECORD_SCHEMA) of the rows of one shard, in their frozen order.
+
+    Reads RECORD_INPUT_COLUMNS, plus `appraisal*` and `weak_*` columns when present (else null).
+    """
+    missing = [c for c in RECORD_INPUT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"to_record_table: the frame lacks column(s) {missing}")
     catalog = load_catalog()
     rows = frame.to_dict("records")
     n = len(rows)
@@ -86,11 +98,6 @@ def record_to_json(record: dict) -> str:
 def encode_jsonl(table: pa.Table) -> bytes:
     """The JSONL export of a shard (UTF-8, a record per line)."""
     return "".join(record_to_json(record) + "\n" for record in table.to_pylist()).encode("utf-8")
-
-
-def write_jsonl(table: pa.Table, path: Path) -> None:
-    """Write one JSONL export of a shard, a record per line."""
-    write_bytes(path, encode_jsonl(table))
 
 
 def shard_files(stem: str, n_rows: int, shard_rows: int) -> list[tuple[str, int, int]]:

@@ -110,13 +110,14 @@ def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
             for row in values]
 
 
-def appraisal_matrices_of(frame: pd.DataFrame, negation: bool) -> dict[str, np.ndarray]:
-    """atom → its LF matrix, cut from the `appraisal_votes` the annotate stage stored."""
-    from labeling_functions.appraisal import APPRAISAL_ATOMS, appraisal_lfs, split_matrix
+def appraisal_matrices_of(frame: pd.DataFrame, lfs: dict[str, list[LabelingFunction]],
+                          atoms: Sequence[str]) -> dict[str, np.ndarray]:
+    """atom → its LF matrix, cut from the `appraisal_votes` the annotate stage stored (`lfs[atom]`
+    are the atom's LFs, atoms in `atoms` order: the columns of the stored votes)."""
+    from labeling_functions.appraisal import split_matrix
 
-    lfs = appraisal_lfs(negation)
-    width = sum(len(v) for v in lfs.values())
-    return split_matrix(votes_of(frame, width, "appraisal_votes"), APPRAISAL_ATOMS, lfs)
+    width = sum(len(lfs[atom]) for atom in atoms)
+    return split_matrix(votes_of(frame, width, "appraisal_votes"), tuple(atoms), lfs)
 
 
 @dataclass
@@ -138,12 +139,13 @@ def fit_mix_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], see
     Rows are written later, per partition, by `with_labels`.
     """
     from catalog import load_catalog
-    from labeling_functions.appraisal import appraisal_summary, fit_appraisal, train_verifier
+    from labeling_functions.appraisal import (APPRAISAL_ATOMS, appraisal_lfs, appraisal_summary, fit_appraisal,
+                                              train_verifier)
 
     names = [name for name, frame in parts.items() if len(frame)]
     cols = ["lower", "neg", "labels", "appraisal_votes"]
     rows = pd.concat([parts[n][cols].assign(_role=roles[n]) for n in names], ignore_index=True)
-    matrices = appraisal_matrices_of(rows, negation)
+    matrices = appraisal_matrices_of(rows, appraisal_lfs(negation), APPRAISAL_ATOMS)
     train = (rows["_role"] == "train").to_numpy()
     train_rows = rows[train].reset_index(drop=True)
     model = fit_appraisal(train_rows, seed, matrices={atom: m[train] for atom, m in matrices.items()},
@@ -164,7 +166,8 @@ def with_labels(labeler: WeakLabeler, n_lfs: int, appraisal: AppraisalModel | No
     if appraisal is not None:
         from catalog.appraisal import load_prototypes
 
-        pred = appraisal.predict(out, appraisal_matrices_of(out, appraisal.negation)).to_numpy(dtype=float)
+        matrices = appraisal_matrices_of(out, appraisal.lfs, appraisal.atoms)
+        pred = appraisal.predict(out, matrices).to_numpy(dtype=float)
         protos = load_prototypes().prototype_matrix(out["labels"].tolist())
         out = out.assign(appraisal=_atom_structs(pred, appraisal.atoms),
                          appraisal_prototype=_atom_structs(protos, appraisal.atoms))

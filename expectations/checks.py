@@ -8,7 +8,7 @@ logical suite (record, mix, distribution, pairs) and the frame it validates (see
   columns   one row per (shard, required column): is the column in the shard's Parquet schema, with
             the record schema's type?
   counts    one row per counted item: shard rows, per-source mix rows, per-role counts
-  labels    one row per label group (a source, or one of its shards): top label share and its bound
+  labels    one row per label group (a source, or one of its splits): top label share and its bound
   vad       one row per source: mean and standard deviation of vad v/a/d
   pairs     one row per Valence-Flip pair (only when a `pairs` shard exists)
 

@@ -186,7 +186,9 @@ def load_frames(root: Path, manifest: dict) -> BuildFrames:
         text = _column(table, "text", n)
         labels = _column(table, "labels", n, pa.list_(pa.string()))
         label_count, unknown = _list_helpers(labels, labels_allowed)
-        label_counts.append((name, shard.get("source"), n, pc.value_counts(pc.list_flatten(labels)).to_pylist()))
+        # grouped by split (role), not by file: a split written as several files is one group
+        label_counts.append((f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
+                             pc.value_counts(pc.list_flatten(labels)).to_pylist()))
         texts.append(text)
         role = shard.get("role")
         role_codes.append(np.full(n, LEAK_ROLES.index(role) if role in LEAK_ROLES else -1, dtype=np.int64))
@@ -279,21 +281,26 @@ def _vad_stats(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def _label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.DataFrame:
-    """Top label share per source, and per shard of a source with several shards.
+    """Top label share per source, and per split of a source with several splits.
 
-    A row's label set counts once per label, so shares are "fraction of rows carrying the label".
-    Groups under MIN_GROUP_ROWS rows are left out.
+    `label_counts`: (split name, source, rows, label value counts) per shard file; the files of one
+    split are pooled. A row's label set counts once per label, so shares are "fraction of rows
+    carrying the label". Groups under MIN_GROUP_ROWS rows are left out.
     """
-    per_source: dict[str, tuple[int, Counter]] = {}
-    shards_of: Counter = Counter()
-    for _, source, n, counts in label_counts:
-        total, counter = per_source.get(source, (0, Counter()))
-        counter.update({c["values"]: c["counts"] for c in counts if c["values"] is not None})
-        per_source[source] = (total + n, counter)
-        shards_of[source] += 1
-    groups = [(source, source, n, counter) for source, (n, counter) in sorted(per_source.items())]
-    groups += [(name, source, n, Counter({c["values"]: c["counts"] for c in counts if c["values"] is not None}))
-               for name, source, n, counts in label_counts if shards_of[source] > 1]
+    def pool(key_of) -> dict[str, tuple[str, int, Counter]]:
+        pooled: dict[str, tuple[str, int, Counter]] = {}
+        for name, source, n, counts in label_counts:
+            key = key_of(name, source)
+            _, total, counter = pooled.get(key, (source, 0, Counter()))
+            counter.update({c["values"]: c["counts"] for c in counts if c["values"] is not None})
+            pooled[key] = (source, total + n, counter)
+        return pooled
+
+    per_source = pool(lambda name, source: source)
+    per_split = pool(lambda name, source: name)
+    splits_of = Counter(source for source, _, _ in per_split.values())
+    groups = [(key, source, n, counter) for key, (source, n, counter) in sorted(per_source.items())]
+    groups += [(key, source, n, counter) for key, (source, n, counter) in per_split.items() if splits_of[source] > 1]
     rows = []
     for group, source, n, counter in groups:
         if n < MIN_GROUP_ROWS or not counter:

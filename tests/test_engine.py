@@ -20,7 +20,9 @@ from emodata.annotate import annotate_frame, make_annotator
 from emodata.build import build
 from emodata.config import BuildConfig
 from emodata.engines import annotate_records, concat_partitions, engine_kind, open_engine, partition_bounds
-from emodata.engines.dask import AnnotatorRecipe, DaskEngine, annotate_partition
+from emodata.engines.core import Engine, annotate_part
+from emodata.engines.dask import AnnotatorRecipe, DaskEngine, run_part
+from emodata.engines.local import LocalEngine
 from emodata.errors import EmodataError
 from emodata.lexicon import load_lexicon
 from emodata.manifest import Manifest
@@ -85,6 +87,47 @@ def test_partition_bounds_cover_rows_in_order(n_rows, workers, max_rows):
     assert partition_bounds(0, workers, max_rows) == []
 
 
+def test_partition_bounds_align_cuts_to_batches():
+    bounds = partition_bounds(5000, 2, 20_000, align=512)
+    assert bounds[0][0] == 0 and bounds[-1][1] == 5000 and len(bounds) > 1
+    assert all(start % 512 == 0 for start, _ in bounds)
+    assert partition_bounds(100, 2, 20_000, align=512) == [(0, 100)]  # fewer rows than a batch: one part
+    with pytest.raises(ValueError, match="align"):
+        partition_bounds(10, 1, 10, align=0)
+
+
+class SmallPartsEngine(LocalEngine):
+    """In-process, but cuts row-wise work into parts of at most 3 rows: shows that no stage's output
+    depends on where partitions fall, without a cluster."""
+
+    name = "small-parts"
+    annotate = Engine.annotate  # per part, not LocalEngine's one whole-frame call
+
+    def partitions(self, n_rows, align=1):
+        return partition_bounds(n_rows, 1, 3, align=align)
+
+
+def test_outputs_do_not_depend_on_partitions(tmp_path, monkeypatch):
+    (whole,) = build(sample_config(tmp_path / "whole", cache_dir=str(tmp_path / "cache-whole"), shard_rows=8))
+    monkeypatch.setattr("emodata.build.open_engine", lambda config: SmallPartsEngine())
+    (parts,) = build(sample_config(tmp_path / "parts", cache_dir=str(tmp_path / "cache-parts"), shard_rows=8))
+    assert json.loads(parts.manifest_path.read_text()) == json.loads(whole.manifest_path.read_text())
+    assert (parts.root / "checksums.sha1").read_text() == (whole.root / "checksums.sha1").read_text()
+
+
+def test_flip_pairs_do_not_depend_on_partitions():
+    from emodata.flips import make_pairs
+
+    pipeline = load_pipeline("en_core_web_sm")
+    scorer = make_annotator(pipeline, load_lexicon(None))
+    train = annotate_frame(read_source(locate("goemotions", sample=True)).records, scorer)
+    whole, whole_tally = make_pairs(train, scorer, pipeline, flip_frac=1.0, seed=5, batch_size=2)
+    parts, parts_tally = make_pairs(train, scorer, pipeline, flip_frac=1.0, seed=5, batch_size=2,
+                                    engine=SmallPartsEngine())
+    assert whole.num_rows > 3 and parts.equals(whole)
+    assert parts_tally == whole_tally and parts_tally["rows:selected"] == len(train)
+
+
 def test_concat_partitions_equals_whole_frame_inference():
     # One partition where a column is all missing is inferred as object there; the whole frame is not.
     columns = {"v": [None, None, 0.5, 0.25], "r": [None, None, "a", "b"], "n": [1, 2, 3, 4],
@@ -123,7 +166,7 @@ def test_recipe_rebuilds_the_annotator_and_rejects_a_different_one(records, anno
     assert "pipeline" not in recipe.fields
     assert recipe.build().key() == annotator.key()
     part = records.iloc[10:40]
-    pd.testing.assert_frame_equal(annotate_partition(recipe, part), annotate_frame(part, annotator))
+    pd.testing.assert_frame_equal(run_part(annotate_part, part, recipe), annotate_frame(part, annotator))
     # A worker whose annotator would differ (here: another epsilon) must refuse, naming the difference.
     other = dataclasses.replace(recipe, fields={**recipe.fields, "epsilon": 0.02}, key=recipe.key + "-x")
     with pytest.raises(EmodataError, match="epsilon"):
@@ -141,9 +184,9 @@ def test_dask_build_matches_in_process_build(tmp_path, cluster, monkeypatch):
         calls.append(len(records))
         return original(self, records, annotator, progress)
 
-    def mapping(self, func, parts, shared=(), progress=None):
+    def mapping(self, func, parts, shared=(), progress=None, consume=None):
         mapped.append((func.__name__, len(parts)))
-        return original_map(self, func, parts, shared, progress)
+        return original_map(self, func, parts, shared, progress, consume)
 
     mapped = []
     monkeypatch.setattr(DaskEngine, "annotate", counting)
@@ -153,12 +196,12 @@ def test_dask_build_matches_in_process_build(tmp_path, cluster, monkeypatch):
     (dask,) = build(sample_config(tmp_path / "dask", cache_dir=str(tmp_path / "cache-dask"), engine="dask",
                                   scheduler=cluster.scheduler_address, shard_rows=8))
     assert len(calls) == 3 and all(calls)  # goemotions, empatheticdialogues, dailydialog all went to Dask
-    tasks = {name: n for name, n in mapped}
-    assert {"annotate_part", "flip_part", "encode_records"} <= set(tasks)  # every row-wise stage ran on Dask
+    tasks = [name for name, _ in mapped]
+    assert tasks.count("annotate_part") == 3 and tasks.count("flip_part") == 1  # every row-wise stage ran on Dask
     local_manifest = json.loads(local.manifest_path.read_text())
     dask_manifest = json.loads(dask.manifest_path.read_text())
     record_files = [s for s in local_manifest["shards"] if s["role"] != "pairs"]
-    assert tasks["encode_records"] == len(record_files) > 8  # one task per shard file
+    assert dict(mapped)["encode_records"] == len(record_files) > 8  # one task per shard file
     assert any(s["name"] == "empatheticdialogues/train-00000-of-00012" for s in record_files)
     assert {"engine", "workers", "scheduler"}.isdisjoint(dask_manifest["config"])
     assert dask_manifest == local_manifest
@@ -183,6 +226,8 @@ def test_shard_rows_only_cuts_files(tmp_path):
     (cut,) = build(sample_config(tmp_path / "cut", cache_dir=str(tmp_path / "cache"), shard_rows=7))
     manifests = [json.loads(r.manifest_path.read_text()) for r in (whole, cut)]
     assert manifests[1]["config"]["shard_rows"] == 7 and manifests[0]["counts"] == manifests[1]["counts"]
+    for key in ("sources", "mix", "lf_analysis", "appraisal", "pairs", "index", "weak_supervision"):
+        assert manifests[1][key] == manifests[0][key], key
     for split in ("train", "dev", "test", "dailydialog"):
         groups = [Manifest.load(r.manifest_path).split_names()[split] for r in (whole, cut)]
         tables = [pa.concat_tables([pq.read_table(r.root / s["path"]) for s in g]) for r, g in zip((whole, cut), groups)]
@@ -196,14 +241,18 @@ def test_shard_rows_only_cuts_files(tmp_path):
 def test_annotate_stores_appraisal_votes_equal_to_applying_the_lfs_later(records):
     from labeling_functions.appraisal import APPRAISAL_ATOMS, appraisal_matrices, flat_appraisal_lfs
 
+    from labeling_functions.core import apply_lfs
+
     pipeline, lexicon = load_pipeline("en_core_web_sm"), load_lexicon(None)
     plain = annotate_frame(records, make_annotator(pipeline, lexicon, "on"))
-    stored = annotate_frame(records, make_annotator(pipeline, lexicon, "on", appraisal_lfs=flat_appraisal_lfs()))
+    stored = annotate_frame(records, make_annotator(pipeline, lexicon, "on", lfs=emotion_lfs(),
+                                                    appraisal_lfs=flat_appraisal_lfs()))
     later = appraisal_matrices(plain)
     expected = np.concatenate([later[atom] for atom in APPRAISAL_ATOMS], axis=1)
     assert np.array_equal(np.stack(stored["appraisal_votes"]), expected)
+    assert np.array_equal(np.stack(stored["emotion_votes"]), apply_lfs(plain, emotion_lfs()))
     assert (expected != -1).any()  # some appraisal LF voted on the sample
-    assert "appraisal_votes" not in plain.columns
+    assert {"appraisal_votes", "emotion_votes"}.isdisjoint(plain.columns)
 
 
 def test_workers_start_a_local_cluster_and_stop_it_also_on_error(records, annotator):
@@ -222,6 +271,31 @@ def test_workers_start_a_local_cluster_and_stop_it_also_on_error(records, annota
             assert len(seen) > 1 and sum(seen) == len(records)  # progress per partition
             engine.annotate(records, annotator, progress=fail)
     assert not _new_children(before)  # the cluster we started is gone
+
+
+def test_workers_that_would_compute_differently_are_refused(cluster, monkeypatch):
+    import os
+
+    from emodata.engines import core
+
+    client_pid, real = os.getpid(), core.environment_fingerprint
+
+    def client_differs():  # runs on the workers too (sent by value): only the client's answer changes
+        out = real()
+        return {**out, "pyarrow": "0.0-other"} if os.getpid() == client_pid else out
+
+    monkeypatch.setattr("emodata.engines.dask.environment_fingerprint", client_differs)
+    with pytest.raises(EmodataError, match="pyarrow: worker .* vs client '0.0-other'"):
+        DaskEngine("en_core_web_sm", scheduler=cluster.scheduler_address).start()
+
+
+def test_multithreaded_workers_are_refused():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0",
+                      silence_logs=40) as threaded:
+        with pytest.raises(EmodataError, match="one thread per worker"):
+            DaskEngine("en_core_web_sm", scheduler=threaded.scheduler_address).start()
 
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):

@@ -1,8 +1,9 @@
-"""Execution engines of the annotate stage: in-process (`local`, the default) and Dask (`dask`).
+"""Execution engines of the build's row-wise work: in-process (`local`, the default) and Dask (`dask`).
 
-Every engine computes `annotate_frame(records, annotator)` and returns the same frame; only where
-the work runs differs, so `--engine/--workers/--scheduler` never change a build's outputs.
-`open_engine(config)` picks one; `annotate_records` is the one-shot form.
+Every engine maps pure per-partition functions (`Engine.map`) and returns their results in order:
+the annotate stage, flip-pair generation, labelling + encoding of shard files. Only where the work
+runs differs, so `--engine/--workers/--scheduler` never change a build's outputs.
+`open_engine(config)` picks one; `annotate_records` is the one-shot annotate stage.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 from ..annotate import Annotator
 from ..config import BuildConfig
 from ..errors import EmodataError
-from .core import Engine, Progress, concat_partitions, partition_bounds
+from .core import Engine, Progress, concat_partitions, environment_fingerprint, partition_bounds
 from .local import LocalEngine
 
 ENGINES = ("local", "dask")
@@ -29,8 +30,8 @@ def engine_kind(engine: str, workers: int, scheduler: str | None) -> str:
 def open_engine(config: BuildConfig) -> Engine:
     """The engine `config` asks for (a Dask LocalCluster when `--workers` > 1 and no scheduler).
 
-    A cluster starts at the first `annotate`, not here. Use the engine as a context manager so a
-    cluster it started is shut down, also on error; one engine can serve every source of a build.
+    A cluster starts at the first `map`, not here. Use the engine as a context manager so a
+    cluster it started is shut down, also on error; one engine serves the whole build.
     """
     if engine_kind(config.engine, config.workers, config.scheduler) == "local":
         return LocalEngine()
@@ -47,4 +48,4 @@ def annotate_records(records: pd.DataFrame, annotator: Annotator, config: BuildC
 
 
 __all__ = ["ENGINES", "Engine", "LocalEngine", "annotate_records", "concat_partitions", "engine_kind",
-           "open_engine", "partition_bounds"]
+           "environment_fingerprint", "open_engine", "partition_bounds"]

@@ -12,13 +12,42 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
 from ..annotate import Annotator, annotate_frame
 
 Progress = Callable[[int], None]
+#: consume(index, result) -> what to keep of a part's result (see `Engine.map`).
+Consume = Callable[[int, Any], Any]
+#: Libraries whose version can change what a worker computes or encodes (pyarrow writes its version
+#: into every Parquet footer), checked equal on every worker by `environment_fingerprint`.
+FINGERPRINT_LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "spacy", "snorkel", "torch")
+#: Packages whose source (and data files) the build's map tasks run: hashed into the fingerprint.
+FINGERPRINT_PACKAGES = ("emodata", "labeling_functions", "catalog", "expectations", "trainer")
+
+
+def environment_fingerprint() -> dict[str, str]:
+    """What makes two processes compute the same map results: library versions and a SHA-1 of the
+    installed emodata packages' files (code, catalog YAML, LF keyword lists). Compared between the
+    client and every Dask worker before work is sent."""
+    import hashlib
+    import importlib
+    from pathlib import Path
+
+    out = {}
+    for name in FINGERPRINT_LIBRARIES:
+        module = importlib.import_module(name)
+        out[name] = str(getattr(module, "__version__", "unknown"))
+    digest = hashlib.sha1()
+    for name in FINGERPRINT_PACKAGES:
+        root = Path(importlib.import_module(name).__file__).parent
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".yml", ".txt", ".json") and "__pycache__" not in path.parts:
+                digest.update(f"{name}/{path.relative_to(root).as_posix()}".encode() + b"\0" + path.read_bytes())
+    out["emodata_sources"] = digest.hexdigest()
+    return out
 
 
 def row_parts(frame: pd.DataFrame, bounds: Sequence[tuple[int, int]]) -> list[pd.DataFrame]:
@@ -37,23 +66,27 @@ class Engine(abc.ABC):
     name: str = "abstract"
 
     @abc.abstractmethod
-    def map(self, func: Callable, parts: Sequence, shared: tuple = (),
-            progress: Progress | None = None) -> list:
+    def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
+            consume: Consume | None = None) -> list:
         """`[func(*shared, part) for part in parts]`, computed by this engine, results in order.
 
         `func` must be a module-level function (it may travel to other processes); `shared` objects
         are sent once, not per part, and an `Annotator` among them arrives as an equal Annotator
         (rebuilt and checked on the worker). `progress(len(part))` follows each finished part.
+        `consume(index, result)`, when given, runs here as each result arrives (in any order) and
+        its return value is kept instead of the result, so big results (shard bytes) are written
+        and freed one at a time rather than all held until the end.
         """
 
     @abc.abstractmethod
-    def partitions(self, n_rows: int) -> list[tuple[int, int]]:
-        """How this engine cuts `n_rows` rows of row-wise work into parts (contiguous, in order)."""
+    def partitions(self, n_rows: int, align: int = 1) -> list[tuple[int, int]]:
+        """How this engine cuts `n_rows` rows of row-wise work into parts (contiguous, in order;
+        every cut at a multiple of `align`)."""
 
     def map_rows(self, func: Callable, frame: pd.DataFrame, shared: tuple = (),
-                 progress: Progress | None = None) -> list:
+                 progress: Progress | None = None, align: int = 1) -> list:
         """`map` over this engine's row partitions of `frame` (for row-wise `func`)."""
-        return self.map(func, row_parts(frame, self.partitions(len(frame))), shared, progress)
+        return self.map(func, row_parts(frame, self.partitions(len(frame), align)), shared, progress)
 
     def annotate(self, records: pd.DataFrame, annotator: Annotator,
                  progress: Progress | None = None) -> pd.DataFrame:
@@ -63,7 +96,7 @@ class Engine(abc.ABC):
         return concat_partitions(self.map_rows(annotate_part, records, (annotator,), progress))
 
     def start(self) -> None:
-        """Acquire what the engine needs now rather than at the first `annotate` (no-op by default)."""
+        """Acquire what the engine needs now rather than at the first `map` (no-op by default)."""
 
     def describe(self) -> dict:
         """A short description for progress notes and benchmarks (never hashed into outputs)."""
@@ -79,18 +112,21 @@ class Engine(abc.ABC):
         self.close()
 
 
-def partition_bounds(n_rows: int, n_workers: int, max_rows: int, per_worker: int = 4) -> list[tuple[int, int]]:
+def partition_bounds(n_rows: int, n_workers: int, max_rows: int, per_worker: int = 4,
+                     align: int = 1) -> list[tuple[int, int]]:
     """Contiguous [start, stop) row ranges covering 0..n_rows in order.
 
     At least `per_worker` partitions per worker (so no worker idles at the end while another
     finishes a big one) and none longer than `max_rows` (bounds worker memory); never empty.
+    With `align` > 1 every cut is at a multiple of `align` (rounded down; fewer partitions when
+    rows are few), so a task that batches rows by `align` sees the batches one whole run would.
     """
     if n_rows <= 0:
         return []
-    if n_workers < 1 or max_rows < 1:
-        raise ValueError(f"n_workers and max_rows must be >= 1, got {n_workers} and {max_rows}")
+    if n_workers < 1 or max_rows < 1 or align < 1:
+        raise ValueError(f"n_workers, max_rows and align must be >= 1, got {n_workers}, {max_rows} and {align}")
     n_parts = min(n_rows, max(math.ceil(n_rows / max_rows), per_worker * n_workers))
-    cuts = [i * n_rows // n_parts for i in range(n_parts + 1)]
+    cuts = sorted({i * n_rows // n_parts // align * align for i in range(n_parts)} | {n_rows})
     return list(zip(cuts[:-1], cuts[1:]))
 
 

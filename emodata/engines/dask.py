@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 from ..annotate import Annotator
 from ..errors import EmodataError
 from ..nlp import load_pipeline
-from .core import Engine, Progress, annotate_part, partition_bounds
+from .core import Consume, Engine, Progress, environment_fingerprint, partition_bounds
 
 #: Longest partition, in records (bounds the memory of one task).
 PARTITION_ROWS = 20_000
@@ -75,10 +75,6 @@ def worker_annotator(recipe: AnnotatorRecipe) -> Annotator:
         return _ANNOTATORS[recipe.key]
 
 
-def _ready() -> bool:
-    return True
-
-
 def _on_worker(obj: Any) -> Any:
     """A shared object as the task sees it: a recipe becomes the worker's cached Annotator."""
     return worker_annotator(obj) if isinstance(obj, AnnotatorRecipe) else obj
@@ -89,19 +85,17 @@ def run_part(func: Callable, part: Any, *shared: Any) -> Any:
     return func(*(_on_worker(obj) for obj in shared), part)
 
 
-def annotate_partition(recipe: AnnotatorRecipe, records):
-    """`annotate_frame` of one record partition with the worker's cached Annotator."""
-    return run_part(annotate_part, records, recipe)
 
 
 class DaskEngine(Engine):
-    """Annotates on a Dask cluster: the one at `scheduler`, else a LocalCluster of `workers` processes.
+    """Runs map tasks on a Dask cluster: the one at `scheduler`, else a LocalCluster of `workers` processes.
 
-    Nothing starts until the first `annotate` (or `start()`), so an engine opened for a build whose
-    sources all come from the cache costs nothing. A LocalCluster started here (one thread per worker
-    process) is shut down by `close()`; with a `scheduler` only the client is closed. Workers of a
-    remote cluster should run one thread each (`dask worker ADDRESS --nthreads 1 --nworkers N`): the
-    stage is pure-Python CPU work, so threads only contend for the GIL and share one spaCy pipeline.
+    Nothing starts until the first `map` (or `start()`). A LocalCluster started here (one thread per
+    worker process) is shut down by `close()`; with a `scheduler` only the client is closed. At start
+    every worker must run one thread (`dask worker ADDRESS --nthreads 1 --nworkers N`: the tasks are
+    pure-Python CPU work, so threads only contend for the GIL, and spaCy pipelines and Snorkel label
+    models, shared by a process's threads, are not thread-safe) and report the client's
+    `environment_fingerprint` (same library versions and emodata files), else it is refused.
     """
 
     name = "dask"
@@ -136,10 +130,25 @@ class DaskEngine(Engine):
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                              dashboard_address=":0", silence_logs=logging.CRITICAL)
                 self.client = Client(self._cluster, set_as_default=False)
-            self.client.run(_ready)  # workers import this module (spaCy, pandas) now, in parallel
+            self._check_workers()
         except BaseException:
             self.close()
             raise
+
+    def _check_workers(self) -> None:
+        """Refuse workers with several threads or another environment (they would compute differently)."""
+        threaded = {w: n for w, n in self.client.nthreads().items() if n != 1}
+        if threaded:
+            raise EmodataError(f"Dask workers {sorted(threaded)} run {sorted(set(threaded.values()))} threads; "
+                               "emodata needs one thread per worker process (dask worker ADDRESS --nthreads 1 "
+                               "--nworkers N): spaCy pipelines and label models are not thread-safe")
+        mine = environment_fingerprint()
+        for worker, theirs in self.client.run(environment_fingerprint).items():  # also imports our modules there
+            diff = "; ".join(f"{k}: worker {theirs.get(k)!r} vs client {mine.get(k)!r}"
+                             for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k))
+            if diff:
+                raise EmodataError(f"Dask worker {worker} would compute differently from the client ({diff}); "
+                                   "install the same emodata and library versions on every worker")
 
     def threads(self) -> int:
         """Worker threads in the cluster now (starts it if needed)."""
@@ -153,16 +162,16 @@ class DaskEngine(Engine):
                 "workers": len(self.client.nthreads()) if started else self.workers,
                 "threads": self.threads() if started else None}
 
-    def partitions(self, n_rows: int) -> list[tuple[int, int]]:
-        """Enough partitions to keep every worker thread busy, none over `partition_rows` rows."""
-        return partition_bounds(n_rows, self.threads(), self.partition_rows)
+    def partitions(self, n_rows: int, align: int = 1) -> list[tuple[int, int]]:
+        """Enough partitions to keep every worker thread busy, none much over `partition_rows` rows."""
+        return partition_bounds(n_rows, self.threads(), self.partition_rows, align=align)
 
     def _portable(self, obj: Any) -> Any:
         return AnnotatorRecipe.of(obj, self.spacy_model) if isinstance(obj, Annotator) else obj
 
-    def map(self, func: Callable, parts: Sequence, shared: tuple = (),
-            progress: Progress | None = None) -> list:
-        """`[func(*shared, part) for part in parts]` on the workers, results in part order."""
+    def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
+            consume: Consume | None = None) -> list:
+        """`[func(*shared, part) for part in parts]` on the workers, results in part order (see `Engine.map`)."""
         from distributed import as_completed
 
         if not parts:
@@ -172,14 +181,18 @@ class DaskEngine(Engine):
         results: list[Any] = [None] * len(parts)
         todo = iter(enumerate(parts))
         position: dict[str, int] = {}
+        inputs: dict[str, Any] = {}
         running = as_completed(loop=self.client.loop)
 
         def submit_next() -> None:
             item = next(todo, None)
             if item is not None:
                 index, part = item
-                future = self.client.submit(run_part, func, part, *futures_shared, pure=False)
+                # Scattered, not embedded in the task: Dask's way to send data (no "large graph" warning).
+                (data,) = self.client.scatter([part], hash=False)
+                future = self.client.submit(run_part, func, data, *futures_shared, pure=False)
                 position[future.key] = index
+                inputs[future.key] = data
                 running.add(future)
 
         try:
@@ -188,14 +201,18 @@ class DaskEngine(Engine):
             for future in running:
                 result = future.result()  # re-raises a worker's exception here, with its traceback
                 index = position.pop(future.key)
-                results[index] = result
+                inputs.pop(future.key).release()
                 future.release()
+                results[index] = consume(index, result) if consume is not None else result
+                del result
                 if progress is not None:
                     progress(len(parts[index]))
                 submit_next()
         finally:
             if running.futures:
                 self.client.cancel(list(running.futures))
+            for data in inputs.values():
+                data.release()
             for future in futures_shared:
                 future.release()
         return results

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from ..annotate import Annotator, annotate_frame
-from .core import Engine, Progress
+from .core import Consume, Engine, Progress
 
 
 class LocalEngine(Engine):
@@ -14,17 +14,18 @@ class LocalEngine(Engine):
 
     name = "local"
 
-    def map(self, func: Callable, parts: Sequence, shared: tuple = (),
-            progress: Progress | None = None) -> list:
-        """`[func(*shared, part) for part in parts]`, here and in order."""
+    def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
+            consume: Consume | None = None) -> list:
+        """`[func(*shared, part) for part in parts]`, here and in order (see `Engine.map`)."""
         out = []
-        for part in parts:
-            out.append(func(*shared, part))
+        for index, part in enumerate(parts):
+            result = func(*shared, part)
+            out.append(consume(index, result) if consume is not None else result)
             if progress is not None:
                 progress(len(part))
         return out
 
-    def partitions(self, n_rows: int) -> list[tuple[int, int]]:
+    def partitions(self, n_rows: int, align: int = 1) -> list[tuple[int, int]]:
         """One part: in-process, cutting the rows buys nothing."""
         return [(0, n_rows)] if n_rows > 0 else []
 

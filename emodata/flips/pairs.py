@@ -164,8 +164,8 @@ def _pair_row(row, kind: str, text_flip: str, scored, lexicon: FlipLexicon) -> d
     }
 
 
-def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: FlipLexicon, drawn: pd.DataFrame,
-              batch_size: int = 512) -> tuple[list[dict], Counter]:
+def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: FlipLexicon, batch_size: int,
+              drawn: pd.DataFrame) -> tuple[list[dict], Counter]:
     """Steps 2-5 for some drawn rows: their pairs (PAIRS_SCHEMA rows, in row order) and the tally.
 
     Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`).
@@ -230,10 +230,11 @@ def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeli
     tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
     tally["rows:selected"] = len(drawn)
     if engine is None:
-        parts = [flip_part(annotator, nlp, lexicon, drawn, batch_size)]
-    else:  # the workers parse with the annotator's own pipeline unless another one was given
+        parts = [flip_part(annotator, nlp, lexicon, batch_size, drawn)]
+    else:  # the workers parse with the annotator's own pipeline unless another one was given; partitions
+        # are cut at multiples of batch_size so spaCy sees the batches one in-process run would
         shared_nlp = None if nlp is annotator.pipeline else nlp
-        parts = engine.map_rows(flip_part, drawn, (annotator, shared_nlp, lexicon))
+        parts = engine.map_rows(flip_part, drawn, (annotator, shared_nlp, lexicon, batch_size), align=batch_size)
     out = []
     for rows, part_tally in parts:
         out.extend(rows)
