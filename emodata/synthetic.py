@@ -9,6 +9,11 @@ saying what it is. Same inputs, factor and seed give byte-identical files.
 
     python -m emodata.synthetic --data-dir ../shared/data --out /tmp/syn10 --factor 10
     emodata build --data-dir /tmp/syn10 --mix 100:0 ...
+
+`--ed-standin` also writes an EmpatheticDialogues *stand-in* when the real corpus is absent: DailyDialog
+sentences recombined into ED's CSV format at ED's published size (conversations per split), with
+emotion contexts drawn at random. It exists only to time the 3-corpus build (`--mix 20:80`); its
+labels mean nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ from .errors import DataNotFoundError, EmodataError
 from .sources.dailydialog import EOU, SPLITS as DAILYDIALOG_SPLITS
 from .sources.dailydialog import TAXONOMY as DAILYDIALOG_TAXONOMY
 from .sources.dailydialog import read_dailydialog
+from .sources.empathetic import FILES as ED_FILES
+from .sources.empathetic import HEADER as ED_HEADER
+from .sources.empathetic import TAXONOMY as ED_TAXONOMY
 from .sources.goemotions import SIMPLIFIED_FILES
 from .sources.goemotions import TAXONOMY as GOEMOTIONS_TAXONOMY
 from .sources.goemotions import read_goemotions
@@ -157,9 +165,62 @@ def write_synthetic_dailydialog(src_dir: str | Path, out_dir: str | Path, factor
     return written
 
 
+#: Conversations per split of the EmpatheticDialogues release (Rashkin et al., 2019), and its mean
+#: utterances per conversation (84,169 train utterances over 19,533 conversations).
+ED_CONVERSATIONS = {"train": 19_533, "validation": 2_770, "test": 2_547}
+ED_MEAN_TURNS = 4.31
+
+
+def write_standin_empatheticdialogues(dailydialog_dir: str | Path, out_dir: str | Path, factor: int = 1,
+                                      seed: int = 0, conversations: dict[str, int] | None = None) -> dict[str, int]:
+    """Write an EmpatheticDialogues-format stand-in (`factor` x ED's size, or `factor` x `conversations`
+    per split) built from real DailyDialog.
+
+    Conversation k of a split is cut from DailyDialog dialogue k (cycling) to 4 or 5 turns (mean
+    ED_MEAN_TURNS), each utterance recombined as in `write_synthetic_dailydialog`; its context is an
+    ED label drawn with the seed, its prompt its first utterance, speakers alternate. Commas are
+    written as `_comma_`, as in the release. Returns utterances written per split.
+    """
+    if factor < 1:
+        raise EmodataError(f"factor must be at least 1, not {factor}")
+    out_dir = Path(out_dir)
+    data = read_dailydialog(Path(dailydialog_dir))
+    texts, conv = data.records["text"].tolist(), data.records["conv_id"].tolist()
+    parts = [split_clause(t) for t in texts]
+    starts = [k for k in range(len(conv)) if k == 0 or conv[k] != conv[k - 1]] + [len(conv)]
+    dialogues = list(zip(starts[:-1], starts[1:]))
+    labels = load_catalog().taxonomies[ED_TAXONOMY].labels
+    _check_out(out_dir)
+    rng = np.random.default_rng(seed)
+    written: dict[str, int] = {}
+    hit = 0
+    for split, file_name in ED_FILES.items():
+        lines, n_conv = [ED_HEADER], factor * (conversations or ED_CONVERSATIONS)[split]
+        partners = rng.integers(0, len(parts), size=len(parts)).tolist()
+        emotions = rng.integers(0, len(labels), size=n_conv).tolist()
+        turns = np.where(rng.random(n_conv) < ED_MEAN_TURNS - 4, 5, 4).tolist()
+        for k in range(n_conv):
+            start, stop = dialogues[k % len(dialogues)]
+            utterances = [recombine(parts[u], parts[partners[u]]).replace(",", "_comma_")
+                          for u in range(start, min(stop, start + turns[k]))]
+            for i, utterance in enumerate(utterances):
+                lines.append(f"hit:{hit}_conv:{k},{i + 1},{labels[emotions[k]]},{utterances[0]},{i % 2},"
+                             f"{utterance},5|5|5_2|2|5,")
+            hit += 1
+        (out_dir / file_name).write_text("\n".join(lines) + "\n", encoding="utf-8", newline="\n")
+        written[split] = len(lines) - 1
+    how = ("STAND-IN, not EmpatheticDialogues: DailyDialog sentences recombined into ED's CSV format at ED's "
+           f"published size x{factor} (conversations per split {ED_CONVERSATIONS}), contexts (emotion labels) "
+           "drawn at random with the seed. For timing the 3-corpus build only; its labels mean nothing.")
+    (out_dir / "SOURCE.md").write_text(_source_md("EmpatheticDialogues stand-in", factor, seed, data.report.files,
+                                                  how), "utf-8")
+    return written
+
+
 def write_synthetic_data_dir(data_dir: str | Path, out_dir: str | Path, factor: int,
-                             seed: int = 0) -> dict[str, dict[str, int]]:
-    """A `--data-dir` for `emodata build`: synthetic goemotions/ (and dailydialog/ when present) in `out_dir`.
+                             seed: int = 0, ed_standin: bool = False) -> dict[str, dict[str, int]]:
+    """A `--data-dir` for `emodata build`: synthetic goemotions/ (and dailydialog/ when present) in `out_dir`,
+    and with `ed_standin` an EmpatheticDialogues stand-in (see `write_standin_empatheticdialogues`).
 
     `lexicons/` is linked, not copied, so the build finds the same lexicon (lexica may not be redistributed).
     """
@@ -171,6 +232,11 @@ def write_synthetic_data_dir(data_dir: str | Path, out_dir: str | Path, factor: 
     if (data_dir / "dailydialog").is_dir():
         written["dailydialog"] = write_synthetic_dailydialog(data_dir / "dailydialog", out_dir / "dailydialog",
                                                              factor, seed)
+    if ed_standin:
+        if not (data_dir / "dailydialog").is_dir():
+            raise DataNotFoundError(f"{data_dir / 'dailydialog'}: the EmpatheticDialogues stand-in is built from it")
+        written["empatheticdialogues"] = write_standin_empatheticdialogues(
+            data_dir / "dailydialog", out_dir / "empatheticdialogues", factor, seed)
     if (data_dir / "lexicons").is_dir():
         (out_dir / "lexicons").symlink_to((data_dir / "lexicons").resolve(), target_is_directory=True)
     return written
@@ -185,9 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="new or empty output folder (a --data-dir for emodata build)")
     parser.add_argument("--factor", type=int, required=True, help="how many times the real rows to write")
     parser.add_argument("--seed", type=int, default=0, help="seed of the partner draws (default: 0)")
+    parser.add_argument("--ed-standin", action="store_true",
+                        help="also write an EmpatheticDialogues-format stand-in from DailyDialog sentences at ED's "
+                             "size x factor (for timing the 3-corpus build when ED is absent; labels are random)")
     args = parser.parse_args(argv)
     try:
-        written = write_synthetic_data_dir(args.data_dir, args.out, args.factor, args.seed)
+        written = write_synthetic_data_dir(args.data_dir, args.out, args.factor, args.seed, args.ed_standin)
     except EmodataError as exc:
         parser.exit(2, f"error: {exc}\n")
     for source, files in written.items():

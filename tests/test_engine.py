@@ -351,3 +351,24 @@ def test_synthetic_dailydialog_scales_dialogues(tmp_path):
     real_turns = real.groupby("conv_id", sort=False)["source_labels"].apply(lambda s: [x[0] for x in s]).tolist()
     syn_turns = syn.groupby("conv_id", sort=False)["source_labels"].apply(lambda s: [x[0] for x in s]).tolist()
     assert syn_turns == real_turns * 2
+
+
+def test_empatheticdialogues_standin_is_read_by_the_ed_reader(tmp_path):
+    from emodata.sources.empathetic import read_empathetic
+    from emodata.synthetic import write_standin_empatheticdialogues
+
+    sizes = {"train": 30, "validation": 5, "test": 4}
+    counts = write_standin_empatheticdialogues(SAMPLE_DIR / "dailydialog", tmp_path / "a", factor=2, seed=3,
+                                               conversations=sizes)
+    write_standin_empatheticdialogues(SAMPLE_DIR / "dailydialog", tmp_path / "b", factor=2, seed=3,
+                                      conversations=sizes)
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+               for f in ("train.csv", "valid.csv", "test.csv"))
+    assert "STAND-IN" in (tmp_path / "a" / "SOURCE.md").read_text()
+    data = read_empathetic(tmp_path / "a")
+    assert not data.report.skipped and not data.report.repaired  # exact release format, nothing repaired
+    for split, n in sizes.items():
+        rows = data.records[data.records["source_split"] == split]
+        assert len(rows) == counts[split] and rows["conv_id"].nunique() == 2 * n
+        assert rows.groupby("conv_id").size().between(1, 5).all()
+    assert data.records["text"].str.contains(",").any()  # `_comma_` written and read back as commas
