@@ -287,7 +287,9 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
              for name, n in ((SOURCE_A, n_a), (SOURCE_B, n_b)) if name in members}
     probe = None
     if PROBE in prepared:
-        mixed = set(pd.concat([f["text_key"] for f in drawn.values()])) if drawn else set()
+        # The probe shares no exact text with any split of the mix, test included.
+        in_mix = [f["text_key"] for f in [*drawn.values(), *tests.values()]]
+        mixed = set(pd.concat(in_mix)) if in_mix else set()
         probe = prepared[PROBE].kept
         leak = probe["text_key"].isin(mixed)
         extra_drops[PROBE]["text_in_mix"] += int(leak.sum())

@@ -128,6 +128,29 @@ def _copy_sample(tmp_path: Path) -> Path:
     return data
 
 
+def test_probe_drops_texts_of_the_mix_test_split(tmp_path, sample_build):
+    """A DailyDialog utterance equal to a mix test row leaves the probe (counted), so the QC gate's
+    no-text-across-roles check holds (it failed on a 3-corpus build before the probe was checked
+    against test rows)."""
+    import pyarrow.parquet as pq
+
+    from emodata.sources.dailydialog import detokenize
+
+    test_texts = pq.read_table(sample_build.root / "data" / "empatheticdialogues" / "test.parquet")["text"].to_pylist()
+    spaced = {t: t.replace(",", " ,").replace(".", " .").replace("!", " !").replace("?", " ?") for t in test_texts}
+    text, line = next((t, s) for t, s in spaced.items() if detokenize(s) == t and len(t.split()) >= 3)
+    data = _copy_sample(tmp_path)
+    for name, row in (("dialogues_text.txt", f"{line} __eou__ Thanks a lot for telling me that . __eou__"),
+                      ("dialogues_emotion.txt", "0 0"), ("dialogues_act.txt", "1 1")):
+        with open(data / "dailydialog" / name, "a", encoding="utf-8") as handle:
+            handle.write(row + "\n")
+    (result,) = build(sample_config(tmp_path / "out", sample=False, data_dir=str(data)))
+    base = sample_build.manifest["sources"]["dailydialog"]["drops"].get("text_in_mix", 0)
+    assert result.manifest["sources"]["dailydialog"]["drops"]["text_in_mix"] == base + 1
+    probe = pq.read_table(result.root / "data" / "dailydialog" / "dev_dailydialog_weak.parquet")["text"].to_pylist()
+    assert text not in probe
+
+
 def test_bad_source_row_fails_atomically(tmp_path):
     data = _copy_sample(tmp_path)
     with open(data / "goemotions" / "train.tsv", "a", encoding="utf-8") as handle:
