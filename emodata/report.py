@@ -175,14 +175,16 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _style(ax) -> None:
+def style_axes(ax) -> None:
+    """The house style of every emodata figure: no top/right spines, light x grid, small ticks."""
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=9)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
 
 
-def _png(fig: Figure) -> bytes:
+def figure_png(fig: Figure) -> bytes:
+    """A figure as PNG bytes, byte-stable (no software/date metadata)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     return buffer.getvalue()
@@ -211,7 +213,7 @@ def fig_labels(rows: pd.DataFrame, sources: list[str], label_order: list[str]) -
     fig = _new_figure(9.0, sum(heights) + 0.4)
     axes = fig.subplots(len(panels) or 1, 1, gridspec_kw={"height_ratios": heights}, squeeze=False)[:, 0]
     for ax, (source, groups, counts, order, sub) in zip(axes, panels):
-        _style(ax)
+        style_axes(ax)
         if not order:
             _no_data(ax)
             ax.set_title(source, loc="left", fontsize=11, fontweight="bold")
@@ -238,7 +240,7 @@ def fig_vad_hist(rows: pd.DataFrame, sources: list[str]) -> Figure:
     axes = fig.subplots(1, 3, sharey=True)
     bins = np.linspace(0.0, 1.0, 41)
     for ax, key, name in zip(axes, "vad", ("valence", "arousal", "dominance")):
-        _style(ax)
+        style_axes(ax)
         for source in sources:
             values = rows.loc[rows["source"] == source, key].dropna().to_numpy() if key in rows else np.array([])
             if not len(values):
@@ -331,7 +333,7 @@ def fig_vad_conf(rows: pd.DataFrame, sources: list[str], manifest: dict) -> Figu
     tau = (manifest.get("thresholds") or {}).get("vad_conf_min")
     fig = _new_figure(9.0, 4.4)
     ax = fig.subplots()
-    _style(ax)
+    style_axes(ax)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     values_all = rows["vad_conf"].dropna().to_numpy() if "vad_conf" in rows else np.array([])
     low = min([x for x in (tau, values_all.min() if len(values_all) else None) if x is not None], default=0.0)
@@ -382,7 +384,7 @@ def fig_drops(manifest: dict, sources: list[str]) -> Figure:
     fig = _new_figure(9.0, sum(heights) + 0.4)
     axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights}, squeeze=False)[:, 0]
     for ax, (source, items) in zip(axes, table.items()):
-        _style(ax)
+        style_axes(ax)
         info = (manifest.get("sources") or {}).get(source, {})
         read, kept = info.get("rows_read", 0), info.get("rows_kept", 0)
         share = f" ({kept / read:.1%})" if read else ""
@@ -412,7 +414,7 @@ def fig_lf(lfs: list[dict]) -> Figure:
     names = [str(lf.get("name", f"lf{i}")) for i, lf in enumerate(lfs)]
     fig = _new_figure(9.0, 0.3 * len(lfs) * max(len(metrics), 1) * 0.7 + 1.6)
     ax = fig.subplots()
-    _style(ax)
+    style_axes(ax)
     y = np.arange(len(lfs))
     width = 0.8 / max(len(metrics), 1)
     colours = {"coverage": OKABE_ITO["blue"], "overlap": OKABE_ITO["orange"], "conflict": OKABE_ITO["vermillion"]}
@@ -567,7 +569,7 @@ def fig_flips(summary: dict) -> Figure:
     axes = fig.subplots(1, panels, squeeze=False)[0]
     kinds = list(summary["by_kind"])
     ax = axes[0]
-    _style(ax)
+    style_axes(ax)
     ax.barh(range(len(kinds)), list(summary["by_kind"].values()), color=OKABE_ITO["blue"])
     ax.set_yticks(range(len(kinds)), kinds, fontsize=9)
     ax.invert_yaxis()
@@ -576,7 +578,7 @@ def fig_flips(summary: dict) -> Figure:
     i = 1
     if summary["s_flip"]:
         ax = axes[i]
-        _style(ax)
+        style_axes(ax)
         names = [k for k in kinds if k in summary["s_flip"]]
         ax.barh(range(len(names)), [summary["s_flip"][k] for k in names], color=OKABE_ITO["orange"])
         ax.set_yticks(range(len(names)), names, fontsize=9)
@@ -735,7 +737,7 @@ def fig_qc(suites: list[dict]) -> Figure:
     """Expectations per QC suite: passed, failed (warning) and failed (critical), stacked."""
     fig = _new_figure(8.0, 0.45 * len(suites) + 1.7)
     ax = fig.subplots()
-    _style(ax)
+    style_axes(ax)
     y = np.arange(len(suites))
     left = np.zeros(len(suites))
     for key, label, colour in (("passed", "passed", OKABE_ITO["green"]),
@@ -822,7 +824,7 @@ def write_report(manifest_path: Path, out_dir: Path | None = None) -> Path:
     pngs: dict[str, bytes] = {}
 
     def figure(key: str, fig: Figure, alt: str) -> str:
-        pngs[key] = _png(fig)
+        pngs[key] = figure_png(fig)
         return _img(pngs[key], alt)
 
     body: dict[str, str] = {}

@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from emodata.errors import EmodataError
-from emodata.report import CYCLE, DPI, _png, _style
+from emodata.report import CYCLE, DPI, figure_png, style_axes
 
 TRAIN_LOG = "train_log.jsonl"
 FIGURE_DIR = "figures"
@@ -75,7 +75,7 @@ def fig_bars(results: Mapping[str, Mapping]) -> Figure:
     """Grouped bars of the dev scores, one colour per result, ± std error bars."""
     fig = Figure(figsize=(9.0, 3.8), dpi=DPI, layout="constrained")
     ax = fig.subplots()
-    _style(ax)
+    style_axes(ax)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     x = np.arange(len(SCORES))
     width = 0.8 / max(len(results), 1)
@@ -125,7 +125,7 @@ def fig_curve(log: pd.DataFrame, key: str, title: str, band: bool = True) -> Fig
     """One logged quantity against the step: raw (faint), rolling median and 25–75% band."""
     fig = Figure(figsize=(7.0, 3.4), dpi=DPI, layout="constrained")
     ax = fig.subplots()
-    _style(ax)
+    style_axes(ax)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     data = log[["step", key]].dropna()
     steps, values = data["step"].to_numpy(), data[key].astype(float).reset_index(drop=True)
@@ -166,7 +166,7 @@ def plot_all(run_dir: str | Path) -> list[Path]:
     for name in FIGURES:
         path = out / name
         if name in figures:
-            path.write_bytes(_png(figures[name]))
+            path.write_bytes(figure_png(figures[name]))
             written.append(path)
         elif path.exists():
             path.unlink()
