@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -181,13 +180,11 @@ def _diff(a, b, path: str = "") -> list[str]:
 
 
 def code_id() -> str:
-    """SHA-1 of the library sources, to notice when the code changed between two runs."""
-    digest = hashlib.sha1()
-    for folder in ("emodata", "labeling_functions", "expectations", "catalog"):
-        for path in sorted((REPO / folder).rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".yaml"):
-                digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
+    """The library's source fingerprint (the one Dask workers are checked against), to notice when the
+    code changed between two runs."""
+    from emodata.engines import environment_fingerprint
+
+    return environment_fingerprint()["emodata_sources"][:12]
 
 
 def _extrapolate(results: dict, scale: int, measured: str) -> tuple[float, float]:
@@ -301,8 +298,8 @@ def run(real: Path, scales: list[int], workers: list[int], work: Path, max_minut
         f"Python {platform.python_version()}; shared with other jobs: load average "
         f"{load_before[0]:.1f} at start, {load_after[0]:.1f} at end, so timings are noisy.",
         f"- Date: {datetime.date.today().isoformat()}; total {(time.time() - started) / 60:.1f} min; "
-        f"library code id {', '.join(sorted(codes))} (SHA-1 of emodata/, labeling_functions/, expectations/, "
-        "catalog/).",
+        f"library code id {', '.join(sorted(codes))} (`environment_fingerprint()['emodata_sources']`: SHA-1 of "
+        "the emodata, labeling_functions, catalog, expectations and trainer files).",
         "- 1x = the real corpora (GoEmotions simplified train+dev and the DailyDialog probe, NRC-VAD v1); "
         "Nx = `python -m emodata.synthetic --factor N` (real sentences recombined, N times the rows).",
         "- 1 worker = the in-process engine (default); 2 workers = `--workers 2` (Dask LocalCluster, 2 processes "

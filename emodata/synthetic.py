@@ -78,6 +78,12 @@ def _source_md(name: str, factor: int, seed: int, files: Sequence[dict], how: st
             f"The sentences are pieces of the real corpus, so its license applies.\n")
 
 
+def _dialogue_bounds(conv_ids: Sequence) -> list[tuple[int, int]]:
+    """[start, stop) row ranges of the dialogues of reader records in row order (by `conv_id`)."""
+    starts = [k for k in range(len(conv_ids)) if k == 0 or conv_ids[k] != conv_ids[k - 1]] + [len(conv_ids)]
+    return list(zip(starts[:-1], starts[1:]))
+
+
 def _partners(rng: np.random.Generator, n: int) -> Iterator[int]:
     return iter(rng.integers(0, n, size=n).tolist())
 
@@ -144,15 +150,14 @@ def write_synthetic_dailydialog(src_dir: str | Path, out_dir: str | Path, factor
             continue
         parts = [split_clause(t) for t in rows["text"]]
         emotions = [str(labels.index(names[0])) for names in rows["source_labels"]]
-        conv = rows["conv_id"].tolist()
-        starts = [k for k in range(len(conv)) if k == 0 or conv[k] != conv[k - 1]] + [len(conv)]
+        dialogues = _dialogue_bounds(rows["conv_id"].tolist())
         folder = out_dir / split
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / f"dialogues_{split}.txt", "w", encoding="utf-8", newline="\n") as text_file, \
                 open(folder / f"dialogues_emotion_{split}.txt", "w", encoding="utf-8", newline="\n") as emo_file:
             for _ in range(factor):
                 partners = list(_partners(rng, len(parts)))
-                for start, stop in zip(starts[:-1], starts[1:]):
+                for start, stop in dialogues:
                     turns = [recombine(parts[u], parts[partners[u]]) for u in range(start, stop)]
                     text_file.write(f" {EOU} ".join(turns) + f" {EOU}\n")
                     emo_file.write(" ".join(emotions[start:stop]) + "\n")
@@ -185,10 +190,8 @@ def write_standin_empatheticdialogues(dailydialog_dir: str | Path, out_dir: str 
         raise EmodataError(f"factor must be at least 1, not {factor}")
     out_dir = Path(out_dir)
     data = read_dailydialog(Path(dailydialog_dir))
-    texts, conv = data.records["text"].tolist(), data.records["conv_id"].tolist()
-    parts = [split_clause(t) for t in texts]
-    starts = [k for k in range(len(conv)) if k == 0 or conv[k] != conv[k - 1]] + [len(conv)]
-    dialogues = list(zip(starts[:-1], starts[1:]))
+    parts = [split_clause(t) for t in data.records["text"]]
+    dialogues = _dialogue_bounds(data.records["conv_id"].tolist())
     labels = load_catalog().taxonomies[ED_TAXONOMY].labels
     _check_out(out_dir)
     rng = np.random.default_rng(seed)
@@ -196,7 +199,7 @@ def write_standin_empatheticdialogues(dailydialog_dir: str | Path, out_dir: str 
     hit = 0
     for split, file_name in ED_FILES.items():
         lines, n_conv = [ED_HEADER], factor * (conversations or ED_CONVERSATIONS)[split]
-        partners = rng.integers(0, len(parts), size=len(parts)).tolist()
+        partners = list(_partners(rng, len(parts)))
         emotions = rng.integers(0, len(labels), size=n_conv).tolist()
         turns = np.where(rng.random(n_conv) < ED_MEAN_TURNS - 4, 5, 4).tolist()
         for k in range(n_conv):

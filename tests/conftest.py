@@ -1,6 +1,7 @@
 """Shared fixtures: a sample build made once per session, with its own cache folder."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from emodata.build import build
 from emodata.config import BuildConfig
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# Real corpora for the tests that need them (skipped when absent); EMODATA_SHARED_DATA points elsewhere.
+SHARED_DATA = Path(os.environ.get("EMODATA_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -14,7 +14,7 @@ import pytest
 from emodata.lexicon import load_lexicon
 from emodata.sources import read_dailydialog, read_goemotions
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from .conftest import SHARED_DATA
 GOEMOTIONS = SHARED_DATA / "goemotions"
 DAILYDIALOG = SHARED_DATA / "dailydialog"
 LEXICONS = SHARED_DATA / "lexicons"
@@ -75,9 +75,9 @@ def test_goemotions_raw_sample_real():
 def test_dailydialog_real_counts():
     data = read_dailydialog(DAILYDIALOG)
     frame = data.records
-    assert frame.groupby("source_split").size().to_dict() == {"train": 8206, "validation": 493}
-    assert frame.groupby("source_split")["conv_id"].nunique().to_dict() == {"train": 834, "validation": 47}
-    assert data.report.rows_read == 8206 + 493
+    assert frame.groupby("source_split").size().to_dict() == {"train": 87170, "validation": 8069}
+    assert frame.groupby("source_split")["conv_id"].nunique().to_dict() == {"train": 11118, "validation": 1000}
+    assert data.report.rows_read == 87170 + 8069
     assert dict(data.report.skipped) == {}
     assert frame["text"].str.len().min() > 0
     assert frame["id"].is_unique

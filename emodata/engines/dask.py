@@ -85,8 +85,6 @@ def run_part(func: Callable, part: Any, *shared: Any) -> Any:
     return func(*(_on_worker(obj) for obj in shared), part)
 
 
-
-
 class DaskEngine(Engine):
     """Runs map tasks on a Dask cluster: the one at `scheduler`, else a LocalCluster of `workers` processes.
 
