@@ -46,7 +46,8 @@ from .shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_fil
                      write_parquet)
 from .sources import SourceLocation, locate, read_source
 from .verify import CHECKSUMS
-from .weak import MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown, mix_lf_analysis, with_labels
+from .weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown, mix_end_model_check,
+                   mix_lf_analysis, probe_all_turns, with_labels)
 
 SOURCE_A = "goemotions"
 SOURCE_B = "empatheticdialogues"
@@ -67,6 +68,7 @@ class PreparedSource:
     kept: pd.DataFrame
     drops: Counter
     rows_annotated: int
+    annotated: pd.DataFrame | None = None  # the unfiltered rows, kept for the probe (scored on every tagged turn)
 
 
 @dataclass
@@ -139,7 +141,8 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
         cache.put(location.name, key, annotated, report)
     with reporter.stage(f"filter {location.name}"):
         kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
-    return PreparedSource(location.name, location, report, kept, drops, len(annotated))
+    return PreparedSource(location.name, location, report, kept, drops, len(annotated),
+                          annotated if location.name == PROBE else None)
 
 
 #: Annotated columns a shard file's map task needs: the record's (`to_record_table`) and the LF votes
@@ -301,7 +304,14 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
         labelled = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in drawn.items()}
         if probe is not None:
             labelled[f"{PROBE}/{PROBE_SHARD}"] = probe
-        lf_summary, lf_full = mix_lf_analysis(labelled, annotator.lfs, labeler)
+        probe_all, notes = ({}, {}) if probe is None else probe_all_turns(
+            prepared[PROBE].annotated, mixed, f"{PROBE}/{PROBE_SHARD}", prepared[PROBE].drops + extra_drops[PROBE])
+        lf_summary, lf_full = mix_lf_analysis(labelled, annotator.lfs, labeler, probe_all, notes)
+    end_model = None
+    if config.end_model == "on":
+        with reporter.stage(f"end model {ratio.name}"):
+            end_model = mix_end_model_check(train_rows, {**labelled, **probe_all}, labeler, n_lfs, config.seed)
+        lf_full["end_model"] = end_model
     records = []  # every record shard of the mix, in manifest order
     for name, frame in drawn.items():
         for split in ("train", "dev"):
@@ -385,6 +395,8 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
                                         "report": {"json": f"manifests/{LF_REPORT}.json",
                                                    "markdown": f"manifests/{LF_REPORT}.md"}}
         manifest["lf_analysis"] = lf_summary
+        if end_model is not None:
+            manifest["end_model"] = end_model
         manifest["appraisal"] = appraisal.summary
         manifest["artifacts"] = artifacts
         if pairs is not None:

@@ -55,6 +55,9 @@ class BuildConfig:
                                             "LabelModel, or auto (fit both, keep the higher Macro-F1 on the mix's "
                                             "train gold; the 28-class LabelModel fit costs ~30 s or more)",
                            choices=("auto", "label_model", "majority_vote"))
+    end_model: str = opt("on", "end-model check: train TF-IDF + logistic regression on the train rows' weak labels "
+                               "and on their gold labels, score both on every labelled dev split and the probe "
+                               "(manifest end_model, LF report); off skips it", choices=("on", "off"))
     flip_frac: float = opt(0.2, "share of each mix's train rows drawn for a Valence-Flip pair (never dev/test "
                                 "rows); 0 writes no pairs shard")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")

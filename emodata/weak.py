@@ -9,6 +9,7 @@ shape `emodata/report.py` draws, goes to `manifest["lf_analysis"]`.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 from snorkel.labeling import LabelingFunction
 
-from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, fit_weak_labeler, lf_report
+from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, ekman_gold, fit_weak_labeler, lf_report
 
 if TYPE_CHECKING:
     from labeling_functions.appraisal import AppraisalModel, Verifier
@@ -48,23 +49,27 @@ def with_weak_labels(frame: pd.DataFrame, labeler: WeakLabeler, n_lfs: int) -> p
 
 
 def _summary_scores(part: dict) -> dict:
-    return {method: {k: s[k] for k in ("macro_f1", "macro_p", "macro_r", "coverage", "n")}
+    return {method: {k: s[k] for k in ("macro_f1", "macro_f1_emotions", "macro_p", "macro_r", "coverage", "n")}
             for method, s in part["scores"].items()}
 
 
 def mix_lf_analysis(labelled: dict[str, pd.DataFrame], lfs: Sequence[LabelingFunction],
-                    labeler: WeakLabeler) -> tuple[dict, dict]:
+                    labeler: WeakLabeler, unpooled: dict[str, pd.DataFrame] | None = None,
+                    notes: dict[str, str] | None = None) -> tuple[dict, dict]:
     """(manifest summary, full report) of LFs and aggregators on labelled splits by name.
 
     `labelled` maps a split name (e.g. "goemotions/dev", "dailydialog/probe") to its rows. The
-    summary's top-level `lfs`/`confusion`/`scores` are those of all splits pooled.
+    summary's top-level `lfs`/`confusion`/`scores` are those of all splits pooled; `unpooled` splits
+    (e.g. every gold-tagged probe turn, a superset of the probe shard) are scored but not pooled, and
+    `notes` (split name → text) are printed beside the scores.
     """
     n_lfs = len(lfs)
     parts = {name: frame for name, frame in labelled.items() if len(frame)}
-    full = {"labeler": labeler.describe(), "splits": {}}
-    for name, frame in parts.items():
+    scored = {**parts, **{name: frame for name, frame in (unpooled or {}).items() if len(frame)}}
+    full = {"labeler": labeler.describe(), "splits": {}, "notes": dict(notes or {})}
+    for name, frame in scored.items():
         full["splits"][name] = lf_report(votes_of(frame, n_lfs), lfs, labeler, frame["labels"].tolist())
-    summary: dict = {"labeler": labeler.describe(), "by_split": {}}
+    summary: dict = {"labeler": labeler.describe(), "by_split": {}, "notes": dict(notes or {})}
     for name, report in full["splits"].items():
         summary["by_split"][name] = {"n": report["n"], "fine": _summary_scores(report["fine"]),
                                      "ekman": _summary_scores(report["ekman"])}
@@ -88,13 +93,18 @@ def lf_report_markdown(full: dict) -> str:
     lines += [f"Aggregator shipped: fine = **{labeler['fine']['aggregator']}**, Ekman-7 = "
               f"**{labeler['ekman']['aggregator']}** (chosen by Macro-F1 on the mix's train gold: fine "
               f"{labeler['fine']['train_macro_f1']}, Ekman {labeler['ekman']['train_macro_f1']}).", "",
-              "| split | space | aggregator | Macro-F1 | Macro-P | Macro-R | rows with a weak label |",
-              "|---|---|---|---|---|---|---|"]
+              "| split | space | aggregator | Macro-F1 | no neutral | Macro-P | Macro-R | rows with a weak label |",
+              "|---|---|---|---|---|---|---|---|"]
     for name, report in list(full["splits"].items()) + ([("pooled", full["pooled"])] if "pooled" in full else []):
         for space in ("fine", "ekman"):
             for method, s in report[space]["scores"].items():
-                lines.append(f"| {name} | {space} | {method} | {s['macro_f1']:.4f} | {s['macro_p']:.4f} | "
+                emotions = "n/a" if s.get("macro_f1_emotions") is None else f"{s['macro_f1_emotions']:.4f}"
+                lines.append(f"| {name} | {space} | {method} | {s['macro_f1']:.4f} | {emotions} | {s['macro_p']:.4f} | "
                              f"{s['macro_r']:.4f} | {s['coverage']:.3f} |")
+    for name, note in full.get("notes", {}).items():
+        lines += ["", f"*{name}*: {note}"]
+    if "end_model" in full:
+        lines += end_model_markdown(full["end_model"])
     if "pooled" in full:
         lines += ["", "## Labeling functions (pooled labelled splits)", "",
                   "| LF | polarity | coverage | overlap | conflict | votes | emp. acc. |", "|---|---|---|---|---|---|---|"]
@@ -103,6 +113,95 @@ def lf_report_markdown(full: dict) -> str:
             lines.append(f"| {row['name']} | {', '.join(row['polarity'])} | {row['coverage']:.4f} | "
                          f"{row['overlap']:.4f} | {row['conflict']:.4f} | {row.get('votes', 0)} | {acc} |")
     return "\n".join(lines) + "\n"
+
+
+#: The probe scored on every gold-tagged turn (the build's training filters do not apply to it).
+PROBE_ALL = "dailydialog/all_tagged"
+
+
+def probe_all_turns(annotated: pd.DataFrame | None, mixed_text_keys: set, shard_name: str,
+                    drops: Counter) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """({PROBE_ALL: every gold-tagged probe turn}, notes) from the probe's unfiltered annotated rows.
+
+    Only turns whose exact text is in the mix are left out (counted in the note): the training filters
+    (lexicon coverage, length, τ, duplicate texts) drop turns non-randomly, so a score on the filtered
+    probe shard is computed on a skewed sample; the note beside it says how many turns it lacks and why.
+    """
+    if annotated is None:
+        return {}, {}
+    tagged = annotated[[bool(len(x)) for x in annotated["labels"]]]
+    leak = tagged["text_key"].isin(mixed_text_keys).to_numpy()
+    kept = tagged[~leak].reset_index(drop=True)
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(drops.items()) if v) or "none"
+    notes = {shard_name: f"the probe shard after the build's filters: {len(tagged) - sum(drops.values())} of "
+                         f"{len(tagged)} gold-tagged turns (dropped: {reasons})",
+             PROBE_ALL: f"every gold-tagged probe turn ({len(kept)} of {len(tagged)}; left out: {int(leak.sum())} "
+                        f"whose exact text is in the mix), no other filter"}
+    return {PROBE_ALL: kept}, notes
+
+
+def _rounded(scores: dict) -> dict:
+    keys = ("macro_f1", "macro_f1_emotions", "macro_p", "macro_r", "coverage", "n", "n_unscored")
+    return {k: (round(scores[k], 6) if isinstance(scores[k], float) else scores[k]) for k in keys}
+
+
+def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], labeler: WeakLabeler, n_lfs: int,
+                        seed: int) -> dict:
+    """The end-model check of a mix (Ekman-7): TF-IDF + LR trained on the train rows' weak labels and,
+    for comparison, on their gold labels, both scored with the weak labels themselves on each labelled split.
+
+    `ratio` = end model on weak labels / the same model on gold (the share of supervised quality the
+    weak labels buy). Nothing time-dependent is returned, so the manifest stays byte-stable.
+    """
+    from labeling_functions.analysis import score_sets
+    from labeling_functions.end_model import fit_end_model
+
+    names = labeler.ekman.names
+    texts = train["text"].tolist()
+    weak = labeler.label(votes_of(train, n_lfs))["weak_labels_ekman"].tolist()
+    targets = {"weak": weak, "gold": [sorted(g) for g in ekman_gold(train["labels"].tolist())]}
+    models = {}
+    for key, sets in targets.items():
+        if len({x for s in sets for x in s}) >= 2:  # a classifier needs two classes
+            models[key] = fit_end_model(texts, sets, names, seed)
+    check = {"space": "ekman", "model": "tfidf-lr", "trained_on": "train rows of the mix",
+             "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
+             "splits": {}}
+    for name, frame in labelled.items():
+        if not len(frame):
+            continue
+        gold = ekman_gold(frame["labels"].tolist())
+        entry = {"weak_labels": _rounded(score_sets(labeler.label(votes_of(frame, n_lfs))["weak_labels_ekman"].tolist(), gold))}
+        for key, model in models.items():
+            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(frame["text"].tolist()), gold))
+        if {"end_model_weak", "end_model_gold"} <= set(entry) and entry["end_model_gold"]["macro_f1"]:
+            entry["ratio"] = round(entry["end_model_weak"]["macro_f1"] / entry["end_model_gold"]["macro_f1"], 6)
+        check["splits"][name] = entry
+    return check
+
+
+def end_model_markdown(check: dict) -> list[str]:
+    """The end-model section of the LF report."""
+    used = ", ".join(f"{k} {m['trained_rows']}" for k, m in check["models"].items())
+    lines = ["", "## End model (TF-IDF + logistic regression, Ekman-7)", "",
+             "Trained on the mix's train rows: once on their weak labels, once on their gold labels "
+             f"(rows used: {used}; a seeded "
+             "sample when larger). Macro-F1 over the gold labels present; `no neutral` = mean F1 of the six emotions.",
+             "", "| split | rows | weak labels | end model (weak) | end model (gold) | weak/gold | no neutral: weak labels "
+             "| end (weak) | end (gold) |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(entry: dict, key: str, field: str = "macro_f1") -> str:
+        value = entry.get(key, {}).get(field)
+        return "n/a" if value is None else f"{value:.4f}"
+
+    for name, entry in check["splits"].items():
+        ratio = f"{entry['ratio']:.3f}" if "ratio" in entry else "n/a"
+        lines.append(f"| {name} | {entry['weak_labels']['n']} | {cell(entry, 'weak_labels')} | "
+                     f"{cell(entry, 'end_model_weak')} | {cell(entry, 'end_model_gold')} | {ratio} | "
+                     f"{cell(entry, 'weak_labels', 'macro_f1_emotions')} | "
+                     f"{cell(entry, 'end_model_weak', 'macro_f1_emotions')} | "
+                     f"{cell(entry, 'end_model_gold', 'macro_f1_emotions')} |")
+    return lines
 
 
 def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
