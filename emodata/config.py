@@ -62,6 +62,9 @@ class BuildConfig:
                                 "rows); 0 writes no pairs shard")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
     max_tokens: int = opt(128, "longest utterance kept, in word tokens")
+    max_chars: int = opt(2000, "longest utterance read, in characters, checked by the readers before "
+                               "tokenizing: a longer one is a bad row (an error naming file and line, or "
+                               "skipped and counted as too_many_chars under --on-bad-row skip)")
     probe: bool = opt(True, "also build the DailyDialog cross-corpus probe (dev_dailydialog_weak) when "
                             "DailyDialog is available")
     goemotions_format: str = opt("auto", "GoEmotions files to read: simplified TSV splits, raw per-rater CSVs "

@@ -1,19 +1,24 @@
 """VAD lexicons: NRC-VAD v1/v2, Warriner, any `word,v,a,d` CSV, and an offline nrclex proxy.
 
-Every lexicon is normalised to [0, 1] per dimension. Formats are auto-detected from the header
-and the value range; bad lines raise `BadRowError` naming the file and line.
+Every lexicon is normalised to [0, 1] per dimension. Formats and versions are detected from the
+header (and an NRC-VAD file name's `v2`), never from the values; values outside the declared
+scale, NaN, duplicate words and bad lines raise `BadRowError` naming the file and line(s).
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import BadRowError, DataNotFoundError
+from .errors import BadRowError, DataNotFoundError, EmodataError
 from .hashing import sha1_file, sha1_text
+from .sources.validate import EmptyInputError, read_utf8
 
 VAD = tuple[float, float, float]
 
@@ -71,63 +76,123 @@ def _clip01(x: float) -> float:
     return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The value range a lexicon version declares, and its map onto [0, 1]."""
+
+    low: float
+    high: float
+
+    def normalise(self, path: Path, line: int, vad: VAD) -> VAD:
+        """`vad` mapped onto [0, 1]; a value outside the declared range is a `BadRowError`."""
+        if not all(self.low <= x <= self.high for x in vad):
+            raise BadRowError(path, line, f"VAD values {vad} outside [{self.low:g}, {self.high:g}], the scale of "
+                                          "this lexicon's declared version")
+        if (self.low, self.high) == (0.0, 1.0):
+            return vad
+        return tuple(_clip01((x - self.low) / (self.high - self.low)) for x in vad)
+
+
+SCALE_01 = Scale(0.0, 1.0)  # NRC-VAD v1, generic word,v,a,d CSV
+SCALE_NRC_V2 = Scale(-1.0, 1.0)
+SCALE_WARRINER = Scale(1.0, 9.0)
+_NRC_HEADERS = {("word", "valence", "arousal", "dominance"): "1", ("term", "valence", "arousal", "dominance"): "2"}
+
+
 def _parse_floats(path: Path, line: int, values: Iterable[str]) -> VAD:
     try:
         v, a, d = (float(x) for x in values)
     except ValueError as exc:
         raise BadRowError(path, line, f"expected three numbers for valence, arousal, dominance ({exc})")
+    if not all(math.isfinite(x) for x in (v, a, d)):
+        raise BadRowError(path, line, f"VAD values {(v, a, d)} are not all finite numbers (NaN or inf)")
     return v, a, d
 
 
-def _read_nrc_vad(path: Path) -> Lexicon:
-    raw: dict[str, VAD] = {}
-    with open(path, encoding="utf-8") as handle:
-        next(handle)
-        for line_no, line in enumerate(handle, start=2):
-            parts = line.rstrip("\n").split("\t")
-            if parts == [""]:
-                continue
-            if len(parts) != 4:
-                raise BadRowError(path, line_no, f"expected 4 tab-separated fields, found {len(parts)}")
-            raw[parts[0].strip().lower()] = _parse_floats(path, line_no, parts[1:])
-    low = min((min(t) for t in raw.values()), default=0.0)
-    if low < 0.0:  # NRC-VAD v2 scores lie in [-1, 1]
-        entries = {w: tuple(_clip01((x + 1.0) / 2.0) for x in t) for w, t in raw.items()}
-        version = "2"
-    else:
-        entries, version = raw, "1"
-    return Lexicon(f"nrc-vad-v{version}", version, sha1_file(path), str(path), entries)
+class _Entries:
+    """Collects word → VAD: a word spelled the same twice is refused naming both lines; spellings that
+    differ only in case (Warriner lists both `pope` and `Pope`) share one lower-cased key, and the
+    lower-case spelling's entry is kept (else the first)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: dict[str, VAD] = {}
+        self._lines: dict[str, int] = {}
+        self._spelling: dict[str, str] = {}
+
+    def add(self, word: str, vad: VAD, line: int) -> None:
+        """Add one entry read at `line`."""
+        word = word.strip()
+        if not word:
+            raise BadRowError(self.path, line, "empty word")
+        if word in self._lines:
+            raise BadRowError(self.path, line, f"word {word!r} listed twice: also at line {self._lines[word]}")
+        self._lines[word] = line
+        key = word.lower()
+        if key not in self.entries or (word == key and self._spelling[key] != key):
+            self.entries[key], self._spelling[key] = vad, word
+
+    def done(self) -> dict[str, VAD]:
+        """The entries; an empty lexicon is refused."""
+        if not self.entries:
+            raise EmptyInputError(f"{self.path}: the lexicon has no entries")
+        return self.entries
 
 
-def _read_csv_lexicon(path: Path) -> Lexicon:
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip() for h in next(reader)]
-        lowered = [h.lower() for h in header]
-        if "v.mean.sum" in lowered:  # Warriner et al. (2013): 1..9 ratings
-            cols = [lowered.index(c) for c in ("word", "v.mean.sum", "a.mean.sum", "d.mean.sum")]
-            name, version, scale = "warriner", "2013", lambda x: _clip01((x - 1.0) / 8.0)
-        else:
-            aliases = (("word", "term"), ("v", "valence"), ("a", "arousal"), ("d", "dominance"))
-            try:
-                cols = [next(lowered.index(a) for a in names if a in lowered) for names in aliases]
-            except StopIteration:
-                raise BadRowError(path, 1, "header must name word,v,a,d (or term/valence/arousal/"
-                                           f"dominance, or Warriner's V.Mean.Sum...), found {header}")
-            name, version, scale = f"csv:{path.stem}", "custom", None
-        entries: dict[str, VAD] = {}
-        for line_no, row in enumerate(reader, start=2):
+def _nrc_version(path: Path, header: list[str]) -> str:
+    declared = _NRC_HEADERS.get(tuple(h.strip().lower() for h in header))
+    if declared is None:
+        raise BadRowError(path, 1, f"not an NRC-VAD header: expected Word/term, Valence, Arousal, Dominance "
+                                   f"(tab-separated), found {header}")
+    return "2" if re.search(r"v2(\.\d+)?", path.name.lower()) else declared
+
+
+def _read_nrc_vad(path: Path, text: str) -> Lexicon:
+    lines = text.split("\n")
+    version = _nrc_version(path, lines[0].rstrip("\r").split("\t"))
+    scale = SCALE_NRC_V2 if version == "2" else SCALE_01
+    entries = _Entries(path)
+    for line_no, line in enumerate(lines[1:], start=2):
+        parts = line.rstrip("\r").split("\t")
+        if parts == [""]:
+            continue
+        if len(parts) != 4:
+            raise BadRowError(path, line_no, f"expected 4 tab-separated fields, found {len(parts)}")
+        entries.add(parts[0], scale.normalise(path, line_no, _parse_floats(path, line_no, parts[1:])), line_no)
+    return Lexicon(f"nrc-vad-v{version}", version, sha1_file(path), str(path), entries.done())
+
+
+def _csv_columns(path: Path, header: list[str]) -> tuple[list[int], str, str, Scale]:
+    """Column indexes (word, v, a, d), name, version and scale of a CSV lexicon from its header."""
+    lowered = [h.strip().lower() for h in header]
+    if "v.mean.sum" in lowered:  # Warriner et al. (2013): 1..9 ratings
+        cols = [lowered.index(c) for c in ("word", "v.mean.sum", "a.mean.sum", "d.mean.sum")]
+        return cols, "warriner", "2013", SCALE_WARRINER
+    aliases = (("word", "term"), ("v", "valence"), ("a", "arousal"), ("d", "dominance"))
+    try:
+        cols = [next(lowered.index(a) for a in names if a in lowered) for names in aliases]
+    except StopIteration:
+        raise BadRowError(path, 1, "header must name word,v,a,d (or term/valence/arousal/"
+                                   f"dominance, or Warriner's V.Mean.Sum...), found {header}") from None
+    return cols, f"csv:{path.stem}", "custom", SCALE_01
+
+
+def _read_csv_lexicon(path: Path, text: str) -> Lexicon:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        cols, name, version, scale = _csv_columns(path, next(reader))
+        entries = _Entries(path)
+        for row in reader:
+            line_no = reader.line_num
             if not row:
                 continue
             if len(row) <= max(cols):
                 raise BadRowError(path, line_no, f"expected at least {max(cols) + 1} fields, found {len(row)}")
-            vad = _parse_floats(path, line_no, (row[c] for c in cols[1:]))
-            if scale is not None:
-                vad = tuple(scale(x) for x in vad)
-            elif not all(0.0 <= x <= 1.0 for x in vad):
-                raise BadRowError(path, line_no, f"VAD values {vad} outside [0, 1]")
-            entries[row[cols[0]].strip().lower()] = vad
-    return Lexicon(name, version, sha1_file(path), str(path), entries)
+            vad = scale.normalise(path, line_no, _parse_floats(path, line_no, (row[c] for c in cols[1:])))
+            entries.add(row[cols[0]], vad, line_no)
+    except csv.Error as exc:
+        raise EmodataError(f"{path}, line {reader.line_num + 1}: unreadable CSV ({exc})") from None
+    return Lexicon(name, version, sha1_file(path), str(path), entries.done())
 
 
 def nrclex_word_list_path() -> Path:
@@ -164,15 +229,22 @@ def nrclex_proxy() -> Lexicon:
 
 
 def read_lexicon_file(path: str | Path) -> Lexicon:
-    """Read a lexicon file, detecting NRC-VAD (v1/v2), Warriner or a generic VAD CSV."""
+    """Read a lexicon file, detecting NRC-VAD (v1/v2), Warriner or a generic VAD CSV.
+
+    The version is declared by the file, never guessed from its values: NRC-VAD's header (`Word..`
+    v1, `term..` v2) or a `v2` in its file name, Warriner's `V.Mean.Sum` columns. Values must lie in
+    the declared version's scale (v1 and generic CSV 0..1, v2 -1..1, Warriner 1..9) and be finite; a
+    word listed twice, an empty file or one without entries is refused naming the file (and lines).
+    """
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"lexicon file not found: {path}")
-    with open(path, encoding="utf-8") as handle:
-        first = handle.readline()
-    if "\t" in first:
-        return _read_nrc_vad(path)
-    return _read_csv_lexicon(path)
+    text = read_utf8(path)
+    if not text.strip():
+        raise EmptyInputError(f"{path}: empty lexicon file (no header, no entries)")
+    if "\t" in text.split("\n", 1)[0]:
+        return _read_nrc_vad(path, text)
+    return _read_csv_lexicon(path, text)
 
 
 def load_lexicon(spec: str | None = None, search_dirs: Iterable[str | Path] = ()) -> Lexicon:

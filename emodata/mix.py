@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import EmodataError
 from .hashing import sha1_text
 
 
@@ -65,6 +66,45 @@ def filter_rows(frame: pd.DataFrame, min_tokens: int, max_tokens: int,
     reasons[alive & dup_text] = "duplicate_text"
     drops.update(r for r in reasons if r)
     return frame[reasons == ""].reset_index(drop=True), drops
+
+
+#: The option that governs each filter, named in the error when a filter removes everything.
+FILTER_OPTIONS = {"no_lexicon_coverage": "--lexicon", "too_short": "--min-tokens", "too_long": "--max-tokens",
+                  "low_vad_conf": "--vad-conf-min"}
+
+
+def _drop_list(drops: Counter) -> str:
+    parts = [f"{reason} {n:,}" + (f" ({FILTER_OPTIONS[reason]})" if reason in FILTER_OPTIONS else "")
+             for reason, n in sorted(drops.items(), key=lambda kv: (-kv[1], kv[0])) if n]
+    return ", ".join(parts) or "nothing"
+
+
+def require_rows_kept(source: str, rows_in: int, kept: int, drops: Counter) -> None:
+    """Refuse a source whose every row the filters removed, naming each filter and its row count."""
+    if kept == 0:
+        raise EmodataError(f"every row of {source} was filtered out: {rows_in:,} rows annotated, dropped by "
+                           f"filter: {_drop_list(drops)}")
+
+
+def require_mix_satisfiable(ratio: Ratio, drawn: dict[str, int], pools: dict[str, int],
+                            explained: dict[str, str]) -> None:
+    """Refuse a mix that draws no row from a source it asks for, naming the source and its pool sizes.
+
+    `drawn` and `pools` map each member source to rows drawn and rows available; `explained` says per
+    source where its other rows went (filters, test split, cross-source duplicates).
+    """
+    empty = [name for name, n in drawn.items() if n == 0]
+    if not empty:
+        return
+    sizes = ", ".join(f"{name} {n:,}" for name, n in pools.items())
+    exhausted = [name for name in empty if pools[name] == 0]
+    if exhausted:
+        why = "; ".join(f"{name}: {explained[name]}" for name in exhausted if explained.get(name))
+        raise EmodataError(f"mix {ratio.a}:{ratio.b} cannot be satisfied: {', '.join(exhausted)} has no "
+                           f"train/validation rows left to draw (rows available: {sizes})"
+                           + (f"; {why}" if why else ""))
+    raise EmodataError(f"mix {ratio.a}:{ratio.b} cannot be satisfied: it would draw 0 rows of {', '.join(empty)} "
+                       f"(rows available: {sizes}); the pools are too small for this ratio")
 
 
 def mixture_sizes(n_a: int, n_b: int, ratio: Ratio) -> tuple[int, int]:

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from emodata.lexicon import load_lexicon
-from emodata.sources import read_dailydialog, read_goemotions
+from emodata.sources import read_dailydialog, read_empathetic, read_goemotions
 
 from .conftest import SHARED_DATA
 GOEMOTIONS = SHARED_DATA / "goemotions"
 DAILYDIALOG = SHARED_DATA / "dailydialog"
 LEXICONS = SHARED_DATA / "lexicons"
+EMPATHETIC = SHARED_DATA / "empatheticdialogues"
 
 
 def _absent(path: Path):
@@ -94,3 +95,41 @@ def test_nrc_vad_v1_real():
     assert lex.get("aaaaaaah") == (0.479, 0.606, 0.291)
     assert all(0.0 <= x <= 1.0 for vad in lex.entries.values() for x in vad)
     assert lex.describe()["source"] == "NRC-VAD-Lexicon.txt" and lex.describe()["entries"] == 20007
+
+
+@_absent(DAILYDIALOG)
+def test_dailydialog_real_control_character_stripped_and_counted():
+    # train line 3987 holds one DEL (U+007F) after "I like to paint ."; the control-character rule
+    # removes it and counts the row (emodata/sources/validate.py).
+    data = read_dailydialog(DAILYDIALOG)
+    assert dict(data.report.repaired) == {"control_characters": 1}
+    texts = data.records[data.records["conv_id"] == "train-03987"]["text"].tolist()
+    assert "I like to paint." in texts and not any("\x7f" in t for t in data.records["text"])
+
+
+@_absent(EMPATHETIC)
+def test_empathetic_real_counts():
+    # SOURCE.md: train 84,165 lines / 19,532 conversations, valid 12,078 / 2,770; 32 labels per split.
+    data = read_empathetic(EMPATHETIC)
+    frame = data.records
+    assert frame.groupby("source_split").size().to_dict() == {"train": 84165, "validation": 12078}
+    assert frame.groupby("source_split")["conv_id"].nunique().to_dict() == {"train": 19532, "validation": 2770}
+    assert data.report.rows_read == 84165 + 12078
+    assert dict(data.report.skipped) == {} and dict(data.report.repaired) == {}
+    assert frame["id"].is_unique and frame["text"].str.len().min() > 0
+    per_conv = frame.drop_duplicates("conv_id")
+    emotions = per_conv.groupby("source_split")["source_labels"].apply(lambda s: s.str[0].value_counts().to_dict())
+    assert len(emotions["train"]) == 32 and len(emotions["validation"]) == 32
+    assert emotions["train"]["surprised"] == 1003 and emotions["validation"]["surprised"] == 148
+    assert emotions["train"]["faithful"] == 377 and emotions["validation"]["annoyed"] == 118
+
+
+@_absent(LEXICONS)
+def test_warriner_real():
+    # SOURCE.md: 13,915 lemmas on 1..9. Ten words are listed twice in different case (pope / Pope);
+    # they share one lower-cased key and the lower-case spelling's ratings are kept.
+    lex = load_lexicon("warriner", search_dirs=[LEXICONS])
+    assert lex.name == "warriner" and len(lex) == 13915 - 10
+    assert lex.get("aardvark") == pytest.approx(((6.26 - 1) / 8, (2.41 - 1) / 8, (4.27 - 1) / 8))
+    assert lex.get("pope") == pytest.approx(((5.18 - 1) / 8, (4.21 - 1) / 8, (4.24 - 1) / 8))
+    assert all(0.0 <= x <= 1.0 for vad in lex.entries.values() for x in vad)

@@ -18,6 +18,7 @@ from emodata.sources.dailydialog import (dailydialog_from_hub, detokenize, read_
                                          split_dialogue)
 from emodata.sources.empathetic import empathetic_from_hub, read_empathetic, split_line, unescape
 from emodata.sources.goemotions import goemotions_from_hub, read_goemotions
+from emodata.sources.validate import EmptyInputError
 
 # GoEmotions' emotions.txt, one name per line in id order (0 admiration .. 27 neutral).
 EMOTIONS_TXT = "\n".join([
@@ -418,9 +419,20 @@ def test_split_line_plain_and_repairs():
     # 9 fields, valid selfeval in field 7: the ninth field (inline candidates) is a trailing extra.
     assert split_line("c,2,afraid,p,0,Hi,3|3|3_1|1|1,tag,cand1|cand2") == (
         ["c", "2", "afraid", "p", "0", "Hi", "3|3|3_1|1|1", "tag"], "extra_trailing_fields")
-    # An empty selfeval also counts as a selfeval.
-    assert split_line("c,2,afraid,p,0,Hi,,,cand") == (
-        ["c", "2", "afraid", "p", "0", "Hi", "", ""], "extra_trailing_fields")
+    # An empty selfeval anchors nothing: text after it could be utterance or tags, so the row is refused
+    # (issue 13: a raw ",," once made this drop the rest of the utterance and count it as repaired).
+    assert split_line("c,2,afraid,p,0,Hi,,,cand") == (None, None)
+    assert split_line("c,1,afraid,p,1,I was,,really sad,,") == (None, None)
+    # Only empty fields after the utterance: the extra empty ones are dropped, no text is lost.
+    assert split_line("c,2,afraid,p,0,Hi,,,,") == (["c", "2", "afraid", "p", "0", "Hi", "", ""],
+                                                   "extra_trailing_fields")
+    # A raw ",," inside the utterance before a real selfeval: re-joined, nothing dropped.
+    assert split_line("c,1,afraid,p,1,I was,,really sad,5|5|5_2|2|5,") == (
+        ["c", "1", "afraid", "p", "1", "I was,,really sad", "5|5|5_2|2|5", ""], "unescaped_comma_in_utterance")
+    # 8 fields but field 7 is text: a raw comma shifted the utterance; re-joined up to the selfeval.
+    assert split_line("c,1,afraid,p,1,Oh no, bad,5|5|5_2|2|5") == (
+        ["c", "1", "afraid", "p", "1", "Oh no, bad", "5|5|5_2|2|5", ""], "unescaped_comma_in_utterance")
+    assert split_line("c,1,afraid,p,1,Oh no, bad,") == (None, None)
     # A raw comma inside the utterance: re-joined up to the next selfeval-looking field.
     assert split_line("c,1,afraid,p,1,Oh no, that is bad,5|5|5_2|2|5,") == (
         ["c", "1", "afraid", "p", "1", "Oh no, that is bad", "5|5|5_2|2|5", ""], "unescaped_comma_in_utterance")
@@ -743,8 +755,9 @@ def test_read_source_local_and_fingerprint(tmp_path):
     bad = write(tmp_path / "bad" / "train.tsv", "oops\n").parent
     with pytest.raises(BadRowError, match=r"train\.tsv, line 1: "):
         read_source(SourceLocation("goemotions", "local", str(bad)))
-    skipped = read_source(SourceLocation("goemotions", "local", str(bad)), on_bad_row="skip")
-    assert len(skipped.records) == 0 and dict(skipped.report.skipped) == {"wrong_field_count": 1}
+    # Under skip the only row is skipped, and a split file left with no usable rows is refused.
+    with pytest.raises(EmptyInputError, match=r"train\.tsv: none of its 1 data rows is usable \(1 skipped"):
+        read_source(SourceLocation("goemotions", "local", str(bad)), on_bad_row="skip")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -783,11 +796,13 @@ def test_empathetic_ids_follow_utterance_idx_after_a_skip(tmp_path):
     assert data.records["turn"].tolist() == [1, 3]
 
 
-def test_goemotions_lone_carriage_return_stays_inside_text(tmp_path):
+def test_goemotions_lone_carriage_return_is_no_line_end(tmp_path):
+    # A lone \r does not end the row; under the control-character rule it becomes a space (counted).
     folder = tmp_path / "go"
     write(folder / "train.tsv", "a\rb\t1\tid1\nfine text\t2\tid2\n")
     data = read_goemotions(folder)
-    assert data.records["text"].tolist() == ["a\rb", "fine text"]
+    assert data.records["text"].tolist() == ["a b", "fine text"]
+    assert dict(data.report.repaired) == {"control_characters": 1}
 
 
 def test_suffix_rules_find_short_past_tenses():

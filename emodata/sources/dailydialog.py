@@ -15,6 +15,7 @@ from catalog import load_catalog
 
 from ..errors import DataNotFoundError
 from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
+from .validate import ASCII_INT, DEFAULT_MAX_CHARS, EdgeChecks, data_lines
 
 NAME = "dailydialog"
 TAXONOMY = "dailydialog7"
@@ -60,24 +61,31 @@ def _dialogue(split: str, index: int, utterances: list[str], emotion_ids: list[i
     return dialogue_rows(NAME, split, conv_id, turns)
 
 
-def _read_split(split: str, text_path: Path, emotion_path: Path, guard: RowGuard) -> list[dict]:
+def _emotion_ids(line: str, n_labels: int) -> list[int] | None:
+    """The emotion ids of one emotion-file line, or None unless all are ASCII integers in 0..n_labels-1."""
+    pieces = line.split()
+    if not all(ASCII_INT.fullmatch(p) for p in pieces):
+        return None
+    ids = [int(p) for p in pieces]
+    return ids if all(i < n_labels for i in ids) else None
+
+
+def _read_split(split: str, text_path: Path, emotion_path: Path, checks: EdgeChecks) -> list[dict]:
     if not emotion_path.is_file():
         raise DataNotFoundError(f"{text_path} has no emotion file beside it (expected {emotion_path.name})")
+    guard = checks.guard
     n_labels = len(load_catalog().taxonomies[TAXONOMY].labels)
-    text_lines = text_path.read_text(encoding="utf-8").splitlines()
-    emotion_lines = emotion_path.read_text(encoding="utf-8").splitlines()
+    emotion_lines = data_lines(checks.open_text(emotion_path))
+    text_lines = data_lines(checks.open_text(text_path))
     if len(text_lines) != len(emotion_lines):
         raise DataNotFoundError(f"{emotion_path}: {len(emotion_lines)} lines but {text_path.name} has "
                                 f"{len(text_lines)} dialogues")
     records, kept = [], 0
     for line_no, (text_line, emotion_line) in enumerate(zip(text_lines, emotion_lines), start=1):
-        utterances = split_dialogue(text_line)
+        utterances = split_dialogue(checks.clean(text_line))
         guard.report.rows_read += len(utterances)
-        try:
-            emotions = [int(x) for x in emotion_line.split()]
-        except ValueError:
-            emotions = []
-        if len(emotions) != len(utterances) or any(not 0 <= e < n_labels for e in emotions):
+        emotions = _emotion_ids(emotion_line, n_labels)
+        if emotions is None or len(emotions) != len(utterances):
             guard.bad(emotion_path, line_no, f"expected {len(utterances)} emotion ids in 0..{n_labels - 1} "
                                              f"(one per utterance of {text_path.name} line {line_no}), "
                                              f"found {emotion_line.strip()!r}", "emotion_count_mismatch")
@@ -85,15 +93,22 @@ def _read_split(split: str, text_path: Path, emotion_path: Path, guard: RowGuard
         if any(not u for u in utterances):
             guard.bad(text_path, line_no, "empty utterance between __eou__ markers", "empty_field")
             continue
+        if not all(checks.fits(text_path, line_no, u) for u in utterances):
+            continue
         records.extend(_dialogue(split, line_no, utterances, emotions))
         kept += 1
+    checks.require_rows(text_path, kept)
     guard.report.add_file(text_path, kept)
     guard.report.add_file(emotion_path, kept)
     return records
 
 
-def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error") -> SourceData:
-    """Read DailyDialog in either original layout from `directory` into utterance records."""
+def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error",
+                     max_chars: int = DEFAULT_MAX_CHARS) -> SourceData:
+    """Read DailyDialog in either original layout from `directory` into utterance records
+    (utterances up to `max_chars` characters; see `emodata.sources.validate`). Ids are made from the
+    split and line number, so they are unique by construction; a dialogue with a bad utterance is a
+    bad row (its line) as a whole."""
     directory = Path(directory)
     layouts = _layouts(directory)
     if not layouts:
@@ -102,8 +117,8 @@ def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error") -> S
             "train/dialogues_train.txt + train/dialogues_emotion_train.txt (and validation/, test/), from "
             "http://yanran.li/dailydialog")
     report = ReadReport()
-    guard = RowGuard(on_bad_row, report)
-    records = [r for split, text, emotion in layouts for r in _read_split(split, text, emotion, guard)]
+    checks = EdgeChecks(RowGuard(on_bad_row, report), max_chars)
+    records = [r for split, text, emotion in layouts for r in _read_split(split, text, emotion, checks)]
     return SourceData(NAME, f"local:{directory}", make_frame(records), report)
 
 

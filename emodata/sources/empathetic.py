@@ -1,12 +1,18 @@
 """EmpatheticDialogues (Rashkin et al., 2019): the original comma-split CSV files.
 
 The release is not CSV-quoted: fields are split on plain commas and commas inside text are
-written as `_comma_`. A few rows carry extra commas. Our documented repair rule:
-- if field 7 (selfeval) looks like a selfeval (`d|d|d_d|d|d`) or is empty, any fields beyond the
-  eighth are trailing extras (tags / inline candidates) and are dropped;
-- otherwise the utterance itself held raw commas: the utterance runs up to the first later field
-  that looks like a selfeval, and the pieces are re-joined with ",".
-Repaired rows are counted in the read report; rows that cannot be repaired are bad rows.
+written as `_comma_`. A few rows carry extra commas. Our documented repair rule, which never drops
+utterance text:
+- a line of 8 fields whose field 7 is empty or a selfeval (`d|d|d_d|d|d`) needs no repair;
+- if field 7 is a selfeval, any fields beyond the eighth are trailing extras (the
+  test split's inline candidates) and are dropped;
+- else, if a later field is a selfeval, the utterance itself held raw commas (`,,` included): the
+  utterance runs up to that field and the pieces are re-joined with ",";
+- else, if every field after the utterance is empty, the extra empty fields are dropped;
+- anything else is ambiguous (text after an empty selfeval could be utterance or tags) and is a bad
+  row, never a guess.
+Repaired rows are counted in the read report; rows that cannot be repaired are bad rows. Every file
+also passes the edge checks of `emodata.sources.validate`.
 """
 from __future__ import annotations
 
@@ -18,12 +24,14 @@ from catalog import load_catalog
 
 from ..errors import DataNotFoundError
 from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
+from .validate import ASCII_INT, DEFAULT_MAX_CHARS, EdgeChecks, data_lines
 
 NAME = "empatheticdialogues"
 TAXONOMY = "ed32"
 FILES = {"train": "train.csv", "validation": "valid.csv", "test": "test.csv"}
 HEADER = "conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags"
-_SELFEVAL = re.compile(r"^(\d+\|\d+\|\d+_\d+\|\d+\|\d+)?$")
+COLUMNS = HEADER.split(",")
+_SELFEVAL = re.compile(r"[0-9]+\|[0-9]+\|[0-9]+_[0-9]+\|[0-9]+\|[0-9]+")
 
 
 def unescape(text: str) -> str:
@@ -32,18 +40,23 @@ def unescape(text: str) -> str:
 
 
 def split_line(line: str) -> tuple[list[str] | None, str | None]:
-    """Split one data line into the 8 fields, repairing extra commas; returns (fields, repair)."""
+    """Split one data line into the 8 fields, repairing extra commas; returns (fields, repair).
+
+    (None, None) when the line has too few fields or its extra commas are ambiguous (module docstring).
+    """
     parts = line.split(",")
-    if len(parts) == 8:
-        return parts, None
     if len(parts) < 8:
         return None, None
-    if _SELFEVAL.match(parts[6]):
+    if len(parts) == 8 and (not parts[6] or _SELFEVAL.fullmatch(parts[6])):
+        return parts, None
+    anchor = next((j for j in range(6, len(parts)) if _SELFEVAL.fullmatch(parts[j])), None)
+    if anchor == 6:
         return parts[:8], "extra_trailing_fields"
-    for j in range(7, len(parts) - 1):
-        if _SELFEVAL.match(parts[j]) and parts[j]:
-            return parts[:5] + [",".join(parts[5:j]), parts[j], ",".join(parts[j + 1:])], \
-                "unescaped_comma_in_utterance"
+    if anchor is not None:
+        return parts[:5] + [",".join(parts[5:anchor]), parts[anchor], ",".join(parts[anchor + 1:])], \
+            "unescaped_comma_in_utterance"
+    if not any(parts[6:]):
+        return parts[:8], "extra_trailing_fields"
     return None, None
 
 
@@ -66,42 +79,57 @@ def _rows_to_records(split: str, rows: Iterable[dict]) -> list[dict]:
     return records
 
 
-def _read_file(path: Path, split: str, guard: RowGuard) -> list[dict]:
+def _parse_row(path: Path, line_no: int, line: str, checks: EdgeChecks, labels: set[str]) -> dict | None:
+    """The fields of one data line as a dict, or None for a bad row (raised or counted by the guard)."""
+    guard = checks.guard
+    fields, repair = split_line(line)
+    if fields is None:
+        n_fields = line.count(",") + 1
+        problem = (f"expected 8 comma-separated fields, found {n_fields} and no repairable pattern"
+                   if n_fields != 8 else "field 7 is neither empty nor a selfeval (d|d|d_d|d|d): a raw comma "
+                                         "in the utterance?")
+        guard.bad(path, line_no, problem, "wrong_field_count")
+        return None
+    row = dict(zip(COLUMNS, fields))
+    if not ASCII_INT.fullmatch(row["utterance_idx"]) or not ASCII_INT.fullmatch(row["speaker_idx"].strip()):
+        guard.bad(path, line_no, "utterance_idx and speaker_idx must be integers", "bad_integer")
+        return None
+    if row["context"] not in labels:
+        guard.bad(path, line_no, f"unknown emotion label {row['context']!r}", "unknown_label")
+        return None
+    if not unescape(row["utterance"]):
+        guard.bad(path, line_no, "empty utterance", "empty_field")
+        return None
+    if not checks.fits(path, line_no, unescape(row["utterance"])) or not checks.first_sighting(
+            path, line_no, f"{row['conv_id']}:{int(row['utterance_idx'])}"):
+        return None
+    if repair:
+        guard.report.repaired[repair] += 1
+    return row
+
+
+def _read_file(path: Path, split: str, checks: EdgeChecks) -> list[dict]:
     labels = set(load_catalog().taxonomies[TAXONOMY].labels)
+    lines = data_lines(checks.open_text(path))
+    if not lines or lines[0] != HEADER:
+        raise DataNotFoundError(f"{path}, line 1: not an EmpatheticDialogues header (expected {HEADER!r})")
     rows = []
-    with open(path, encoding="utf-8", newline="\n") as handle:
-        header = handle.readline().rstrip("\r\n")
-        if header != HEADER:
-            raise DataNotFoundError(f"{path}, line 1: not an EmpatheticDialogues header (expected {HEADER!r})")
-        for line_no, line in enumerate(handle, start=2):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            guard.report.rows_read += 1
-            fields, repair = split_line(line)
-            if fields is None:
-                guard.bad(path, line_no, f"expected 8 comma-separated fields, found {line.count(',') + 1} "
-                                         "and no repairable pattern", "wrong_field_count")
-                continue
-            row = dict(zip(HEADER.split(","), fields))
-            if not row["utterance_idx"].isdigit() or not row["speaker_idx"].strip().isdigit():
-                guard.bad(path, line_no, "utterance_idx and speaker_idx must be integers", "bad_integer")
-                continue
-            if row["context"] not in labels:
-                guard.bad(path, line_no, f"unknown emotion label {row['context']!r}", "unknown_label")
-                continue
-            if not unescape(row["utterance"]):
-                guard.bad(path, line_no, "empty utterance", "empty_field")
-                continue
-            if repair:
-                guard.report.repaired[repair] += 1
+    for line_no, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        checks.report.rows_read += 1
+        row = _parse_row(path, line_no, checks.clean(line), checks, labels)
+        if row is not None:
             rows.append(row)
-    guard.report.add_file(path, len(rows))
+    checks.require_rows(path, len(rows))
+    checks.report.add_file(path, len(rows))
     return _rows_to_records(split, rows)
 
 
-def read_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error") -> SourceData:
-    """Read EmpatheticDialogues' train/valid/test.csv from `directory` into utterance records."""
+def read_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error",
+                    max_chars: int = DEFAULT_MAX_CHARS) -> SourceData:
+    """Read EmpatheticDialogues' train/valid/test.csv from `directory` into utterance records
+    (utterances up to `max_chars` characters; see `emodata.sources.validate`)."""
     directory = Path(directory)
     present = {split: directory / name for split, name in FILES.items() if (directory / name).is_file()}
     if not present:
@@ -109,8 +137,8 @@ def read_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error") -> So
             f"no EmpatheticDialogues files in {directory}: expected {', '.join(FILES.values())} from "
             "https://dl.fbaipublicfiles.com/parlai/empatheticdialogues/empatheticdialogues.tar.gz")
     report = ReadReport()
-    guard = RowGuard(on_bad_row, report)
-    records = [r for split, path in present.items() for r in _read_file(path, split, guard)]
+    checks = EdgeChecks(RowGuard(on_bad_row, report), max_chars)
+    records = [r for split, path in present.items() for r in _read_file(path, split, checks)]
     return SourceData(NAME, f"local:{directory}", make_frame(records), report)
 
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from catalog import load_catalog
 
-from ..errors import DataNotFoundError
+from ..errors import DataNotFoundError, EmodataError
 from .base import OnBadRow, ReadReport, RowGuard, SourceData, make_frame
+from .validate import ASCII_INT, DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
 
 NAME = "goemotions"
 TAXONOMY = "goemotions28"
@@ -28,7 +30,7 @@ def _labels() -> tuple[str, ...]:
 def _check_emotions_file(directory: Path) -> None:
     path = directory / "emotions.txt"
     if path.is_file():
-        names = tuple(path.read_text(encoding="utf-8").split())
+        names = tuple(read_utf8(path).split())
         if names != _labels():
             raise DataNotFoundError(f"{path}: label names differ from the GoEmotions-28 taxonomy "
                                     f"in catalog/ (found {len(names)} names)")
@@ -43,74 +45,98 @@ def _record(split: str, text: str, comment_id: str, label_names: Iterable[str], 
             "example_unclear": unclear}
 
 
-def _read_simplified(directory: Path, guard: RowGuard) -> list[dict]:
+def _label_ids(ids: str, n_labels: int) -> list[int] | None:
+    """The label ids of a `1,27` field, or None unless all are ASCII integers in 0..n_labels-1."""
+    pieces = ids.split(",")
+    if not all(ASCII_INT.fullmatch(p) for p in pieces):
+        return None
+    label_ids = [int(p) for p in pieces]
+    return label_ids if all(i < n_labels for i in label_ids) else None
+
+
+def _read_simplified(directory: Path, checks: EdgeChecks) -> list[dict]:
     labels = _labels()
+    guard = checks.guard
     rows: list[dict] = []
     for split, filename in SIMPLIFIED_FILES.items():
         path = directory / filename
         if not path.is_file():
             continue
         count = 0
-        with open(path, encoding="utf-8", newline="\n") as handle:  # a lone \r inside text is not a line end
-            for line_no, line in enumerate(handle, start=1):
-                fields = line.rstrip("\r\n").split("\t")
-                guard.report.rows_read += 1
-                if len(fields) != 3:
-                    guard.bad(path, line_no, f"expected 3 tab-separated fields (text, label ids, id), "
-                                             f"found {len(fields)}", "wrong_field_count")
-                    continue
-                text, ids, comment_id = fields
-                try:
-                    label_ids = [int(x) for x in ids.split(",")]
-                    if any(not 0 <= i < len(labels) for i in label_ids):
-                        raise ValueError
-                except ValueError:
-                    guard.bad(path, line_no, f"label ids {ids!r} are not comma-separated integers in "
-                                             f"0..{len(labels) - 1}", "bad_label_ids")
-                    continue
-                if not text.strip() or not comment_id.strip():
-                    guard.bad(path, line_no, "empty text or id", "empty_field")
-                    continue
-                rows.append(_record(split, text, comment_id, (labels[i] for i in label_ids), False))
-                count += 1
+        # Lines end at LF only: a lone \r inside text is not a line end.
+        for line_no, line in enumerate(data_lines(checks.open_text(path)), start=1):
+            fields = checks.clean(line).split("\t")
+            guard.report.rows_read += 1
+            if len(fields) != 3:
+                guard.bad(path, line_no, f"expected 3 tab-separated fields (text, label ids, id), "
+                                         f"found {len(fields)}", "wrong_field_count")
+                continue
+            text, ids, comment_id = fields
+            label_ids = _label_ids(ids, len(labels))
+            if label_ids is None:
+                guard.bad(path, line_no, f"label ids {ids!r} are not comma-separated integers in "
+                                         f"0..{len(labels) - 1}", "bad_label_ids")
+                continue
+            if not text.strip() or not comment_id.strip():
+                guard.bad(path, line_no, "empty text or id", "empty_field")
+                continue
+            if not checks.fits(path, line_no, text) or not checks.first_sighting(path, line_no, comment_id):
+                continue
+            rows.append(_record(split, text, comment_id, (labels[i] for i in label_ids), False))
+            count += 1
+        checks.require_rows(path, count)
         guard.report.add_file(path, count)
     return rows
 
 
-def _read_raw(paths: list[Path], guard: RowGuard, min_agreement: int) -> list[dict]:
+def _raw_rows(path: Path, checks: EdgeChecks, expected: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of each data row of one raw CSV, its header checked; csv errors name the line."""
+    reader = csv.reader(io.StringIO(checks.open_text(path), newline=""))
+    try:
+        header = next(reader, None)
+        if header != expected:
+            raise DataNotFoundError(f"{path}, line 1: not a GoEmotions raw CSV header "
+                                    f"(expected {len(expected)} columns starting {RAW_META_COLUMNS[:3]})")
+        for row in reader:
+            yield reader.line_num, checks.clean_fields(row)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise EmodataError(f"{path}, line {reader.line_num + 1}: unreadable CSV ({exc})") from None
+
+
+def _read_raw(paths: list[Path], checks: EdgeChecks, min_agreement: int) -> list[dict]:
     labels = _labels()
+    guard = checks.guard
+    expected = list(RAW_META_COLUMNS) + list(labels)
     votes: dict[str, Counter] = {}
-    raters: Counter = Counter()
     unclear: Counter = Counter()
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, Path, int]] = {}  # id -> (text, file, line) of its first rater row
     for path in paths:
         count = 0
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            expected = list(RAW_META_COLUMNS) + list(labels)
-            if header != expected:
-                raise DataNotFoundError(f"{path}, line 1: not a GoEmotions raw CSV header "
-                                        f"(expected {len(expected)} columns starting {RAW_META_COLUMNS[:3]})")
-            for row in reader:
-                line_no = reader.line_num
-                guard.report.rows_read += 1
-                if len(row) != len(expected):
-                    guard.bad(path, line_no, f"expected {len(expected)} fields, found {len(row)}",
-                              "wrong_field_count")
-                    continue
-                flags = row[len(RAW_META_COLUMNS):]
-                if any(f not in ("0", "1") for f in flags) or row[8] not in ("True", "False"):
-                    guard.bad(path, line_no, "label columns must be 0/1 and example_very_unclear "
-                                             "True/False", "bad_flag")
-                    continue
-                comment_id = row[1]
-                texts.setdefault(comment_id, row[0])
-                raters[comment_id] += 1
-                unclear[comment_id] += row[8] == "True"
-                votes.setdefault(comment_id, Counter()).update(
-                    labels[i] for i, f in enumerate(flags) if f == "1")
-                count += 1
+        for line_no, row in _raw_rows(path, checks, expected):
+            guard.report.rows_read += 1
+            if len(row) != len(expected):
+                guard.bad(path, line_no, f"expected {len(expected)} fields, found {len(row)}", "wrong_field_count")
+                continue
+            flags = row[len(RAW_META_COLUMNS):]
+            if any(f not in ("0", "1") for f in flags) or row[8] not in ("True", "False"):
+                guard.bad(path, line_no, "label columns must be 0/1 and example_very_unclear "
+                                         "True/False", "bad_flag")
+                continue
+            text, comment_id = row[0], row[1]
+            if not text.strip() or not comment_id.strip():
+                guard.bad(path, line_no, "empty text or id", "empty_field")
+                continue
+            if not checks.fits(path, line_no, text):
+                continue
+            first = texts.setdefault(comment_id, (text, path, line_no))
+            if first[0] != text:
+                guard.bad(path, line_no, f"id {comment_id!r} has a different text than at {first[1]}, line "
+                                         f"{first[2]} (one comment id, one text)", "conflicting_text")
+                continue
+            unclear[comment_id] += row[8] == "True"
+            votes.setdefault(comment_id, Counter()).update(labels[i] for i, f in enumerate(flags) if f == "1")
+            count += 1
+        checks.require_rows(path, count)
         guard.report.add_file(path, count)
     rows = []
     for comment_id, counter in votes.items():
@@ -118,21 +144,22 @@ def _read_raw(paths: list[Path], guard: RowGuard, min_agreement: int) -> list[di
         if not agreed:
             guard.report.skipped["no_rater_agreement"] += 1
             continue
-        rows.append(_record("train", texts[comment_id], comment_id, agreed, unclear[comment_id] > 0))
+        rows.append(_record("train", texts[comment_id][0], comment_id, agreed, unclear[comment_id] > 0))
     return rows
 
 
 def read_goemotions(directory: str | Path, on_bad_row: OnBadRow = "error", fmt: str = "auto",
-                    min_agreement: int = MIN_RATER_AGREEMENT) -> SourceData:
+                    min_agreement: int = MIN_RATER_AGREEMENT, max_chars: int = DEFAULT_MAX_CHARS) -> SourceData:
     """Read GoEmotions from its original files in `directory`.
 
     `fmt="simplified"` reads train/dev/test.tsv; `fmt="raw"` reads goemotions_*.csv and keeps the
     labels chosen by at least `min_agreement` raters (comments with none are counted and dropped),
     flagging comments any rater marked `example_very_unclear`. `auto` prefers the simplified files.
+    Every file passes the edge checks of `emodata.sources.validate` (texts up to `max_chars`).
     """
     directory = Path(directory)
     report = ReadReport()
-    guard = RowGuard(on_bad_row, report)
+    checks = EdgeChecks(RowGuard(on_bad_row, report), max_chars)
     has_simplified = any((directory / f).is_file() for f in SIMPLIFIED_FILES.values())
     raw_paths = sorted(directory.glob(RAW_PATTERN))
     if fmt == "simplified" or (fmt == "auto" and has_simplified):
@@ -140,14 +167,14 @@ def read_goemotions(directory: str | Path, on_bad_row: OnBadRow = "error", fmt: 
             raise DataNotFoundError(f"no GoEmotions simplified TSV ({', '.join(SIMPLIFIED_FILES.values())}) "
                                     f"in {directory}")
         _check_emotions_file(directory)
-        rows, origin = _read_simplified(directory, guard), f"local:{directory}:simplified"
+        rows, origin = _read_simplified(directory, checks), f"local:{directory}:simplified"
     elif fmt in ("raw", "auto"):
         if not raw_paths:
             raise DataNotFoundError(
                 f"no GoEmotions files in {directory}: expected train.tsv/dev.tsv/test.tsv (simplified) or "
                 "goemotions_1.csv.. (raw), from https://github.com/google-research/google-research/"
                 "tree/master/goemotions/data")
-        rows, origin = _read_raw(raw_paths, guard, min_agreement), f"local:{directory}:raw"
+        rows, origin = _read_raw(raw_paths, checks, min_agreement), f"local:{directory}:raw"
     else:
         raise ValueError(f"unknown GoEmotions format {fmt!r} (auto, simplified, raw)")
     return SourceData(NAME, origin, make_frame(rows), report)

@@ -1,0 +1,177 @@
+"""Checks at the edge, shared by every reader and lexicon loader, before anything is annotated.
+
+One rule set, applied the same way by each reader:
+- **Encoding**: files are read as strict UTF-8. An undecodable byte (Latin-1, cp1252, a broken
+  multi-byte sequence) refuses the whole file with an `InputEncodingError` naming the file, the line
+  and the byte offset; the encoding is never guessed, so text is never changed silently.
+- **BOM**: a UTF-8 byte-order mark at the start of a file is stripped.
+- **Control characters** (documented rule: strip and count): inside a row, C0/C1 control characters
+  other than tab and line feed, DEL, and U+FEFF are removed; the ones that separate lines or words
+  (CR, VT, FF, FS, GS, RS, US, NEL, U+2028, U+2029) become a space. Each changed row is counted under
+  `repaired["control_characters"]`; a row left empty by it is a bad row like any other empty row.
+- **Length**: an utterance longer than `max_chars` characters (`--max-chars`) is a bad row (an error
+  naming file and line, or under `--on-bad-row skip` a drop counted as `too_many_chars`), so an
+  over-long text never reaches the tokenizer.
+- **Ids** are unique per source across all of its split files: a second row with the same id is a bad
+  row naming both files and lines (`duplicate_id`).
+- **Empty split files** are refused: a present file with no data rows, or whose every row was a bad
+  row, raises `EmptyInputError` (an empty train split must never let a build draw train rows from dev).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import EmodataError
+
+#: Default `--max-chars`: longer utterances are refused (or skipped and counted) before tokenizing.
+#: The longest line of the real corpora is 4,298 characters (a whole DailyDialog dialogue); the
+#: longest single utterance about 1,000 (EmpatheticDialogues).
+DEFAULT_MAX_CHARS = 2000
+BOM = b"\xef\xbb\xbf"
+#: Control characters that separate lines or words: replaced by a space.
+_SPACING_CONTROLS = "\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029"
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_CLEAN_TABLE = {code: (" " if chr(code) in _SPACING_CONTROLS else None)
+                for code in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0xFEFF]}
+#: Non-negative integers written in ASCII digits only (`str.isdigit` and `int` also accept "²" or "٣").
+ASCII_INT = re.compile(r"[0-9]+", re.ASCII)
+REPAIR_CONTROL = "control_characters"
+
+
+class InputEncodingError(EmodataError):
+    """A file is not valid UTF-8 (the message names file, line and byte offset)."""
+
+
+class EmptyInputError(EmodataError):
+    """A split or lexicon file holds no usable rows."""
+
+
+def read_utf8(path: str | Path) -> str:
+    """The text of `path` decoded as strict UTF-8, a leading BOM stripped.
+
+    Raises `InputEncodingError` naming the file, the line and the byte offset of the first bad byte.
+    """
+    data = Path(path).read_bytes()
+    start = len(BOM) if data.startswith(BOM) else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        bad = data[offset:start + exc.end]
+        line = data.count(b"\n", 0, offset) + 1
+        hint = ""
+        try:
+            hint = f" (as cp1252 it would read {bad.decode('cp1252')!r}: re-encode with iconv -f cp1252 -t utf-8)"
+        except UnicodeDecodeError:
+            pass
+        raise InputEncodingError(f"{path}, line {line}, byte offset {offset}: invalid UTF-8 byte(s) {bad!r} "
+                                 f"({exc.reason}); emodata reads UTF-8 only{hint}") from None
+
+
+def data_lines(text: str) -> list[str]:
+    """The lines of a file's text split on LF only (a lone CR or form feed inside a row is not a line
+    end), each without its line ending; no empty piece after a final LF."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def has_controls(text: str) -> bool:
+    """Whether `text` holds any character the control-character rule changes (one scan per file)."""
+    return _CONTROL.search(text) is not None
+
+
+def strip_controls(text: str) -> str:
+    """`text` under the control-character rule (see the module docstring)."""
+    return text.translate(_CLEAN_TABLE)
+
+
+class EdgeChecks:
+    """The per-source state of the edge checks: the bad-row guard, the length cap and the ids seen."""
+
+    def __init__(self, guard, max_chars: int = DEFAULT_MAX_CHARS):
+        if not isinstance(max_chars, int) or max_chars < 1:
+            raise EmodataError(f"--max-chars must be a positive integer, not {max_chars!r}")
+        self.guard = guard
+        self.max_chars = max_chars
+        self._first_seen: dict[str, tuple[str, int]] = {}
+        self._dirty = False
+        self._file_start: tuple[int, int] = (0, 0)
+
+    @property
+    def report(self):
+        """The reader's `ReadReport`."""
+        return self.guard.report
+
+    def open_text(self, path: str | Path) -> str:
+        """Read one input file (`read_utf8`) and note whether its rows need the control-character rule."""
+        text = read_utf8(path)
+        self._dirty = has_controls(text)
+        self._file_start = (self.report.rows_read, sum(self.report.skipped.values()))
+        return text
+
+    def clean(self, value: str) -> str:
+        """A row (or field) of the open file under the control-character rule, counting a change."""
+        if not self._dirty:
+            return value
+        cleaned = strip_controls(value)
+        if cleaned != value:
+            self.report.repaired[REPAIR_CONTROL] += 1
+        return cleaned
+
+    def clean_fields(self, fields: list[str]) -> list[str]:
+        """`clean` over the fields of one parsed row, counting the row once if any field changed."""
+        if not self._dirty:
+            return fields
+        cleaned = [strip_controls(f) for f in fields]
+        if cleaned != fields:
+            self.report.repaired[REPAIR_CONTROL] += 1
+        return cleaned
+
+    def fits(self, path: str | Path, line: int, text: str) -> bool:
+        """False (after the guard raised or counted it) when `text` is longer than `max_chars`."""
+        if len(text) <= self.max_chars:
+            return True
+        self.guard.bad(path, line, f"utterance is {len(text):,} characters long, over the limit of "
+                                   f"{self.max_chars:,} (--max-chars)", "too_many_chars")
+        return False
+
+    def first_sighting(self, path: str | Path, line: int, row_id: str) -> bool:
+        """False (after the guard raised or counted it) when `row_id` was already read from this source."""
+        first = self._first_seen.setdefault(row_id, (str(path), line))
+        if first == (str(path), line):
+            return True
+        self.guard.bad(path, line, f"duplicate id {row_id!r}: already read at {first[0]}, line {first[1]} "
+                                   "(ids must be unique across all split files of a source)", "duplicate_id")
+        return False
+
+    def require_rows(self, path: str | Path, kept: int) -> None:
+        """Refuse a file that had no data rows, or none left after its bad rows were skipped."""
+        rows_before, skipped_before = self._file_start
+        read = self.report.rows_read - rows_before
+        if read == 0:
+            raise EmptyInputError(f"{path}: no data rows; an empty split file is refused (remove the file, "
+                                  "or restore its rows)")
+        if kept == 0:
+            skipped = sum(self.report.skipped.values()) - skipped_before
+            raise EmptyInputError(f"{path}: none of its {read:,} data rows is usable ({skipped:,} skipped as "
+                                  "bad rows); a split file with no usable rows is refused")
+
+
+def cap_text_length(data, max_chars: int, policy: str):
+    """Apply the length cap to records that did not come from a local file (Hub rows, registered
+    readers without `max_chars`): an error naming the row's id, or a drop counted as `too_many_chars`."""
+    lengths = data.records["text"].str.len()
+    over = (lengths > max_chars).to_numpy()
+    if not over.any():
+        return data
+    if policy != "skip":
+        first = data.records[over].iloc[0]
+        raise EmodataError(f"{data.origin}: row {first['id']!r}: utterance is {int(lengths[over].iloc[0]):,} "
+                           f"characters long, over the limit of {max_chars:,} (--max-chars); "
+                           "--on-bad-row skip counts and skips such rows")
+    data.report.skipped["too_many_chars"] += int(over.sum())
+    data.records = data.records[~over].reset_index(drop=True)
+    return data
