@@ -39,15 +39,15 @@ from .flips import make_pairs, pairs_summary
 from .hashing import sha1_file, sha1_json
 from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from .manifest import SCHEMA_VERSION, dumps, git_commit
-from .mix import Ratio, filter_rows, mixture_sizes, select_and_split
+from .mix import Ratio, filter_rows, mixture_sizes, require_mix_satisfiable, require_rows_kept, select_and_split
 from .nlp import Pipeline, load_pipeline
 from .progress import Reporter
 from .shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, to_record_table, write_bytes,
                      write_parquet)
 from .sources import SourceLocation, locate, read_source
 from .verify import CHECKSUMS
-from .weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown, mix_end_model_check,
-                   mix_lf_analysis, probe_all_turns, with_labels)
+from .weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown,
+                   mix_end_model_check, mix_lf_analysis, probe_all_turns, with_labels, with_situation_votes)
 
 SOURCE_A = "goemotions"
 SOURCE_B = "empatheticdialogues"
@@ -125,7 +125,7 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
                    cache: AnnotatedCache,
                    vad_conf_min: float, reporter: Reporter) -> PreparedSource:
     """Read and annotate one source (or take it from the cache), then filter it."""
-    options = {"fmt": config.goemotions_format} if location.name == SOURCE_A else {}
+    options = {"max_chars": config.max_chars, **({"fmt": config.goemotions_format} if location.name == SOURCE_A else {})}
     key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row, **options},
                     annotator.key())
     cached = cache.get(location.name, key) if location.kind != "hub" else None
@@ -141,13 +141,16 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
         cache.put(location.name, key, annotated, report)
     with reporter.stage(f"filter {location.name}"):
         kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
+    with reporter.stage(f"situation votes {location.name}"):
+        kept = with_situation_votes(kept, annotator)
+    require_rows_kept(location.name, len(annotated), len(kept), drops)
     return PreparedSource(location.name, location, report, kept, drops, len(annotated),
                           annotated if location.name == PROBE else None)
 
 
 #: Annotated columns a shard file's map task needs: the record's (`to_record_table`) and the LF votes
 #: it is labelled from (`with_labels`). Only these travel to a worker.
-SHARD_TASK_COLUMNS = (*RECORD_INPUT_COLUMNS, "emotion_votes", "appraisal_votes")
+SHARD_TASK_COLUMNS = (*RECORD_INPUT_COLUMNS, "emotion_votes", "appraisal_votes", CONTEXT_COLUMN)
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,11 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
             extra_drops[SOURCE_B]["duplicate_text_across_sources"] += int(dup.sum())
             frame_dict[SOURCE_B] = frame_dict[SOURCE_B][~dup]
     n_a, n_b = mixture_sizes(len(pools.get(SOURCE_A, ())), len(pools.get(SOURCE_B, ())), ratio)
+    require_mix_satisfiable(ratio, {n: k for n, k in ((SOURCE_A, n_a), (SOURCE_B, n_b)) if n in members},
+                            {n: len(pools[n]) for n in members},
+                            {n: f"{len(prepared[n].kept):,} rows kept after filtering, {len(tests[n]):,} of them in "
+                                f"its test split, {extra_drops[n]['duplicate_text_across_sources']:,} repeat a text "
+                                "of the other source" for n in members})
     drawn = {name: select_and_split(pools[name], n, config.dev_frac, config.seed, name)
              for name, n in ((SOURCE_A, n_a), (SOURCE_B, n_b)) if name in members}
     probe = None

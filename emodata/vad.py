@@ -42,19 +42,42 @@ def smooth(x: float, epsilon: float = EPSILON) -> float:
     return (1.0 - 2.0 * epsilon) * x + epsilon
 
 
-def rationale(words: Sequence[str], valences: Sequence[float], v: float, top: int = 2) -> str:
-    """A short English rationale naming the strongest valence cues (for SFT targets)."""
+def rationale(words: Sequence[str], valences: Sequence[float], v: float, top: int = 2,
+              negated: Sequence[bool] | None = None) -> str:
+    """A short English rationale naming the strongest valence cues that point the way of its claim.
+
+    `valences` are the cues' valences as scored (after negation mirroring), so "not happy" is a
+    negative cue: a positive tone cites only cues above 0.5, a negative tone only cues below, the
+    strongest first, and a cue in a negation scope (`negated`) is cited as "not 'happy'". A neutral
+    tone names the strongest cue of each direction when they pull both ways ("mixed cues"), else
+    says no cue was strong. The tone thresholds (0.45/0.55) are the ones the label is read with.
+    """
     if not words:
         return "no lexicon evidence"
+    negated = list(negated) if negated is not None else [False] * len(words)
     tone = "positive" if v > 0.55 else "negative" if v < 0.45 else "neutral"
-    ranked = sorted(zip(words, valences), key=lambda wv: (-abs(wv[1] - 0.5), wv[0]))
-    cues: list[str] = []
-    for word, _ in ranked:
-        if word not in cues:
-            cues.append(word)
-        if len(cues) == top:
-            break
-    return f"{tone} tone from " + " and ".join(f"'{c}'" for c in cues)
+
+    def strongest(sign: int, limit: int) -> list[str]:
+        ranked = sorted((wv for wv in zip(words, valences, negated) if sign * (wv[1] - 0.5) > 0),
+                        key=lambda wv: (-abs(wv[1] - 0.5), wv[0]))
+        cues: list[str] = []
+        for word, _, is_negated in ranked:
+            cue = f"not '{word}'" if is_negated else f"'{word}'"
+            if cue not in cues:
+                cues.append(cue)
+            if len(cues) == limit:
+                break
+        return cues
+
+    if tone == "neutral":
+        up, down = strongest(1, 1), strongest(-1, 1)
+        if up and down:
+            return f"neutral tone, mixed cues {up[0]} and {down[0]}"
+        return "neutral tone, no strong cue"
+    cues = strongest(1 if tone == "positive" else -1, top)
+    if not cues:
+        return f"{tone} tone, no single strong cue"
+    return f"{tone} tone from " + " and ".join(cues)
 
 
 def score_utterance(tokens: Tokens, lookup: LexiconLookup, adjust: TokenAdjuster | None = None,

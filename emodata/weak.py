@@ -36,6 +36,49 @@ def votes_of(frame: pd.DataFrame, n_lfs: int, column: str = "emotion_votes") -> 
     return matrix
 
 
+CONTEXT_COLUMN = "situation_votes"
+
+
+def context_votes_of(frame: pd.DataFrame, n_lfs: int) -> np.ndarray | None:
+    """The context LF matrix of a frame (votes on each row's situation text; all-abstain rows where a row
+    has none), or None when no row has context."""
+    if CONTEXT_COLUMN not in frame.columns or not len(frame):
+        return None
+    values = frame[CONTEXT_COLUMN].tolist()
+    if all(v is None for v in values):
+        return None
+    empty = np.full(n_lfs, -1, dtype=np.int64)
+    return np.stack([empty if v is None else np.asarray(v, dtype=np.int64) for v in values])
+
+
+def labels_of(labeler: WeakLabeler, frame: pd.DataFrame, n_lfs: int) -> pd.DataFrame:
+    """The weak-label columns of a frame's rows (their own LF votes plus their context votes)."""
+    return labeler.label(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
+
+
+def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
+    """`frame` plus `situation_votes`: the emotion LF votes on each row's situation text (the
+    EmpatheticDialogues prompt the speaker wrote about the conversation's emotion; None without one).
+
+    Each distinct situation is annotated once by the build's annotator (tokens, negation, VAD, the same
+    LFs); the votes count as context votes in the row's weak label (`SpaceModel.probs`). The situation is
+    model input, like the text: it is never the gold label.
+    """
+    import dataclasses
+
+    from .annotate import annotate_frame
+
+    situations = frame["situation"].tolist() if "situation" in frame.columns else [None] * len(frame)
+    unique = sorted({s for s in situations if isinstance(s, str) and s.strip()})
+    votes: dict[str, list] = {}
+    if unique and annotator.lfs:
+        scorer = dataclasses.replace(annotator, appraisal_lfs=())
+        records = pd.DataFrame({"id": [f"situation:{i}" for i in range(len(unique))], "text": unique})
+        annotated = annotate_frame(records, scorer)
+        votes = dict(zip(unique, annotated["emotion_votes"]))
+    return frame.assign(**{CONTEXT_COLUMN: [votes.get(s) if isinstance(s, str) else None for s in situations]})
+
+
 def fit_mix_labeler(train: pd.DataFrame, lfs: Sequence[LabelingFunction], fine_labels: Sequence[str], seed: int,
                     aggregator: str) -> WeakLabeler:
     """Fit the weak labeler on a mix's train rows (their gold labels choose the aggregator)."""
@@ -44,7 +87,7 @@ def fit_mix_labeler(train: pd.DataFrame, lfs: Sequence[LabelingFunction], fine_l
 
 def with_weak_labels(frame: pd.DataFrame, labeler: WeakLabeler, n_lfs: int) -> pd.DataFrame:
     """`frame` plus the four weak-label columns."""
-    weak = labeler.label(votes_of(frame, n_lfs))
+    weak = labels_of(labeler, frame, n_lfs)
     return frame.reset_index(drop=True).assign(**{c: weak[c].tolist() for c in WEAK_COLUMNS})
 
 
@@ -68,14 +111,16 @@ def mix_lf_analysis(labelled: dict[str, pd.DataFrame], lfs: Sequence[LabelingFun
     scored = {**parts, **{name: frame for name, frame in (unpooled or {}).items() if len(frame)}}
     full = {"labeler": labeler.describe(), "splits": {}, "notes": dict(notes or {})}
     for name, frame in scored.items():
-        full["splits"][name] = lf_report(votes_of(frame, n_lfs), lfs, labeler, frame["labels"].tolist())
+        full["splits"][name] = lf_report(votes_of(frame, n_lfs), lfs, labeler, frame["labels"].tolist(),
+                                         context_votes_of(frame, n_lfs))
     summary: dict = {"labeler": labeler.describe(), "by_split": {}, "notes": dict(notes or {})}
     for name, report in full["splits"].items():
         summary["by_split"][name] = {"n": report["n"], "fine": _summary_scores(report["fine"]),
                                      "ekman": _summary_scores(report["ekman"])}
     if parts:
         pooled = pd.concat(parts.values(), ignore_index=True)
-        report = lf_report(votes_of(pooled, n_lfs), lfs, labeler, pooled["labels"].tolist())
+        report = lf_report(votes_of(pooled, n_lfs), lfs, labeler, pooled["labels"].tolist(),
+                           context_votes_of(pooled, n_lfs))
         full["pooled"] = report
         summary.update(lfs=report["lfs"], confusion=report["fine"]["confusion"],
                        scores={m: s for m, s in _summary_scores(report["fine"]).items()},
@@ -154,26 +199,27 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     weak labels buy). Nothing time-dependent is returned, so the manifest stays byte-stable.
     """
     from labeling_functions.analysis import score_sets
-    from labeling_functions.end_model import fit_end_model
+    from labeling_functions.end_model import fit_end_models
 
     names = labeler.ekman.names
-    texts = train["text"].tolist()
-    weak = labeler.label(votes_of(train, n_lfs))["weak_labels_ekman"].tolist()
-    targets = {"weak": weak, "gold": [sorted(g) for g in ekman_gold(train["labels"].tolist())]}
-    models = {}
-    for key, sets in targets.items():
-        if len({x for s in sets for x in s}) >= 2:  # a classifier needs two classes
-            models[key] = fit_end_model(texts, sets, names, seed)
+    targets = {"weak": labeler.ekman_sets(votes_of(train, n_lfs), context_votes_of(train, n_lfs)),
+               "gold": [sorted(g) for g in ekman_gold(train["labels"].tolist())]}
+    models = fit_end_models(train["text"].tolist(), targets, names, seed)
     check = {"space": "ekman", "model": "tfidf-lr", "trained_on": "train rows of the mix",
              "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
              "splits": {}}
-    for name, frame in labelled.items():
-        if not len(frame):
-            continue
+    frames = {name: frame for name, frame in labelled.items() if len(frame)}
+    # Each distinct row is vectorised once (the probe shard's rows are all among the probe's tagged turns).
+    rows = pd.concat([f[["id", "text"]] for f in frames.values()], ignore_index=True).drop_duplicates("id")
+    position = {row_id: i for i, row_id in enumerate(rows["id"])}
+    features = next(iter(models.values())).features(rows["text"].tolist()) if models else None
+    for name, frame in frames.items():
         gold = ekman_gold(frame["labels"].tolist())
-        entry = {"weak_labels": _rounded(score_sets(labeler.label(votes_of(frame, n_lfs))["weak_labels_ekman"].tolist(), gold))}
+        weak = labeler.ekman_sets(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
+        entry = {"weak_labels": _rounded(score_sets(weak, gold))}
+        part = features[[position[i] for i in frame["id"]]] if models else None
         for key, model in models.items():
-            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(frame["text"].tolist()), gold))
+            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(frame["text"].tolist(), part), gold))
         if {"end_model_weak", "end_model_gold"} <= set(entry) and entry["end_model_gold"]["macro_f1"]:
             entry["ratio"] = round(entry["end_model_weak"]["macro_f1"] / entry["end_model_gold"]["macro_f1"], 6)
         check["splits"][name] = entry

@@ -3,7 +3,8 @@
 LFs are Snorkel `@labeling_function()`s over a row `x` with the annotate stage's columns
 (`LF_COLUMNS`): `text`, `tokens` (spaCy tokens, whitespace dropped), `lower` (the same, lower-cased),
 `neg` (1 where a token is inside a negation scope), `vad_v`/`vad_a`/`vad_d`/`vad_conf` (lexicon VAD,
-nan without coverage) and `padded` (" " + " ".join(lower) + " ", so a phrase is a substring test).
+nan without coverage), `padded` (" " + " ".join(lower) + " ", so a phrase is a substring test) and
+`in_dialogue` (the row is a conversation turn: a question there is mostly a turn-taking move).
 They never call spaCy themselves, so `apply_lfs` runs them over a whole frame at Python speed, and
 the very same objects still work with Snorkel's `PandasLFApplier` (a pandas row has these attributes).
 """
@@ -20,14 +21,18 @@ import pandas as pd
 from snorkel.labeling import LabelingFunction
 
 ABSTAIN = -1
-LF_COLUMNS = ("text", "tokens", "lower", "neg", "vad_v", "vad_a", "vad_d", "vad_conf", "padded")
+LF_COLUMNS = ("text", "tokens", "lower", "neg", "vad_v", "vad_a", "vad_d", "vad_conf", "padded", "in_dialogue")
 
 
 def with_lf_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` plus the derived `padded` column (annotated frames have every other LF column)."""
-    if "padded" in frame.columns:
-        return frame
-    return frame.assign(padded=[" " + " ".join(lower) + " " for lower in frame["lower"]])
+    """`frame` plus the derived `padded` column and `in_dialogue` (the row is a turn of a conversation:
+    its `conv_id` is set; rows without that column are not)."""
+    if "padded" not in frame.columns:
+        frame = frame.assign(padded=[" " + " ".join(lower) + " " for lower in frame["lower"]])
+    if "in_dialogue" not in frame.columns:
+        dialogue = frame["conv_id"].notna().tolist() if "conv_id" in frame.columns else [False] * len(frame)
+        frame = frame.assign(in_dialogue=dialogue)
+    return frame
 
 
 def apply_lfs(frame: pd.DataFrame, lfs: Sequence[LabelingFunction],

@@ -12,8 +12,10 @@ back. The model:
   contributes one training example per label (weight 1/|labels|);
 - read-out: the top class plus every class with probability ≥ `rel` × the top one (at most
   `max_labels`), the same read-out rule as the weak labels;
-- training rows: at most `max_rows`, a seeded sample (recorded in `describe()`), so its cost stays
-  bounded on any build; BLAS runs on one thread (byte-stable figures).
+- training rows: at most `max_rows`, a seeded sample (recorded in the manifest), so its cost stays
+  bounded on any build; BLAS runs on one thread (byte-stable figures). `fit_end_models` fits the
+  weak- and the gold-label model on the same sample with one shared vectorizer, so each scored text
+  is vectorised once.
 
 Rows without a label (every LF abstained) are left out of training: an empty weak set is no
 evidence. Nothing here reads gold unless gold is what it is asked to fit.
@@ -27,7 +29,7 @@ import numpy as np
 
 #: TF-IDF + LR settings, recorded in the manifest; chosen on GoEmotions train → dev (benchmarks/RESULTS.md).
 DEFAULTS = {"ngram_max": 2, "min_df": 2, "max_features": 60000, "C": 2.0, "rel": 0.5, "max_labels": 2,
-            "max_rows": 24000, "max_iter": 300}
+            "max_rows": 20000, "max_iter": 300}
 
 
 @dataclass
@@ -41,21 +43,30 @@ class EndModel:
     trained_rows: int
     info: dict = field(default_factory=dict)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def features(self, texts: Sequence[str]):
+        """The TF-IDF matrix of `texts` (models sharing a vectorizer can share it)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return self.vectorizer.transform(list(texts))
+
+    def predict_proba(self, texts: Sequence[str], features=None) -> np.ndarray:
         """Class probabilities (rows × names); classes never seen in training get 0."""
         from threadpoolctl import threadpool_limits
 
         out = np.zeros((len(texts), len(self.names)))
         if not len(texts):
             return out
+        features = self.features(texts) if features is None else features
         with threadpool_limits(1):
-            probs = self.classifier.predict_proba(self.vectorizer.transform(list(texts)))
+            probs = self.classifier.predict_proba(features)
         out[:, self.classifier.classes_] = probs
         return out
 
-    def predict_sets(self, texts: Sequence[str]) -> list[list[str]]:
+    def predict_sets(self, texts: Sequence[str], features=None) -> list[list[str]]:
         """Label sets: the top class and close runners-up (≥ rel × top, at most max_labels)."""
-        return read_sets(self.predict_proba(texts), self.names, self.settings["rel"], self.settings["max_labels"])
+        return read_sets(self.predict_proba(texts, features), self.names, self.settings["rel"],
+                         self.settings["max_labels"])
 
 
 def read_sets(probs: np.ndarray, names: Sequence[str], rel: float, max_labels: int) -> list[list[str]]:
@@ -75,33 +86,65 @@ def sample_rows(n: int, max_rows: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, 7]).choice(n, size=max_rows, replace=False))
 
 
-def fit_end_model(texts: Sequence[str], label_sets: Sequence[Sequence[str]], names: Sequence[str], seed: int,
-                  **overrides) -> EndModel:
-    """Fit TF-IDF + multinomial LR on the rows of `label_sets` that have a label (see the module doc)."""
+def fit_end_models(texts: Sequence[str], targets: dict[str, Sequence[Sequence[str]]], names: Sequence[str],
+                   seed: int, **overrides) -> dict[str, EndModel]:
+    """One end model per target (e.g. weak and gold label sets of the same rows), sharing one TF-IDF
+    vectorizer fit on a seeded sample of at most `max_rows` rows; each model trains on the sampled
+    rows that have a label in `names` (see the module doc). Targets with fewer than two classes get none."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     settings = {**DEFAULTS, **overrides}
     names = list(names)
-    index = {name: i for i, name in enumerate(names)}
-    labelled = [i for i, labels in enumerate(label_sets) if any(x in index for x in labels)]
-    chosen = [labelled[i] for i in sample_rows(len(labelled), settings["max_rows"], seed)]
-    rows, y, weights = [], [], []
-    for i in chosen:
-        labels = [index[x] for x in label_sets[i] if x in index]
-        for k in labels:
-            rows.append(i)
-            y.append(k)
-            weights.append(1.0 / len(labels))
+    chosen = sample_rows(len(texts), settings["max_rows"], seed)
     vectorizer = TfidfVectorizer(ngram_range=(1, settings["ngram_max"]), min_df=settings["min_df"],
                                  max_features=settings["max_features"], sublinear_tf=True, lowercase=True,
                                  dtype=np.float64)
     with threadpool_limits(1):
-        vectorizer.fit([texts[i] for i in chosen])
-        features = vectorizer.transform([texts[i] for i in rows])
-        classifier = LogisticRegression(C=settings["C"], solver="lbfgs", max_iter=settings["max_iter"],
-                                        class_weight="balanced", random_state=seed)
-        classifier.fit(features, np.asarray(y), sample_weight=np.asarray(weights))
-    return EndModel(names, vectorizer, classifier, settings, len(chosen),
-                    {"rows_with_label": len(labelled), "rows_offered": len(label_sets)})
+        features = vectorizer.fit_transform([texts[i] for i in chosen])
+    models = {}
+    for key, label_sets in targets.items():
+        fitted = _fit_classifier(features, [label_sets[i] for i in chosen], names, seed, settings)
+        if fitted is not None:
+            classifier, trained = fitted
+            labelled = sum(any(x in names for x in s) for s in label_sets)
+            models[key] = EndModel(names, vectorizer, classifier, settings, trained,
+                                   {"rows_with_label": labelled, "rows_offered": len(label_sets)})
+    return models
+
+
+def fit_end_model(texts: Sequence[str], label_sets: Sequence[Sequence[str]], names: Sequence[str], seed: int,
+                  **overrides) -> EndModel:
+    """Fit TF-IDF + multinomial LR on the rows of `label_sets` that have a label (see the module doc);
+    the sample is drawn from the labelled rows."""
+    labelled = [i for i, labels in enumerate(label_sets) if any(x in names for x in labels)]
+    models = fit_end_models([texts[i] for i in labelled], {"model": [label_sets[i] for i in labelled]}, names, seed,
+                            **overrides)
+    if "model" not in models:
+        raise ValueError("an end model needs rows of at least two classes")
+    model = models["model"]
+    model.info = {"rows_with_label": len(labelled), "rows_offered": len(label_sets)}
+    return model
+
+
+def _fit_classifier(features, label_sets: Sequence[Sequence[str]], names: list[str], seed: int,
+                    settings: dict):
+    """(multinomial LR over the rows' labels, rows used), or None with fewer than two classes."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    index = {name: i for i, name in enumerate(names)}
+    rows, y, weights = [], [], []
+    for i, label_set in enumerate(label_sets):
+        labels = [index[x] for x in label_set if x in index]
+        for k in labels:
+            rows.append(i)
+            y.append(k)
+            weights.append(1.0 / len(labels))
+    if len(set(y)) < 2:
+        return None
+    classifier = LogisticRegression(C=settings["C"], solver="lbfgs", max_iter=settings["max_iter"],
+                                    class_weight="balanced", random_state=seed)
+    with threadpool_limits(1):
+        classifier.fit(features[rows], np.asarray(y), sample_weight=np.asarray(weights))
+    return classifier, len(set(rows))

@@ -36,16 +36,18 @@ class ReadOut:
 
     def labels(self, probs: np.ndarray, names: Sequence[str]) -> list[list[str]]:
         """The label set of each row of `probs` (NaN rows: no label)."""
-        out = []
-        for row in probs:
-            if not np.isfinite(row).all():
-                out.append([])
-                continue
-            top = row.max()
-            order = np.argsort(-row, kind="stable")[: self.max_labels]
-            out.append(sorted((names[k] for k in order if row[k] >= max(self.rel * top, self.min_p)),
-                              key=list(names).index))
-        return out
+        probs = np.asarray(probs, dtype=float)
+        if not len(probs):
+            return []
+        finite = np.isfinite(probs).all(axis=1)
+        safe = np.where(finite[:, None], probs, -1.0)
+        order = np.argsort(-safe, axis=1, kind="stable")[:, : self.max_labels]
+        top = safe.max(axis=1, keepdims=True)
+        keep = np.zeros(safe.shape, dtype=bool)
+        np.put_along_axis(keep, order, True, axis=1)
+        keep &= (safe >= np.maximum(self.rel * top, self.min_p)) & finite[:, None]
+        names = list(names)
+        return [[names[k] for k in np.flatnonzero(row)] for row in keep]
 
 
 def map_votes(matrix: np.ndarray, mapping: np.ndarray) -> np.ndarray:
@@ -87,3 +89,61 @@ def label_model_probs(model: LabelModel, matrix: np.ndarray) -> np.ndarray:
     probs = model.predict_proba(matrix)
     covered = (matrix != ABSTAIN).any(axis=1)
     return np.where(covered[:, None], probs, np.nan)
+
+
+DAWID_SKENE = "dawid_skene"
+
+
+@dataclass
+class DawidSkene:
+    """Dawid & Skene's (1979) EM label model over LF votes, unsupervised.
+
+    Per LF j a confusion table θ_j[y, o] = P(LF j outputs o | true class y), where o is a class or,
+    with `abstain_is_evidence`, "abstain" (an LF that stays silent says something too: a row where
+    no emotion LF fires is more likely neutral). Abstains are unobserved otherwise (the skweak-style
+    naive Bayes). Initialised from majority vote, `iterations` EM steps with add-`smoothing` counts.
+    """
+
+    cardinality: int
+    abstain_is_evidence: bool = True
+    iterations: int = 30
+    smoothing: float = 1.0
+    prior: np.ndarray | None = None
+    theta: np.ndarray | None = None  # LFs × classes × (classes + 1)
+
+    def _outcomes(self, matrix: np.ndarray) -> np.ndarray:
+        return np.where(matrix == ABSTAIN, self.cardinality, matrix)
+
+    def fit(self, matrix: np.ndarray) -> "DawidSkene":
+        """EM on an LF matrix (rows × LFs); deterministic (no random start)."""
+        k = self.cardinality
+        outcomes = self._outcomes(matrix)
+        posterior = majority_vote_probs(matrix, k)
+        uncovered = np.isnan(posterior).any(axis=1)
+        posterior[uncovered] = 1.0 / k
+        for _ in range(self.iterations):
+            self.prior = (posterior.sum(axis=0) + self.smoothing) / (len(matrix) + k * self.smoothing)
+            theta = np.full((matrix.shape[1], k, k + 1), self.smoothing)
+            for j in range(matrix.shape[1]):
+                for o in range(k + 1):
+                    theta[j, :, o] += posterior[outcomes[:, j] == o].sum(axis=0)
+            self.theta = theta / theta.sum(axis=2, keepdims=True)
+            posterior = self.predict_proba(matrix, keep_uncovered=True)
+        return self
+
+    def predict_proba(self, matrix: np.ndarray, keep_uncovered: bool = False) -> np.ndarray:
+        """Posterior class probabilities; NaN rows where every LF abstained unless `keep_uncovered`
+        (with abstains as evidence such rows still get a posterior: only used inside EM)."""
+        outcomes = self._outcomes(matrix)
+        log_p = np.tile(np.log(self.prior), (len(matrix), 1))
+        log_theta = np.log(self.theta)
+        for j in range(matrix.shape[1]):
+            observed = outcomes[:, j] if self.abstain_is_evidence else np.where(matrix[:, j] == ABSTAIN, -1, outcomes[:, j])
+            seen = observed >= 0
+            log_p[seen] += log_theta[j][:, observed[seen]].T
+        log_p -= log_p.max(axis=1, keepdims=True)
+        probs = np.exp(log_p)
+        probs /= probs.sum(axis=1, keepdims=True)
+        if not keep_uncovered:
+            probs[~(matrix != ABSTAIN).any(axis=1)] = np.nan
+        return probs

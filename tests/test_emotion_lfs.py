@@ -137,5 +137,29 @@ def test_weak_labeler_auto_picks_the_better_aggregator_on_train_gold():
     assert scores[labeler.fine.chosen] == max(scores.values())
     out = labeler.label(matrix)
     assert list(out.columns) == ["weak_labels", "weak_probs", "weak_labels_ekman", "weak_probs_ekman"]
-    assert out["weak_probs"][0] is None and out["weak_labels"][0] == []
+    assert out["weak_probs"][0] is None and out["weak_labels"][0] == []  # no fallback label in this space
     assert all(set(x) <= set(fine) for x in out["weak_labels"])
+
+
+def test_rows_without_votes_get_the_fallback_and_context_votes_count():
+    fine = list(FINE_LABELS)
+    matrix = np.full((3, 2), ABSTAIN)
+    matrix[1, 0] = fine.index("joy")
+    context = np.full((3, 2), ABSTAIN)
+    context[1] = fine.index("sadness")
+    context[2, 0] = fine.index("fear")
+    labeler = fit_weak_labeler(matrix, fine, None, seed=0, aggregator="majority_vote")
+    plain, with_context = labeler.label(matrix), labeler.label(matrix, context)
+    assert plain["weak_labels"].tolist() == [["neutral"], ["joy"], ["neutral"]]
+    assert plain["weak_probs"][0] is None and plain["weak_labels_ekman"][0] == ["neutral"]
+    got = with_context["weak_labels"].tolist()
+    assert got[0] == ["neutral"] and set(got[1]) == {"joy", "sadness"} and got[2] == ["fear"]
+    probs = with_context["weak_probs"][1]
+    assert probs[fine.index("sadness")] == pytest.approx(2 * probs[fine.index("joy")], abs=1e-3)  # two context votes
+    assert with_context["weak_probs"][2] is not None
+
+
+def test_dialogue_turns_silence_question_and_approval_cues():
+    rows = annotate_texts(["Why is that true?", "Why is that true?"]).assign(in_dialogue=[False, True])
+    v = votes(rows)
+    assert v["punct_question"] == ["curiosity", None] and v["kw_approval"] == ["approval", None]

@@ -25,8 +25,8 @@ def test_every_record_carries_weak_labels_and_probabilities(sample_build):
         for row in rows:
             assert set(row["weak_labels"]) <= set(FINE_LABELS)
             assert set(row["weak_labels_ekman"]) <= set(ekman)
-            if row["weak_probs"] is None:  # every LF abstained: no label, never a guess
-                assert row["weak_labels"] == []
+            if row["weak_probs"] is None:  # every LF abstained: no evidence, only the fallback label
+                assert row["weak_labels"] == ["neutral"] and row["weak_labels_ekman"] == ["neutral"]
             else:
                 assert len(row["weak_probs"]) == len(FINE_LABELS)
                 assert abs(sum(row["weak_probs"]) - 1) < 1e-3

@@ -83,6 +83,12 @@ EMOJI: dict[str, tuple[str, ...]] = {
 NOT_NEGATABLE: frozenset[str] = frozenset({"amusement", "gratitude", "realization", "grief", "curiosity",
                                           "confusion"})
 
+#: Labels whose cues are a conversation's back-channel in a dialogue turn ("yes", "true", "exactly"
+#: answer a question): their keyword LF abstains on dialogue turns. Measured on the training splits:
+#: kw_approval's Ekman votes were right 59% of the time on GoEmotions, 27% on EmpatheticDialogues and
+#: 12% on DailyDialog.
+NOT_IN_DIALOGUE: frozenset[str] = frozenset({"approval"})
+
 #: What a negated cue votes instead of its label ("isn't true" → disapproval). Labels missing here
 #: abstain when negated: "not scared" or "not the best" says little about the speaker's emotion.
 #: In error analysis on GoEmotions, mirrors such as joy → sadness or admiration → disapproval were wrong
