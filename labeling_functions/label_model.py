@@ -111,39 +111,40 @@ class DawidSkene:
     prior: np.ndarray | None = None
     theta: np.ndarray | None = None  # LFs × classes × (classes + 1)
 
-    def _outcomes(self, matrix: np.ndarray) -> np.ndarray:
-        return np.where(matrix == ABSTAIN, self.cardinality, matrix)
+    def _one_hot(self, matrix: np.ndarray):
+        """Sparse rows × (LFs·(classes+1)) one-hot of every LF's output (abstain = the last outcome)."""
+        from scipy.sparse import csr_matrix
+
+        n, m = matrix.shape
+        width = self.cardinality + 1
+        outcomes = np.where(matrix == ABSTAIN, self.cardinality, matrix)
+        cols = (np.arange(m) * width)[None, :] + outcomes
+        return csr_matrix((np.ones(n * m), (np.repeat(np.arange(n), m), cols.ravel())), shape=(n, m * width))
 
     def fit(self, matrix: np.ndarray) -> "DawidSkene":
         """EM on an LF matrix (rows × LFs); deterministic (no random start)."""
-        k = self.cardinality
-        outcomes = self._outcomes(matrix)
+        k, m = self.cardinality, matrix.shape[1]
+        one_hot = self._one_hot(matrix)
         posterior = majority_vote_probs(matrix, k)
-        uncovered = np.isnan(posterior).any(axis=1)
-        posterior[uncovered] = 1.0 / k
+        posterior[np.isnan(posterior).any(axis=1)] = 1.0 / k
         for _ in range(self.iterations):
             self.prior = (posterior.sum(axis=0) + self.smoothing) / (len(matrix) + k * self.smoothing)
-            theta = np.full((matrix.shape[1], k, k + 1), self.smoothing)
-            for j in range(matrix.shape[1]):
-                for o in range(k + 1):
-                    theta[j, :, o] += posterior[outcomes[:, j] == o].sum(axis=0)
-            self.theta = theta / theta.sum(axis=2, keepdims=True)
-            posterior = self.predict_proba(matrix, keep_uncovered=True)
+            counts = np.asarray(one_hot.T @ posterior).reshape(m, k + 1, k).transpose(0, 2, 1) + self.smoothing
+            self.theta = counts / counts.sum(axis=2, keepdims=True)
+            posterior = self._posterior(one_hot)
         return self
 
-    def predict_proba(self, matrix: np.ndarray, keep_uncovered: bool = False) -> np.ndarray:
-        """Posterior class probabilities; NaN rows where every LF abstained unless `keep_uncovered`
-        (with abstains as evidence such rows still get a posterior: only used inside EM)."""
-        outcomes = self._outcomes(matrix)
-        log_p = np.tile(np.log(self.prior), (len(matrix), 1))
-        log_theta = np.log(self.theta)
-        for j in range(matrix.shape[1]):
-            observed = outcomes[:, j] if self.abstain_is_evidence else np.where(matrix[:, j] == ABSTAIN, -1, outcomes[:, j])
-            seen = observed >= 0
-            log_p[seen] += log_theta[j][:, observed[seen]].T
+    def _posterior(self, one_hot) -> np.ndarray:
+        log_theta = np.log(self.theta)  # LFs × classes × outcomes
+        if not self.abstain_is_evidence:
+            log_theta[:, :, -1] = 0.0
+        log_p = np.asarray(one_hot @ log_theta.transpose(0, 2, 1).reshape(-1, self.cardinality)) + np.log(self.prior)
         log_p -= log_p.max(axis=1, keepdims=True)
         probs = np.exp(log_p)
-        probs /= probs.sum(axis=1, keepdims=True)
-        if not keep_uncovered:
-            probs[~(matrix != ABSTAIN).any(axis=1)] = np.nan
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        """Posterior class probabilities; NaN rows where every LF abstained (no evidence, no guess)."""
+        probs = self._posterior(self._one_hot(matrix))
+        probs[~(matrix != ABSTAIN).any(axis=1)] = np.nan
         return probs

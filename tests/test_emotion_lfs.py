@@ -163,3 +163,15 @@ def test_dialogue_turns_silence_question_and_approval_cues():
     rows = annotate_texts(["Why is that true?", "Why is that true?"]).assign(in_dialogue=[False, True])
     v = votes(rows)
     assert v["punct_question"] == ["curiosity", None] and v["kw_approval"] == ["approval", None]
+
+
+def test_dawid_skene_recovers_the_truth_and_abstains_without_votes():
+    from labeling_functions.label_model import DawidSkene
+
+    matrix, truth = _random_votes(seed=3)
+    covered = (matrix != ABSTAIN).any(axis=1)
+    for evidence in (True, False):
+        probs = DawidSkene(4, abstain_is_evidence=evidence).fit(matrix).predict_proba(matrix)
+        assert np.isnan(probs[~covered]).all()
+        np.testing.assert_allclose(probs[covered].sum(axis=1), 1.0, atol=1e-9)
+        assert (probs[covered].argmax(axis=1) == truth[covered]).mean() > 0.9

@@ -111,12 +111,16 @@ def run_screen(config: ScreenConfig) -> int:
         raise EmodataError("screen needs --models a,b,c")
     if "tiny" in names and not config.train_steps:
         raise EmodataError("screen: candidate 'tiny' is untrained; pass --train-steps N to fine-tune it first")
-    from .screen import rank_candidates, write_table
+    from .screen import BASELINE, baseline_metrics, rank_candidates, write_table
     from .train import train
 
     out = Path(config.out)
     results = []
     for i, name in enumerate(names):
+        if name == BASELINE:  # the TF-IDF + LR floor: no checkpoint, scored by the same metrics
+            results.append({"name": name, "metrics": baseline_metrics(config.manifest, config.split, config.seed,
+                                                                      config.max_rows)})
+            continue
         slot = out / (f"{i:02d}_" + "_".join(Path(name).parts[-2:]).replace(" ", "_"))
         checkpoint: str | Path = name
         if config.train_steps:

@@ -124,7 +124,8 @@ class ScreenConfig:
     paper's composite z-score."""
 
     manifest: str = opt("", "path of the manifest JSON")
-    models: str = opt("", "comma-separated candidates: local Hugging Face folders, checkpoints or 'tiny'")
+    models: str = opt("", "comma-separated candidates: local Hugging Face folders, checkpoints, 'tiny' or "
+                            "'tfidf-lr' (the TF-IDF + logistic regression floor, trained on the build's train rows)")
     config: str | None = opt(None, CONFIG_HELP, hashed=False)
     split: str = opt("dev", "split evaluated")
     budget_s: float = opt(600.0, "wall-clock budget per candidate (quick eval)")

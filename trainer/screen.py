@@ -97,3 +97,45 @@ def write_table(ranked: Sequence[Mapping[str, Any]], out_dir: str | Path) -> lis
         writer.writerows(ranked)
     md_path.write_text(format_table(ranked), encoding="utf-8")
     return [csv_path, md_path]
+
+
+#: The screening floor: TF-IDF + logistic regression (labeling_functions/end_model.py) trained on the
+#: build's train labels, with a ridge regression on the same features for VAD.
+BASELINE = "tfidf-lr"
+BASELINE_RATIONALE = "tfidf-lr baseline"
+
+
+def baseline_metrics(manifest: str | Path, split: str, seed: int, max_rows: int = 0) -> dict:
+    """Metrics of the `tfidf-lr` baseline on a manifest split, by the evaluator's own definitions.
+
+    Fit on the manifest's train records (their `labels` and `vad`, the neural candidates' targets; a
+    seeded sample of at most the end model's `max_rows`), it writes a contract answer per row
+    (labels, VAD clipped to [0, 1], a fixed short rationale) that `evaluate_outputs` scores like any
+    generated text, so its row in the screening table is comparable.
+    """
+    from sklearn.linear_model import Ridge
+    from threadpoolctl import threadpool_limits
+
+    from emodata.manifest import Manifest
+    from labeling_functions.end_model import fit_end_models, sample_rows
+
+    from .contract import serialize_target
+    from .data import split_records
+    from .metrics import evaluate_outputs
+
+    loaded = Manifest.load(manifest)
+    train = split_records(loaded, "train")
+    rows = split_records(loaded, split)
+    rows = rows[:max_rows] if max_rows else rows
+    texts = [r["text"] for r in train]
+    model = fit_end_models(texts, {"labels": [r["labels"] for r in train]}, loaded.labels, seed)["labels"]
+    chosen = sample_rows(len(train), model.settings["max_rows"], seed)
+    with threadpool_limits(1):
+        ridge = Ridge(alpha=1.0).fit(model.features([texts[i] for i in chosen]),
+                                     np.array([[train[i]["vad"][k] for k in "vad"] for i in chosen]))
+    features = model.features([r["text"] for r in rows])
+    with threadpool_limits(1):
+        vads = np.clip(ridge.predict(features), 0.0, 1.0)
+    outputs = [serialize_target(labels, dict(zip("vad", (float(x) for x in vad))), BASELINE_RATIONALE)
+               for labels, vad in zip(model.predict_sets([r["text"] for r in rows], features), vads)]
+    return evaluate_outputs(outputs, rows, loaded.labels)
