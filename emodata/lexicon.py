@@ -166,8 +166,10 @@ def _csv_columns(path: Path, header: list[str]) -> tuple[list[int], str, str, Sc
     """Column indexes (word, v, a, d), name, version and scale of a CSV lexicon from its header."""
     lowered = [h.strip().lower() for h in header]
     if "v.mean.sum" in lowered:  # Warriner et al. (2013): 1..9 ratings
-        cols = [lowered.index(c) for c in ("word", "v.mean.sum", "a.mean.sum", "d.mean.sum")]
-        return cols, "warriner", "2013", SCALE_WARRINER
+        needed = ("word", "v.mean.sum", "a.mean.sum", "d.mean.sum")
+        if not all(c in lowered for c in needed):
+            raise BadRowError(path, 1, f"a Warriner header must name {', '.join(needed)} (any case), found {header}")
+        return [lowered.index(c) for c in needed], "warriner", "2013", SCALE_WARRINER
     aliases = (("word", "term"), ("v", "valence"), ("a", "arousal"), ("d", "dominance"))
     try:
         cols = [next(lowered.index(a) for a in names if a in lowered) for names in aliases]

@@ -111,7 +111,9 @@ def _parse_row(path: Path, line_no: int, line: str, checks: EdgeChecks, labels: 
 def _read_file(path: Path, split: str, checks: EdgeChecks) -> list[dict]:
     labels = set(load_catalog().taxonomies[TAXONOMY].labels)
     lines = data_lines(checks.open_text(path))
-    if not lines or lines[0] != HEADER:
+    if not lines:
+        checks.require_rows(path, 0)  # an empty file: refused as an empty split
+    if lines[0] != HEADER:
         raise DataNotFoundError(f"{path}, line 1: not an EmpatheticDialogues header (expected {HEADER!r})")
     rows = []
     for line_no, line in enumerate(lines[1:], start=2):
