@@ -175,3 +175,11 @@ def test_dawid_skene_recovers_the_truth_and_abstains_without_votes():
         assert np.isnan(probs[~covered]).all()
         np.testing.assert_allclose(probs[covered].sum(axis=1), 1.0, atol=1e-9)
         assert (probs[covered].argmax(axis=1) == truth[covered]).mean() > 0.9
+
+
+def test_set_phrases_do_not_count_as_cues():
+    rows = annotate_texts(["I'm afraid I can't come tonight.", "I am so afraid of the dark.",
+                           "No worries, see you soon.", "I was worried all night."])
+    v = votes(rows)
+    assert v["kw_fear"] == [None, "fear", None, None]
+    assert v["kw_nervousness"] == [None, None, None, "nervousness"]

@@ -7,7 +7,9 @@ Every LF votes an index into `FINE_LABELS` (the 28 GoEmotions labels, unified or
   emoji_<label>  emoji and emoticons (keywords.EMOJI)
   emolex_<emo>   NRC Emotion Lexicon words shipped in nrclex (lemma fallback by suffix rules),
                  words of one Ekman emotion only, two hits needed, negation-aware
-  vad_<region>   regions of the lexicon VAD space (only when coverage is decent)
+  vad_<region>   pleasant regions of the lexicon VAD space (only when coverage is decent; the unpleasant
+                 regions' anger/fear/sadness votes were right 7-31% of the time on GoEmotions train
+                 and 2-4% on DailyDialog train, so they were removed: benchmarks/RESULTS.md)
   punct_*        punctuation/intensity: questions → curiosity, "!!" with positive valence →
                  excitement, "?!" → surprise, shouted negative words → anger
   neutral_*      no cue at all and mid valence → neutral
@@ -31,7 +33,8 @@ from emodata.lemma import suffix_candidates
 from emodata.lexicon import load_emolex
 
 from ..core import ABSTAIN
-from .keywords import EMOJI, EMOLEX_TO_LABEL, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE, WH_WORDS
+from .keywords import (EMOJI, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
+                       WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
 FINE_LABELS: tuple[str, ...] = tuple(x for x in load_catalog().unified_labels if x != OTHER)
@@ -67,12 +70,18 @@ def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix
     `keywords.NOT_IN_DIALOGUE` abstain on dialogue turns."""
     pattern = phrase_pattern(phrases)
     skip_dialogue = label in NOT_IN_DIALOGUE
+    exceptions = [(phrase_pattern([e]), len(e.split())) for e in EXCEPTIONS.get(label, ())]
 
     @labeling_function(name=f"{prefix}_{label}")
     def lf(x) -> int:
         if skip_dialogue and x.in_dialogue:
             return ABSTAIN
-        return negation_vote(label, match_positions(x.padded, pattern), x.neg, negation)
+        positions = match_positions(x.padded, pattern)
+        if positions and exceptions:
+            masked = {p + k for exception, width in exceptions for p in match_positions(x.padded, exception)
+                      for k in range(width)}
+            positions = [p for p in positions if p not in masked]
+        return negation_vote(label, positions, x.neg, negation)
 
     return lf
 
@@ -139,18 +148,6 @@ def _covered(x) -> bool:
     return x.vad_conf >= VAD_MIN_CONF and x.vad_v == x.vad_v  # nan check
 
 
-@labeling_function(name="vad_low_v_high_a_dominant")
-def vad_anger(x) -> int:
-    """Unpleasant, aroused and dominant (V < .35, A > .55, D > .5): anger."""
-    return INDEX["anger"] if _covered(x) and x.vad_v < 0.35 and x.vad_a > 0.55 and x.vad_d > 0.5 else ABSTAIN
-
-
-@labeling_function(name="vad_low_v_low_a")
-def vad_sadness(x) -> int:
-    """Unpleasant and calm (V < .35, A < .45): sadness."""
-    return INDEX["sadness"] if _covered(x) and x.vad_v < 0.35 and x.vad_a < 0.45 else ABSTAIN
-
-
 @labeling_function(name="vad_high_v_high_a")
 def vad_excitement(x) -> int:
     """Very pleasant and aroused (V > .8, A > .6): excitement."""
@@ -214,7 +211,7 @@ def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
     lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
     lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
     lfs += [emolex_lf(emotion, label, negation) for emotion, label in EMOLEX_TO_LABEL.items()]
-    lfs += [vad_anger, vad_sadness, vad_excitement, vad_joy, punct_question, punct_interrobang,
+    lfs += [vad_excitement, vad_joy, punct_question, punct_interrobang,
             punct_exclaim_positive, punct_shout_negative, neutral_no_cue]
     return lfs
 
