@@ -199,7 +199,7 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     weak labels buy). Nothing time-dependent is returned, so the manifest stays byte-stable.
     """
     from labeling_functions.analysis import score_sets
-    from labeling_functions.end_model import fit_end_models
+    from labeling_functions.end_model import DEFAULTS, fit_end_models, sample_rows
 
     names = labeler.ekman.names
     targets = {"weak": labeler.ekman_sets(votes_of(train, n_lfs), context_votes_of(train, n_lfs)),
@@ -208,8 +208,11 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     check = {"space": "ekman", "model": "tfidf-lr", "trained_on": "train rows of the mix",
              "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
              "splits": {}}
-    frames = {name: frame for name, frame in labelled.items() if len(frame)}
-    # Each distinct row is vectorised once (the probe shard's rows are all among the probe's tagged turns).
+    # Each split is scored on a seeded sample of at most `max_eval_rows` rows (the probe has ~95k turns;
+    # its full weak-label scores are in the LF report), and each distinct row is vectorised once.
+    cap = DEFAULTS["max_eval_rows"]
+    frames = {name: frame.iloc[sample_rows(len(frame), cap, seed)] for name, frame in labelled.items() if len(frame)}
+    check["max_eval_rows"] = cap
     rows = pd.concat([f[["id", "text"]] for f in frames.values()], ignore_index=True).drop_duplicates("id")
     position = {row_id: i for i, row_id in enumerate(rows["id"])}
     features = next(iter(models.values())).features(rows["text"].tolist()) if models else None

@@ -27,9 +27,11 @@ from typing import Sequence
 
 import numpy as np
 
+from .label_model import sets_of
+
 #: TF-IDF + LR settings, recorded in the manifest; chosen on GoEmotions train → dev (benchmarks/RESULTS.md).
 DEFAULTS = {"ngram_max": 2, "min_df": 2, "max_features": 60000, "C": 2.0, "rel": 0.5, "max_labels": 2,
-            "max_rows": 20000, "max_iter": 300}
+            "max_rows": 20000, "max_iter": 300, "max_eval_rows": 20000}
 
 
 @dataclass
@@ -71,12 +73,13 @@ class EndModel:
 
 def read_sets(probs: np.ndarray, names: Sequence[str], rel: float, max_labels: int) -> list[list[str]]:
     """The top class of each row plus classes with p ≥ rel × top (at most `max_labels`), in `names` order."""
-    out = []
-    for row in probs:
-        order = np.argsort(-row, kind="stable")[:max_labels]
-        keep = {k for k in order if row[k] > 0 and row[k] >= rel * row[order[0]]}
-        out.append([names[k] for k in sorted(keep)])
-    return out
+    if not len(probs):
+        return []
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :max_labels]
+    keep = np.zeros(probs.shape, dtype=bool)
+    np.put_along_axis(keep, order, True, axis=1)
+    keep &= (probs > 0) & (probs >= rel * probs.max(axis=1, keepdims=True))
+    return sets_of(keep, names)
 
 
 def sample_rows(n: int, max_rows: int, seed: int) -> np.ndarray:

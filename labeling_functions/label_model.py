@@ -46,8 +46,16 @@ class ReadOut:
         keep = np.zeros(safe.shape, dtype=bool)
         np.put_along_axis(keep, order, True, axis=1)
         keep &= (safe >= np.maximum(self.rel * top, self.min_p)) & finite[:, None]
-        names = list(names)
-        return [[names[k] for k in np.flatnonzero(row)] for row in keep]
+        return sets_of(keep, names)
+
+
+def sets_of(keep: np.ndarray, names: Sequence[str]) -> list[list[str]]:
+    """The label set of each row of a boolean rows × classes matrix, in `names` order."""
+    out: list[list[str]] = [[] for _ in range(len(keep))]
+    rows, cols = np.nonzero(keep)
+    for row, col in zip(rows.tolist(), cols.tolist()):
+        out[row].append(names[col])
+    return out
 
 
 def map_votes(matrix: np.ndarray, mapping: np.ndarray) -> np.ndarray:
