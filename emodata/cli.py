@@ -7,10 +7,11 @@ import dataclasses
 import csv
 import json
 import sys
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .config import (BuildConfig, ExportConfig, QcConfig, QueryConfig, ReportConfig, VerifyConfig, add_arguments,
-                     from_namespace)
+from .config import (BuildConfig, ExportConfig, NegationConfig, QcConfig, QueryConfig, ReportConfig, VerifyConfig,
+                     add_arguments, from_namespace)
 from .errors import EmodataError
 
 COMMANDS = {
@@ -20,6 +21,7 @@ COMMANDS = {
     "report": (ReportConfig, "render the HTML build report (figures embedded)"),
     "query": (QueryConfig, "run SQL over a build's shards with DuckDB"),
     "export": (ExportConfig, "export a build for external trainers (hf, jsonl, sft)"),
+    "negation": (NegationConfig, "score negation cue/scope methods on CD-SCO files (eval) or rebuild the model (train)"),
 }
 
 
@@ -67,14 +69,32 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[str, Any]:
 def _build(config: BuildConfig) -> int:
     from .build import build
 
-    build(config)
+    results = build(config)
+    for result in results:  # the result on stdout (progress and summaries went to stderr)
+        if config.json:
+            print(json.dumps(build_summary(result), sort_keys=True))
+        else:
+            print(result.manifest_path)
     return 0
+
+
+def build_summary(result) -> dict:
+    """The machine-readable summary of one build (`emodata build --json`)."""
+    manifest = result.manifest
+    return {"name": result.name, "manifest": str(result.manifest_path), "root": str(result.root),
+            "rows": manifest.get("counts", {}), "mix": manifest.get("mix", {}),
+            "qc_success": (manifest.get("qc") or {}).get("success"),
+            "sources": {name: {k: info.get(k) for k in ("rows_read", "rows_kept", "rows_used")}
+                        for name, info in manifest.get("sources", {}).items()}}
 
 
 def _verify(config: VerifyConfig) -> int:
     from .verify import verify
 
     problems = verify(config.manifest)
+    if config.json:
+        print(json.dumps({"manifest": config.manifest, "ok": not problems, "problems": list(problems)}))
+        return 1 if problems else 0
     for problem in problems:
         print(f"MISMATCH {problem}", file=sys.stderr)
     print(f"{config.manifest}: {'OK' if not problems else f'{len(problems)} mismatch(es)'}")
@@ -86,19 +106,32 @@ def _qc(config: QcConfig) -> int:
 
     from .manifest import Manifest
 
+    from .export import derived_root
+
     manifest = Manifest.load(config.manifest)
     result = run_gate(manifest.root, manifest.data)
-    print(json.dumps(result.summary(), indent=1, sort_keys=True))
+    if config.json:
+        print(json.dumps(result.summary(), indent=1, sort_keys=True))
+    else:
+        _print_rows(*qc_table(result.summary()), "table", 1000)
     if not result.success:
         print(result.failures_text(), file=sys.stderr)
     if config.docs:
-        print(f"Data Docs: {render_docs(manifest.root, manifest.data, manifest.root / 'data_docs')}")
+        docs = Path(config.out) if config.out else derived_root(manifest) / "data_docs"
+        print(f"Data Docs: {render_docs(manifest.root, manifest.data, docs)}", file=sys.stderr)
     return 0 if result.success else 1
 
 
-def _report(config: ReportConfig) -> int:
-    from pathlib import Path
+def qc_table(summary: dict) -> tuple[list[str], list[tuple]]:
+    """The QC summary as (columns, rows): one row per suite, then the verdict."""
+    rows = [(suite, info["evaluated"], info["failed_critical"], info["failed_warning"],
+             ", ".join(info.get("skipped", [])) or "-") for suite, info in summary["suites"].items()]
+    rows.append(("overall", sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[3] for r in rows),
+                 "PASSED" if summary["success"] else "FAILED"))
+    return ["suite", "evaluated", "failed critical", "failed warning", "skipped / verdict"], rows
 
+
+def _report(config: ReportConfig) -> int:
     from .report import write_report
 
     print(write_report(Path(config.manifest), Path(config.out) if config.out else None))
@@ -129,7 +162,7 @@ def _query(config: QueryConfig) -> int:
 
     if not config.manifest:
         raise EmodataError("query needs --manifest PATH")
-    columns, rows = run_query(config.sql, config.manifest)
+    columns, rows = run_query(config.sql, config.manifest, allow_external=config.allow_external)
     _print_rows(columns, rows, config.format, config.limit)
     return 0
 
@@ -137,22 +170,49 @@ def _query(config: QueryConfig) -> int:
 def _export(config: ExportConfig) -> int:
     from .export import export
 
-    path = export(config.manifest, config.format, config.out or None)
+    path = export(config.manifest, config.format, config.out or None, overwrite=config.overwrite)
     print(path)
     return 0
 
 
-HANDLERS = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "query": _query, "export": _export}
+def _negation(config: NegationConfig) -> int:
+    from .negation_eval import run_negation_command
+
+    return run_negation_command(config.action, config.files, config.method, config.out_dir)
+
+
+HANDLERS = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "query": _query, "export": _export,
+            "negation": _negation}
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that are the user's to fix (bad input, paths, SQL): one line, exit 2, no traceback."""
+    errors: list[type[BaseException]] = [EmodataError, OSError, ValueError]
+    if "duckdb" in sys.modules:
+        errors.append(sys.modules["duckdb"].Error)
+    return tuple(errors)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one readable line (OSError with its path, DuckDB's first line)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines[:3]) or type(exc).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 on a usage or data error, with a one-line message)."""
+    """Entry point; returns the exit status: 2 on a usage or data error (one line on stderr, never a
+    traceback), 130 on Ctrl-C (builds are atomic: nothing was published)."""
     command = "?"
     try:
         command, config = parse_config(argv)
         return _all_commands()[command][2](config)
-    except (EmodataError, FileNotFoundError, ValueError) as exc:
-        print(f"emodata {command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"emodata {command}: interrupted: nothing was published", file=sys.stderr)
+        return 130
+    except _user_errors() as exc:
+        print(f"emodata {command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -61,6 +61,8 @@ class BuildConfig:
     flip_frac: float = opt(0.2, "share of each mix's train rows drawn for a Valence-Flip pair (never dev/test "
                                 "rows); 0 writes no pairs shard")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
+    min_train_rows: int = opt(10, "fewest train rows a mix may have; a smaller one is refused as too small to "
+                                  "train on, saying which filters removed the rows", hashed=False)
     max_tokens: int = opt(128, "longest utterance kept, in word tokens")
     max_chars: int = opt(2000, "longest utterance read, in characters, checked by the readers before "
                                "tokenizing: a longer one is a bad row (an error naming file and line, or "
@@ -89,6 +91,8 @@ class BuildConfig:
     no_cache: bool = opt(False, "do not read or write the annotated-source cache", hashed=False)
     overwrite: bool = opt(False, "replace an existing OUT/mix_A_B/ (atomically)", hashed=False)
     quiet: bool = opt(False, "no progress display", hashed=False)
+    json: bool = opt(False, "print a machine-readable JSON summary of each build on stdout (instead of the "
+                            "manifest paths)", hashed=False)
 
     def hashed(self) -> dict:
         """The fields that change outputs (paths and display options excluded)."""
@@ -104,6 +108,7 @@ class VerifyConfig:
     """`emodata verify`: re-hash and re-count a build against its manifest."""
 
     manifest: str = opt("", "path of the manifest JSON (OUT/mix_A_B/manifests/mix_A_B.json)", positional=True)
+    json: bool = opt(False, "print the result as JSON on stdout")
 
 
 @dataclass
@@ -111,7 +116,10 @@ class QcConfig:
     """`emodata qc`: re-run the Great Expectations suites on an existing build."""
 
     manifest: str = opt("", "path of the manifest JSON", positional=True)
-    docs: bool = opt(False, "also render GX Data Docs HTML into BUILD/data_docs/")
+    docs: bool = opt(False, "also render offline GX Data Docs HTML (into OUT, default OUT/mix_A_B-derived/data_docs/, "
+                            "beside the frozen build, never inside it)")
+    out: str = opt("", "Data Docs folder (default: OUT/mix_A_B-derived/data_docs)")
+    json: bool = opt(False, "print the summary as JSON on stdout instead of a table")
 
 
 @dataclass
@@ -119,7 +127,7 @@ class ReportConfig:
     """`emodata report`: render the self-contained HTML build report with its figures."""
 
     manifest: str = opt("", "path of the manifest JSON", positional=True)
-    out: str = opt("", "output folder (default: BUILD/report)")
+    out: str = opt("", "output folder (default: OUT/mix_A_B-derived/report, beside the frozen build)")
 
 
 @dataclass
@@ -131,6 +139,8 @@ class QueryConfig:
     manifest: str = opt("", "path of the manifest JSON")
     format: str = opt("table", "output format", choices=("table", "csv", "json"))
     limit: int = opt(50, "rows shown in table format (csv/json print all)")
+    allow_external: bool = opt(False, "let SQL read and write files outside the build's views (COPY, ATTACH, "
+                                      "read_csv, ...); off by default: queries are read-only")
 
 
 @dataclass
@@ -140,7 +150,22 @@ class ExportConfig:
     manifest: str = opt("", "path of the manifest JSON", positional=True)
     format: str = opt("jsonl", "hf = datasets.save_to_disk folder; jsonl = records; sft = chat messages "
                                "with the one-line JSON answer", choices=("hf", "jsonl", "sft"))
-    out: str = opt("", "output folder (default: MANIFEST_DIR/../exports/FORMAT)")
+    out: str = opt("", "output folder (default: OUT/mix_A_B-derived/exports/FORMAT, beside the frozen build)")
+    overwrite: bool = opt(False, "replace an existing export folder (atomically); without it an existing one "
+                                 "is an error")
+
+
+@dataclass
+class NegationConfig:
+    """`emodata negation`: score negation methods on CD-SCO files, or rebuild the shipped negation model."""
+
+    action: str = opt("eval", "eval = print cue/scope P/R/F1 on CD-SCO FILEs; train = rebuild the cue lists and "
+                              "scope CRF in the package from CD-SCO training FILEs (byte-identical)",
+                      positional=True, choices=("eval", "train"))
+    files: list = opt([], "CD-SCO files (the *SEM 2012 shared-task format)", positional=True, repeat=True)
+    method: str = opt("crf", "negation method to score: crf, parse, window or punct (baseline); 'all' scores "
+                             "every one", choices=("crf", "parse", "window", "punct", "all"))
+    out_dir: str = opt("", "train: write the artifacts here instead of into the package")
 
 
 def _base_type(tp: Any) -> Any:
@@ -151,19 +176,29 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
+def _help_with_default(text: str, default: Any) -> str:
+    """The help line with its default appended once: not when the text already names its default, nor
+    for an empty one."""
+    if "default" in text.lower() or default in (None, "", []):
+        return text
+    return f"{text} (default: {' '.join(default) if isinstance(default, list) else default})"
+
+
 def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """Add one option per dataclass field (with its help and default) to `parser`."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         meta, tp = f.metadata, _base_type(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        kwargs: dict[str, Any] = {"help": f"{meta['help']} (default: {default})"}
+        kwargs: dict[str, Any] = {"help": _help_with_default(meta["help"], default)}
         if meta.get("positional"):
-            parser.add_argument(f.name, help=meta["help"])
+            extra = {"nargs": "*"} if meta.get("repeat") else ({"choices": meta["choices"]} if meta.get("choices") else {})
+            parser.add_argument(f.name, help=meta["help"], **extra)
             continue
         flag = "--" + f.name.replace("_", "-")
-        if tp is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
+        if tp is bool:  # an off-by-default switch is a plain flag (no --no-no-cache); on-by-default gets --no-X
+            action = argparse.BooleanOptionalAction if default else "store_true"
+            parser.add_argument(flag, dest=f.name, action=action, default=default,
                                 help=meta["help"])
             continue
         if meta.get("repeat"):

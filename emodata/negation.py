@@ -15,6 +15,7 @@ token scales that token's distance from 0.5 in all three dimensions (×1.5 for "
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from .lexicon import VAD
@@ -37,6 +38,26 @@ INTENSIFIERS = {"very": 1.5, "extremely": 1.8, "really": 1.4, "so": 1.3, "super"
                 "absolutely": 1.6, "incredibly": 1.7, "too": 1.3, "most": 1.4, "quite": 1.2,
                 "slightly": 0.5, "somewhat": 0.6, "little": 0.6, "bit": 0.6, "barely": 0.4, "kinda": 0.7,
                 "fairly": 0.8, "pretty": 1.2}
+
+
+@dataclass(frozen=True)
+class Negation:
+    """One negation instance: its cue and scope as token indices (cue tokens are never in `scope`)."""
+
+    cue: tuple[int, ...]
+    scope: tuple[int, ...]
+
+
+def resolve(words: Sequence[str], cues: Sequence[Sequence[int]] | None = None,
+            method: str | None = None) -> list[Negation]:
+    """Negation instances of a tokenized sentence: the scope of each given cue, or cues found and scoped.
+
+    `method`: "crf" (default: CD-SCO-trained cue lists + scope CRF, emodata/negation_scope.py), "parse"
+    (dependency rules, emodata/negation_parse.py), "window" (this module's tokenizer-only fallback) or
+    "punct" (the baseline: every token after the cue up to the next punctuation mark).
+    """
+    from .negation_api import resolve_with
+    return resolve_with(words, cues, method)
 
 
 def is_cue(tokens: Tokens, i: int) -> bool:

@@ -1,0 +1,108 @@
+"""The scope methods behind `emodata.negation.resolve` (one function per method; see that docstring).
+
+Own cues: "crf" and "punct" use the CD-SCO cue detector (emodata/negation_cues.py); "window" and "parse"
+keep their historical cue test (`emodata.negation.is_cue`: a cue-word list with pseudo-negations).
+Scopes never contain cue tokens and are sorted tuples.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from . import negation
+from .negation import Negation
+from .nlp import Tokens
+
+DEFAULT_METHOD = "crf"
+#: a token whose CRF marginal P(in scope) reaches this is in scope (chosen on CD-SCO dev: 0.40 vs 0.50 Viterbi)
+SCOPE_THRESHOLD = 0.4
+
+
+def _tokens(words: Sequence[str]) -> Tokens:
+    return Tokens(words=tuple(words), lower=tuple(w.lower() for w in words),
+                  content=tuple(True for _ in words), n_words=len(words))
+
+
+def _is_punct(word: str) -> bool:
+    return not any(ch.isalnum() for ch in word)
+
+
+def window_cues(words: Sequence[str]) -> list[tuple[int, ...]]:
+    """Cues by the window method's word test."""
+    toks = _tokens(words)
+    return [(i,) for i in range(len(words)) if negation.is_cue(toks, i)]
+
+
+def window_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
+    """NegEx window after the cue (emodata.negation rules)."""
+    toks = _tokens(words)
+    last = max(cue)
+    out = []
+    for j in range(last + 1, min(len(words), last + 1 + negation.WINDOW)):
+        word = toks.lower[j]
+        if word in negation.BOUNDARIES or (not words[j][:1].isalnum() and not word.startswith("'")
+                                           and word != "n't"):
+            break
+        if not negation.is_cue(toks, j):
+            out.append(j)
+    return tuple(out)
+
+
+def punct_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
+    """Baseline: every token after the cue up to the next punctuation mark."""
+    out = []
+    for j in range(max(cue) + 1, len(words)):
+        if _is_punct(words[j]):
+            break
+        out.append(j)
+    return tuple(out)
+
+
+def parse_scope_of(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
+    """Dependency-rule scope (emodata.negation_parse) of the cue's tokens on spaCy's parse."""
+    from .negation_parse import _scope_of
+    from .negation_scope import analyse
+    doc = analyse(tuple(words))
+    out: set[int] = set()
+    for i in cue:
+        out.update(_scope_of(doc[i]))
+    return tuple(sorted(out - set(cue)))
+
+
+def crf_cues(words: Sequence[str]) -> list[tuple[int, ...]]:
+    """Cues by the CD-SCO cue detector."""
+    from .negation_cues import default_detector
+    return default_detector().detect(words)
+
+
+def crf_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
+    """Scope by the CD-SCO-trained CRF (marginal ≥ SCOPE_THRESHOLD)."""
+    from .negation_cues import default_detector
+    from .negation_scope import predict_scope
+    return predict_scope(words, cue, default_detector(), threshold=SCOPE_THRESHOLD)
+
+
+METHODS: dict[str, tuple[Callable, Callable]] = {
+    "crf": (crf_cues, crf_scope),
+    "parse": (window_cues, parse_scope_of),
+    "window": (window_cues, window_scope),
+    "punct": (crf_cues, punct_scope),
+}
+
+
+def resolve_with(words: Sequence[str], cues: Sequence[Sequence[int]] | None, method: str | None) -> list[Negation]:
+    """`emodata.negation.resolve` (documented there)."""
+    name = method or DEFAULT_METHOD
+    if name not in METHODS:
+        raise ValueError(f"unknown negation method {name!r}; choose one of {', '.join(sorted(METHODS))}")
+    find, scope = METHODS[name]
+    words = list(words)
+    if cues is None:
+        cues = find(words)
+    out = []
+    for cue in cues:
+        cue_t = tuple(sorted(int(i) for i in cue))
+        if not cue_t or cue_t[0] < 0 or cue_t[-1] >= len(words):
+            raise ValueError(f"cue {list(cue)} is not a non-empty set of indices into {len(words)} words")
+        sc = tuple(i for i in scope(words, cue_t) if i not in cue_t)
+        out.append(Negation(cue=cue_t, scope=sc))
+    return out
