@@ -27,7 +27,6 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 
 from catalog import OTHER, load_catalog
 
@@ -320,11 +319,35 @@ def split_bytes(root: Path, shards: list[dict]) -> tuple[int, int]:
     return memory, disk
 
 
-def _split_infos(config_name: str, groups: dict[str, list[dict]], root: Path | None) -> dict:
+def hub_split(role: str) -> str:
+    """The Hub's name of a build split: `dev` files are published as `validation` (the paper's dev)."""
+    from .export import HUB_SPLIT_NAMES
+
+    return HUB_SPLIT_NAMES.get(role, role)
+
+
+def hub_features(manifest: dict, pairs: bool = False) -> list:
+    """`dataset_info.features` as `datasets` writes it into a card: derived from the record schema
+    (label columns as ClassLabel of the build's label spaces), or from the flip pairs' schema."""
+    from .schema import RECORD_SCHEMA, hf_features
+
+    if pairs:
+        from .flips import PAIRS_SCHEMA
+
+        return hf_features(PAIRS_SCHEMA)._to_yaml_list()
+    space = manifest.get("label_space") or {}
+    names = None
+    if space.get("labels") and space.get("ekman_labels"):
+        names = {"unified": list(space["labels"]), "ekman7": list(space["ekman_labels"])}
+    return hf_features(RECORD_SCHEMA, names)._to_yaml_list()
+
+
+def _split_infos(config_name: str, groups: dict[str, list[dict]], root: Path | None,
+                 features: list | None = None) -> dict:
     """A `dataset_info` entry; sizes (num_bytes, download_size, dataset_size) only when `root` is known."""
     splits, memory_total, disk_total = [], 0, 0
     for split, shards in groups.items():
-        entry: dict[str, Any] = {"name": split}
+        entry: dict[str, Any] = {"name": hub_split(split)}
         if root is not None:
             memory, disk = split_bytes(root, shards)
             entry["num_bytes"] = memory
@@ -333,6 +356,8 @@ def _split_infos(config_name: str, groups: dict[str, list[dict]], root: Path | N
         entry["num_examples"] = sum(s["rows"] for s in shards)
         splits.append(entry)
     info: dict[str, Any] = {"config_name": config_name, "splits": splits}
+    if features is not None:
+        info = {"config_name": config_name, "features": features, "splits": splits}
     if root is not None:
         info["download_size"] = disk_total
         info["dataset_size"] = memory_total
@@ -354,15 +379,15 @@ def card_metadata(manifest: dict, root: Path | None = None) -> dict:
             licenses.append(lic)
     total = sum(s["rows"] for shards in groups.values() for s in shards)
     configs = [{"config_name": name, "default": True,
-                "data_files": [{"split": split, "path": [s["path"] for s in shards]}
+                "data_files": [{"split": hub_split(split), "path": [s["path"] for s in shards]}
                                for split, shards in groups.items()]}]
-    infos = [_split_infos(name, groups, root)]
+    infos = [_split_infos(name, groups, root, hub_features(manifest))]
     pairs = pair_shards(manifest)
     if pairs:
         pair_config = f"{name}_flip_pairs"
         configs.append({"config_name": pair_config,
                         "data_files": [{"split": "train", "path": [s["path"] for s in pairs]}]})
-        infos.append(_split_infos(pair_config, {"train": pairs}, root))
+        infos.append(_split_infos(pair_config, {"train": pairs}, root, hub_features(manifest, pairs=True)))
     sources = built_sources(manifest)
     annotators = sorted({c for s in sources for c in CREATORS.get(s, ((), ()))[0]}) + ["machine-generated"]
     writers = sorted({c for s in sources for c in CREATORS.get(s, ((), ("found",)))[1]})
@@ -722,11 +747,15 @@ def _pairs_lines(manifest: dict) -> list[str]:
 
 def _splits(manifest: dict) -> list[str]:
     groups = split_groups(manifest)
-    rows = [[split, s["source"], s["rows"], f"`{s['path']}`", f"`{s['sha1']}`"]
+    rows = [[hub_split(split), s["source"], s["rows"], f"`{s['path']}`", f"`{s['sha1']}`"]
             for split, shards in groups.items() for s in shards]
     rows += [[f"{manifest['name']}_flip_pairs/train", s["source"], s["rows"], f"`{s['path']}`", f"`{s['sha1']}`"]
              for s in pair_shards(manifest)]
     lines = [md_table(["split", "source", "rows", "Parquet file", "SHA-1"], rows), ""]
+    lines.append("The Hub split `validation` is the paper's (and the manifest's) **dev** split: its files are "
+                 "named `dev*.parquet`, `emodata.connect` calls the view `dev`, and `emodata.load` and "
+                 "`datasets.load_dataset` call it `validation`.")
+    lines.append("")
     lines.append("Every shard also exists as JSONL beside its Parquet file. Train and dev are a seeded draw "
                  "that keeps dialogues whole; official test splits stay `test`; the frozen draw order is in "
                  "`index/permutation.parquet`; `checksums.sha1` lists the SHA-1 of every file.")
@@ -878,7 +907,9 @@ def render_card(manifest: dict, root: Path | None = None) -> str:
     Pass the build `root` to add split sizes in bytes (read from the shards); without it the card has
     row counts only, which the Hub accepts but `datasets.load_dataset` then does not use to verify splits.
     """
-    front = yaml.safe_dump(card_metadata(manifest, root), sort_keys=False, allow_unicode=True, width=100)
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    card_data = DatasetCardData(**card_metadata(manifest, root))
     body = {
         "Dataset summary": _summary,
         "Sources and citations": _sources,
@@ -890,10 +921,11 @@ def render_card(manifest: dict, root: Path | None = None) -> str:
         "License terms": _license_terms,
         "Reproducing and loading this build": _reproduce,
     }
-    parts = [f"---\n{front}---", "", f"# {_pretty_name(manifest)}", ""]
+    parts = [f"# {_pretty_name(manifest)}", ""]
     for heading in SECTION_HEADINGS:
         parts += [f"## {heading}", ""] + body[heading](manifest) + [""]
-    return "\n".join(parts).rstrip() + "\n"
+    text = "\n".join(parts).rstrip() + "\n"
+    return str(DatasetCard(f"---\n{card_data.to_yaml()}\n---\n\n{text}"))
 
 
 def write_card(root: Path, manifest: dict) -> Path:

@@ -8,37 +8,25 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from trainer.contract import sft_example
 
+from .errors import EmodataError
 from .manifest import Manifest
+from .schema import RECORD_SCHEMA, hf_features
 from .shards import record_to_json
 
 
+#: The Hub's split name for each build role ("dev" files are the paper's dev split, `validation` on the Hub).
+HUB_SPLIT_NAMES = {"dev": "validation"}
+
+
 def features(labels: list[str], ekman_labels: list[str]):
-    """HF `datasets` features of the record schema (labels as Sequence(ClassLabel), vad as a struct)."""
-    from datasets import ClassLabel, Features, Sequence, Value
-
-    from catalog.appraisal import load_prototypes
-
-    atoms = load_prototypes().atoms
-    string = Value("string")
-    return Features({
-        "id": string, "source": string, "split": string, "source_split": string, "text": string,
-        "context": Sequence(string), "speaker": string, "conv_id": string, "turn": Value("int32"),
-        "situation": string, "labels": Sequence(ClassLabel(names=labels)),
-        "labels_ekman": Sequence(ClassLabel(names=ekman_labels)), "source_labels": Sequence(string),
-        "vad": {"v": Value("float64"), "a": Value("float64"), "d": Value("float64")},
-        "vad_conf": Value("float64"), "rationale": string,
-        "qc_flags": {"lang": string, "len": Value("int32"), "len_ok": Value("bool"), "dedup": Value("bool"),
-                     "tox": Value("bool"), "example_unclear": Value("bool")},
-        "dedup_key": string,
-        "weak_labels": Sequence(ClassLabel(names=labels)), "weak_probs": Sequence(Value("float64")),
-        "weak_labels_ekman": Sequence(ClassLabel(names=ekman_labels)), "weak_probs_ekman": Sequence(Value("float64")),
-        "appraisal": {atom: Value("float64") for atom in atoms},
-        "appraisal_prototype": {atom: Value("float64") for atom in atoms},
-    })
+    """HF `datasets` features of the record schema (`emodata.schema.hf_features`: label columns as
+    Sequence(ClassLabel) of the build's label spaces)."""
+    return hf_features(RECORD_SCHEMA, {"unified": list(labels), "ekman7": list(ekman_labels)})
 
 
 def read_split(manifest: Manifest, name: str) -> pa.Table:
@@ -47,17 +35,54 @@ def read_split(manifest: Manifest, name: str) -> pa.Table:
     return pa.concat_tables([pq.read_table(manifest.shard_path(s)) for s in shards])
 
 
+def _class_ids(column: pa.ChunkedArray, names: list[str], where: str) -> pa.ChunkedArray:
+    """A list<string> column as list<int64> ClassLabel ids (vectorised; null lists stay null)."""
+    value_set = pa.array(names, pa.string())
+    chunks = []
+    for chunk in column.chunks:
+        ids = pc.index_in(chunk.values, value_set=value_set)
+        if ids.null_count != chunk.values.null_count:
+            unknown = sorted(set(pc.filter(chunk.values, pc.is_null(ids)).to_pylist()) - {None})
+            raise EmodataError(f"{where}: label(s) {unknown} are not in the build's label space")
+        chunks.append(pa.ListArray.from_arrays(chunk.offsets, ids.cast(pa.int64()), mask=chunk.is_null()))
+    return pa.chunked_array(chunks, pa.list_(pa.int64()))
+
+
+def to_hf_table(table: pa.Table, feats, where: str) -> pa.Table:
+    """A record table in the Arrow layout of `feats` (label names encoded as ClassLabel ids)."""
+    from datasets import ClassLabel
+
+    columns = []
+    for name in table.column_names:
+        feature = feats[name]
+        inner = getattr(feature, "feature", None)
+        if isinstance(inner, ClassLabel):
+            columns.append(_class_ids(table[name], inner.names, f"{where} column {name}"))
+        else:
+            columns.append(table[name])
+    return pa.Table.from_arrays(columns, schema=feats.arrow_schema)
+
+
 def load(manifest: str | Path):
-    """The build as a `datasets.DatasetDict` (train, dev, test, dailydialog — those present)."""
-    from datasets import Dataset, DatasetDict
+    """The build as a `datasets.DatasetDict` (train, validation (= the paper's dev), test, dailydialog —
+    those present) with the same ClassLabel features `datasets.load_dataset(BUILD_DIR)` gives; shards go
+    straight from Parquet to Arrow (no pandas or Python-object round trip)."""
+    from datasets import Dataset, DatasetDict, DatasetInfo, NamedSplit
 
     loaded = Manifest.load(manifest)
     feats = features(loaded.labels, loaded.data["label_space"]["ekman_labels"])
     out = {}
     for name in loaded.split_names():
-        table = read_split(loaded, name)
-        out[name] = Dataset.from_dict(table.to_pydict(), features=feats)
+        hub_name = HUB_SPLIT_NAMES.get(name, name)
+        table = to_hf_table(read_split(loaded, name), feats, f"{loaded.path} split {name}")
+        out[hub_name] = Dataset(table, info=DatasetInfo(features=feats), split=NamedSplit(hub_name))
     return DatasetDict(out)
+
+
+def derived_root(manifest: Manifest) -> Path:
+    """Where derived outputs (report, Data Docs, exports) go by default: OUT/mix_A_B-derived/, beside the
+    frozen build, so the build folder holds exactly what its manifest lists."""
+    return manifest.root.parent / f"{manifest.root.name}-derived"
 
 
 def _atomic_dir(final: Path):
@@ -65,16 +90,22 @@ def _atomic_dir(final: Path):
     return Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
 
 
-def export(manifest: str | Path, fmt: str, out: str | Path | None = None) -> Path:
-    """Write the build as `hf` (save_to_disk), `jsonl` (records) or `sft` (chat messages); atomic."""
+def export(manifest: str | Path, fmt: str, out: str | Path | None = None, overwrite: bool = False) -> Path:
+    """Write the build as `hf` (save_to_disk), `jsonl` (records) or `sft` (chat messages); atomic.
+    Default folder: `derived_root(manifest)/exports/FORMAT`; an existing one needs `overwrite`."""
     loaded = Manifest.load(manifest)
-    final = Path(out) if out else loaded.root / "exports" / fmt
+    final = Path(out) if out else derived_root(loaded) / "exports" / fmt
     if fmt not in ("hf", "jsonl", "sft"):
         raise ValueError(f"unknown export format {fmt!r} (hf, jsonl, sft)")
+    if final.exists() and not overwrite:
+        raise EmodataError(f"{final} already exists; pass --overwrite to replace it")
     tmp = _atomic_dir(final)
     try:
         if fmt == "hf":
+            from datasets.utils.logging import disable_progress_bar
+
             shutil.rmtree(tmp)
+            disable_progress_bar()  # datasets' own bars would interleave with our output
             load(manifest).save_to_disk(str(tmp))
         else:
             for name in loaded.split_names():

@@ -47,10 +47,10 @@ class Reporter:
         roles = ("train", "dev", "test", "probe")
         table = Table(title=f"{result.name}: rows per source")
         for column in ("source", "read", "skipped", "dropped", "kept") + roles:
-            table.add_column(column, justify="left" if column == "source" else "right")
+            table.add_column(column, justify="left" if column == "source" else "right", overflow="fold")
         reasons = Table(title=f"{result.name}: rows dropped per reason")
         for column in ("source", "reason", "rows"):
-            reasons.add_column(column, justify="right" if column == "rows" else "left")
+            reasons.add_column(column, justify="right" if column == "rows" else "left", overflow="fold")
         for name, info in manifest["sources"].items():
             dropped = {**{f"reader: {k}": v for k, v in info["reader_skipped"].items()}, **info["drops"]}
             for reason, n in dropped.items():
@@ -69,5 +69,6 @@ class Reporter:
                            f"details in {result.manifest_path.parent / 'qc.json'}")
         self.console.print(f"[bold]manifest[/bold]: {result.manifest_path}")
         self.console.print(f"[bold]dataset card[/bold]: {result.root / 'README.md'}")
+        derived = result.root.parent / f"{result.root.name}-derived"
         self.console.print(f"[bold]report[/bold]: emodata report {result.manifest_path}  "
-                           f"(writes {result.root / 'report' / 'report.html'})")
+                           f"(writes {derived / 'report' / 'report.html'}, beside the frozen build)")

@@ -813,10 +813,13 @@ def _qc_html(qc: Any, figure: str | None = None, details: list[dict] | None = No
 
 
 def write_report(manifest_path: Path, out_dir: Path | None = None) -> Path:
-    """Write OUT_DIR/report.html (self-contained) and its PNG figures; return the HTML path."""
+    """Write OUT_DIR/report.html (self-contained) and its PNG figures; return the HTML path. Default
+    OUT_DIR: OUT/mix_A_B-derived/report, beside the frozen build."""
+    from .export import derived_root
+
     loaded = Manifest.load(manifest_path)
     manifest = loaded.data
-    out = Path(out_dir) if out_dir is not None else loaded.root / "report"
+    out = Path(out_dir) if out_dir is not None else derived_root(loaded) / "report"  # never inside the build
     out.mkdir(parents=True, exist_ok=True)
     rows = load_rows(loaded)
     sources = _sources_in_order(manifest, rows)

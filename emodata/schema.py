@@ -51,3 +51,25 @@ RECORD_SCHEMA = pa.schema([
 
 #: Split names a record may carry.
 SPLITS = ("train", "dev", "test")
+
+#: Record columns that hold label names of a fixed label space: HF `ClassLabel`s (unified / Ekman-7).
+CLASS_LABEL_COLUMNS = {"labels": "unified", "weak_labels": "unified", "labels_ekman": "ekman7",
+                       "weak_labels_ekman": "ekman7"}
+
+
+def hf_features(schema: pa.Schema, label_names: dict[str, list[str]] | None = None):
+    """Hugging Face `datasets.Features` derived from an Arrow schema (no second copy of the schema):
+    `CLASS_LABEL_COLUMNS` present in `schema` become `Sequence(ClassLabel(names=...))` of the label space
+    named there (`label_names` maps a space to its names; default: the catalog's unified and Ekman-7)."""
+    from datasets import ClassLabel, Features, Sequence
+
+    if label_names is None:
+        from catalog import load_catalog
+
+        catalog = load_catalog()
+        label_names = {"unified": list(catalog.unified_labels), "ekman7": list(catalog.taxonomies["ekman7"].labels)}
+    features = Features.from_arrow_schema(pa.schema([f.remove_metadata() for f in schema]))
+    for column, space in CLASS_LABEL_COLUMNS.items():
+        if column in features:
+            features[column] = Sequence(ClassLabel(names=label_names[space]))
+    return features

@@ -6,6 +6,7 @@ never on the engine, so every engine writes the same files.
 """
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 
 from catalog import load_catalog
 
-from .schema import RECORD_SCHEMA
+from .schema import RECORD_SCHEMA, hf_features
 
 #: Parquet settings fixed so the same table always gives the same bytes.
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictionary": True,
@@ -72,10 +73,21 @@ def to_record_table(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     return pa.Table.from_pydict(data, schema=RECORD_SCHEMA)
 
 
+@functools.lru_cache(maxsize=8)
+def _hf_metadata(schema: pa.Schema) -> dict[bytes, bytes]:
+    """The `huggingface` schema metadata `datasets` writes (features, ClassLabel for label columns)."""
+    return {b"huggingface": hf_features(schema).arrow_schema.metadata[b"huggingface"]}
+
+
+def with_hf_metadata(table: pa.Table) -> pa.Table:
+    """`table` with HF features in its schema metadata, so `datasets` reads label columns as ClassLabel."""
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), **_hf_metadata(table.schema)})
+
+
 def encode_parquet(table: pa.Table) -> bytes:
-    """The bytes of one Parquet shard with the fixed options."""
+    """The bytes of one Parquet shard with the fixed options (and HF features in its metadata)."""
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, **PARQUET_OPTIONS)
+    pq.write_table(with_hf_metadata(table), buffer, **PARQUET_OPTIONS)
     return buffer.getvalue()
 
 

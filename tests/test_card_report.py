@@ -23,7 +23,7 @@ from emodata.config import BuildConfig
 from emodata.hashing import sha1_file
 from emodata.manifest import dumps
 from emodata.report import FIGURES, NOT_IN_BUILD, SECTIONS, write_report
-from emodata.schema import APPRAISAL_TYPE
+from emodata.schema import APPRAISAL_TYPE, RECORD_SCHEMA
 from emodata.shards import write_parquet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -220,10 +220,11 @@ def test_card_parses_with_huggingface_hub(tiny_build):
         config, pairs_config = data["configs"]
         assert config["config_name"] == manifest["name"] == "mix_100_0" and config["default"] is True
         files = {entry["split"]: entry["path"] for entry in config["data_files"]}
-        expected = {name: [s["path"] for s in shards] for name, shards in split_groups(manifest).items()}
-        assert files == expected and set(files) == {"train", "dev", "dailydialog"}
+        expected = {{"dev": "validation"}.get(name, name): [s["path"] for s in shards]
+                    for name, shards in split_groups(manifest).items()}
+        assert files == expected and set(files) == {"train", "validation", "dailydialog"}
         pair_paths = [s["path"] for s in manifest["shards"] if s["role"] == "pairs"]
-        assert pair_paths == ["data/pairs/train_pairs.parquet"]
+        assert pair_paths == ["pairs/train_pairs.parquet"]
         assert not any(p in paths for p in pair_paths for paths in files.values())
         assert pairs_config == {"config_name": "mix_100_0_flip_pairs",
                                 "data_files": [{"split": "train", "path": pair_paths}]}
@@ -232,8 +233,17 @@ def test_card_parses_with_huggingface_hub(tiny_build):
         info, pairs_info = data["dataset_info"]
         assert info["config_name"] == "mix_100_0"
         counts = {s["name"]: s["num_examples"] for s in info["splits"]}
-        assert counts == {"train": manifest["counts"]["train"], "dev": manifest["counts"]["dev"],
+        assert counts == {"train": manifest["counts"]["train"], "validation": manifest["counts"]["dev"],
                           "dailydialog": manifest["counts"]["probe"]}
+        # features derived from the record schema: label columns are ClassLabels of the build's spaces
+        by_name = {f["name"]: f for f in info["features"]}
+        assert list(by_name) == list(RECORD_SCHEMA.names)
+        assert by_name["labels"]["list"]["class_label"]["names"] == {
+            str(i): n for i, n in enumerate(manifest["label_space"]["labels"])}
+        assert by_name["weak_labels_ekman"]["list"]["class_label"]["names"] == {
+            str(i): n for i, n in enumerate(manifest["label_space"]["ekman_labels"])}
+        assert by_name["source_labels"] == {"name": "source_labels", "list": "string"}
+        assert {f["name"] for f in pairs_info["features"]} >= {"pair_id", "text", "text_flip"}
         assert all(s["num_bytes"] > 0 for s in info["splits"])
         assert pairs_info["config_name"] == "mix_100_0_flip_pairs"
         assert [(s["name"], s["num_examples"]) for s in pairs_info["splits"]] == [
@@ -273,7 +283,7 @@ def test_card_sections_and_absent_parts(tiny_build):
     assert f"- {pairs['n_pairs']:,} pairs, mean S_flip" in flips
     for kind, info in pairs["by_kind"].items():
         assert f"| {kind} | {info['pairs']:,} |" in flips, kind
-    assert pairs["examples"][0]["text_flip"] in flips and "data/pairs/train_pairs.parquet" in flips
+    assert pairs["examples"][0]["text_flip"] in flips and "pairs/train_pairs.parquet" in flips
     assert "weak_probs_ekman, appraisal, appraisal_prototype`" in _card_section(text, "Dataset summary")
     # a build without them says so, and has the records config only
     bare = render_card(_without_optional(manifest))
@@ -329,14 +339,14 @@ def test_build_folder_loads_with_datasets(tiny_build, tmp_path):
     write_card(tiny_build.root, tiny_build.manifest)
     ds = datasets.load_dataset(str(tiny_build.root), cache_dir=str(tmp_path / "hf"))
     assert {k: len(v) for k, v in ds.items()} == {"train": tiny_build.manifest["counts"]["train"],
-                                                   "dev": tiny_build.manifest["counts"]["dev"],
+                                                   "validation": tiny_build.manifest["counts"]["dev"],
                                                    "dailydialog": tiny_build.manifest["counts"]["probe"]}
 
 
 # ---------------------------------------------------------------------------------------------- report
 
 def test_report_is_self_contained(tiny_build, tiny_report):
-    assert tiny_report == tiny_build.root / "report" / "report.html"
+    assert tiny_report == tiny_build.root.parent / f"{tiny_build.root.name}-derived" / "report" / "report.html"
     page = tiny_report.read_text(encoding="utf-8")
     for sid, heading in SECTIONS:
         assert f'<h2 id="{sid}">' in page, sid

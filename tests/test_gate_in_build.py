@@ -44,8 +44,9 @@ def test_critical_failure_aborts_and_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_qc_and_report_commands(build_copy, capsys):
-    assert main(["qc", str(build_copy)]) == 0
+    assert main(["qc", str(build_copy), "--json"]) == 0
     assert '"success": true' in capsys.readouterr().out
     assert main(["report", str(build_copy)]) == 0
-    html = build_copy.parent.parent / "report" / "report.html"
+    root = build_copy.parent.parent
+    html = root.parent / f"{root.name}-derived" / "report" / "report.html"
     assert html.is_file() and "data:image/png;base64," in html.read_text(encoding="utf-8")

@@ -67,12 +67,12 @@ def test_cli_query_csv(sample_build, capsys):
 def test_load_round_trips_every_row(sample_build):
     manifest = Manifest.load(sample_build.manifest_path)
     dataset = load(sample_build.manifest_path)
-    assert set(dataset) == {"train", "dev", "test", "dailydialog"}
+    assert set(dataset) == {"train", "validation", "test", "dailydialog"}   # the Hub's name of dev
     names = dataset["train"].features["labels"].feature.names
     assert names == manifest.labels
     for split, shards in manifest.split_names().items():
         rows = [r for s in shards for r in pq.read_table(manifest.shard_path(s)).to_pylist()]
-        ds = dataset[split]
+        ds = dataset[{"dev": "validation"}.get(split, split)]
         assert len(ds) == len(rows)
         # label columns come back as ClassLabel ids (the weak ones too): compare them by name
         class_labels = {col: ds.features[col].feature.names
@@ -104,7 +104,7 @@ def test_export_jsonl_and_hf(sample_build, tmp_path):
     dev = [json.loads(x) for x in (out / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(dev) == sample_build.manifest["counts"]["dev"] and {"id", "vad", "labels"} <= set(dev[0])
     hf = load_from_disk(str(export(sample_build.manifest_path, "hf", tmp_path / "hf")))
-    assert hf["dev"].num_rows == len(dev)
+    assert hf["validation"].num_rows == len(dev)
 
 
 def test_cli_build_without_data_explains(tmp_path, capsys):
