@@ -29,7 +29,6 @@ from .conftest import sample_config
 
 ED_HEADER = "conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags"
 NRC_HEADER = "Word\tValence\tArousal\tDominance\n"
-WARRINER_HEADER = ",Word,V.Mean.Sum,V.SD.Sum,V.Rat.Sum,A.Mean.Sum,A.SD.Sum,A.Rat.Sum,D.Mean.Sum,D.SD.Sum,D.Rat.Sum\n"
 RAW_HEADER = ("text,id,author,subreddit,link_id,parent_id,created_utc,rater_id,example_very_unclear,"
               + ",".join((SAMPLE_DIR / "goemotions" / "emotions.txt").read_text().split()))
 
@@ -97,6 +96,8 @@ def test_encoding_error_offset_is_the_bad_byte_and_hints_cp1252(tmp_path):
     with pytest.raises(InputEncodingError, match=r"line 3, byte offset 6: invalid UTF-8 byte\(s\) b'\\x93'") as info:
         read_utf8(path)
     assert "cp1252" in str(info.value) and "\u201c" in str(info.value)
+    with pytest.raises(InputEncodingError, match=r"line 1, byte offset 0: .*UTF-16 byte-order mark"):
+        read_utf8(put(tmp_path / "utf16.tsv", "text\t27\tid1\n".encode("utf-16")))
     # A truncated multi-byte sequence at the end of the file is named too.
     with pytest.raises(InputEncodingError, match=r"line 1, byte offset 3:"):
         read_utf8(put(tmp_path / "y.tsv", "abc".encode() + "é".encode()[:1]))
@@ -308,72 +309,6 @@ def test_empathetic_raw_double_comma_never_drops_text(tmp_path):
     data = read_empathetic(tmp_path)
     assert data.records["text"].tolist() == ["hi", "I was,,really sad"]
     assert dict(data.report.repaired) == {"unescaped_comma_in_utterance": 1}
-
-
-# ------------------------------------------------------------------------------------------------
-# Lexicons: declared scale, NaN, duplicate words, empty files
-# ------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name, text, line, problem", [
-    ("NRC-VAD-Lexicon.txt", NRC_HEADER + "joy\t1\t0.5\t0.5\nbad\t-0.3\t0.5\t0.5\n", 3, r"outside \[0, 1\]"),
-    ("NRC-VAD-Lexicon.txt", NRC_HEADER + "joy\t1\t0.5\t1.2\n", 2, r"outside \[0, 1\]"),
-    ("NRC-VAD-Lexicon-v2.1.txt", "term\tvalence\tarousal\tdominance\njoy\t1.5\t0\t0\n", 2, r"outside \[-1, 1\]"),
-    ("NRC-VAD-Lexicon.txt", NRC_HEADER + "joy\tnan\t0.5\t0.5\n", 2, "not all finite"),
-    ("NRC-VAD-Lexicon.txt", NRC_HEADER + "joy\t0.5\tinf\t0.5\n", 2, "not all finite"),
-    ("Ratings_Warriner_et_al.csv", WARRINER_HEADER + "1,calm,0.5,1,1,3,1,1,5,1,1\n", 2, r"outside \[1, 9\]"),
-    ("Ratings_Warriner_et_al.csv", WARRINER_HEADER + "1,calm,5,1,1,9.5,1,1,5,1,1\n", 2, r"outside \[1, 9\]"),
-    ("Ratings_Warriner_et_al.csv", WARRINER_HEADER + "1,calm,NaN,1,1,3,1,1,5,1,1\n", 2, "not all finite"),
-    ("mylex.csv", "word,v,a,d\ncalm,0.5,nan,0.5\n", 2, "not all finite"),
-    ("NRC-VAD-Lexicon.txt", NRC_HEADER + "joy\t1\t0.5\t0.5\ncalm\t0.5\t0.1\t0.5\njoy\t0.9\t0.5\t0.5\n", 4,
-     "word 'joy' listed twice: also at line 2"),
-    ("Ratings_Warriner_et_al.csv", WARRINER_HEADER + "1,calm,5,1,1,3,1,1,5,1,1\n2,calm,6,1,1,3,1,1,5,1,1\n", 3,
-     "word 'calm' listed twice: also at line 2"),
-    ("mylex.csv", "word,v,a,d\ncalm,0.5,0.5,0.5\n calm ,0.4,0.5,0.5\n", 3, "word 'calm' listed twice: also at line 2"),
-    ("NRC-VAD-Lexicon.txt", "joy\t1\t0.5\t0.5\n", 1, "not an NRC-VAD header"),
-    # Found by the fuzz test: a Warriner header without its Word column was a bare ValueError.
-    ("Ratings_Warriner_et_al.csv", ",\x00Word,V.Mean.Sum,A.Mean.Sum,D.Mean.Sum\n1,a,1,1,1\n", 1,
-     "a Warriner header must name word"),
-])
-def test_lexicon_value_and_word_checks_name_file_and_line(tmp_path, name, text, line, problem):
-    path = put(tmp_path / name, text)
-    with pytest.raises(BadRowError, match=problem) as info:
-        read_lexicon_file(path)
-    assert info.value.path == str(path) and info.value.line == line
-
-
-def test_nrc_vad_v1_negative_value_is_not_read_as_v2(tmp_path):
-    # Before issue 13 a single negative value made the whole v1 file be rescaled as v2.
-    path = put(tmp_path / "NRC-VAD-Lexicon.txt", NRC_HEADER + "joy\t1\t0.5\t0.5\nsad\t-0.1\t0.5\t0.5\n")
-    with pytest.raises(BadRowError, match=r"line 3: VAD values \(-0.1, 0.5, 0.5\) outside \[0, 1\]"):
-        read_lexicon_file(path)
-
-
-def test_nrc_vad_v2_declared_by_header_or_file_name(tmp_path):
-    v2 = "term\tvalence\tarousal\tdominance\njoy\t1\t-1\t0\n"
-    by_header = read_lexicon_file(put(tmp_path / "lex.txt", v2))
-    assert by_header.version == "2" and by_header.get("joy") == (1.0, 0.0, 0.5)
-    by_name = read_lexicon_file(put(tmp_path / "NRC-VAD-Lexicon-v2.txt", NRC_HEADER + "joy\t1\t-1\t0\n"))
-    assert by_name.name == "nrc-vad-v2" and by_name.get("joy") == (1.0, 0.0, 0.5)
-
-
-def test_case_variants_keep_the_lower_case_spelling(tmp_path):
-    lex = read_lexicon_file(put(tmp_path / "NRC-VAD-Lexicon.txt",
-                                NRC_HEADER + "Pope\t0.2\t0.2\t0.2\npope\t0.6\t0.6\t0.6\nTV\t0.7\t0.7\t0.7\n"))
-    assert lex.entries == {"pope": (0.6, 0.6, 0.6), "tv": (0.7, 0.7, 0.7)}
-
-
-@pytest.mark.parametrize("name, text, problem", [
-    ("NRC-VAD-Lexicon.txt", "", "empty lexicon file"),
-    ("mylex.csv", "\n\n", "empty lexicon file"),
-    ("NRC-VAD-Lexicon.txt", NRC_HEADER, "the lexicon has no entries"),
-    ("Ratings_Warriner_et_al.csv", WARRINER_HEADER, "the lexicon has no entries"),
-    ("mylex.csv", "word,v,a,d\n", "the lexicon has no entries"),
-])
-def test_empty_lexicon_is_a_clear_error(tmp_path, name, text, problem):
-    path = put(tmp_path / name, text)
-    with pytest.raises(EmptyInputError, match=problem) as info:
-        read_lexicon_file(path)
-    assert str(path) in str(info.value)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ REGISTRY: dict[str, SourceEntry] = {
 
 
 def register_source(name: str, reader: Reader, from_hub: HubConverter | None = None) -> None:
-    """Register a reader `reader(directory, on_bad_row=...) -> SourceData` under `name`."""
+    """Register a reader `reader(directory, on_bad_row=..., [max_chars=...]) -> SourceData` under `name`
+    (a reader without `max_chars` has the length cap applied to its records by `read_source`)."""
     REGISTRY[name] = SourceEntry(reader, from_hub)
 
 

@@ -15,12 +15,13 @@ from catalog import load_catalog
 
 from ..errors import DataNotFoundError
 from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
-from .validate import ASCII_INT, DEFAULT_MAX_CHARS, EdgeChecks, data_lines
+from .validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines
 
 NAME = "dailydialog"
 TAXONOMY = "dailydialog7"
 EOU = "__eou__"
 SPLITS = ("train", "validation", "test")
+_EMOTION_IDS = re.compile(r"[ \t]*(?:[0-9]+(?:[ \t]+[0-9]+)*[ \t]*)?", re.ASCII)
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:%])")
 _SPACED_APOSTROPHE = re.compile(r"\s*([’'])\s*(s|m|re|ve|ll|d|t)\b")
 
@@ -63,10 +64,9 @@ def _dialogue(split: str, index: int, utterances: list[str], emotion_ids: list[i
 
 def _emotion_ids(line: str, n_labels: int) -> list[int] | None:
     """The emotion ids of one emotion-file line, or None unless all are ASCII integers in 0..n_labels-1."""
-    pieces = line.split()
-    if not all(ASCII_INT.fullmatch(p) for p in pieces):
+    if not _EMOTION_IDS.fullmatch(line):
         return None
-    ids = [int(p) for p in pieces]
+    ids = [int(p) for p in line.split()]
     return ids if all(i < n_labels for i in ids) else None
 
 

@@ -24,7 +24,7 @@ from catalog import load_catalog
 
 from ..errors import DataNotFoundError
 from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
-from .validate import ASCII_INT, DEFAULT_MAX_CHARS, EdgeChecks, data_lines
+from .validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, is_ascii_int
 
 NAME = "empatheticdialogues"
 TAXONOMY = "ed32"
@@ -91,16 +91,17 @@ def _parse_row(path: Path, line_no: int, line: str, checks: EdgeChecks, labels: 
         guard.bad(path, line_no, problem, "wrong_field_count")
         return None
     row = dict(zip(COLUMNS, fields))
-    if not ASCII_INT.fullmatch(row["utterance_idx"]) or not ASCII_INT.fullmatch(row["speaker_idx"].strip()):
+    if not is_ascii_int(row["utterance_idx"]) or not is_ascii_int(row["speaker_idx"].strip()):
         guard.bad(path, line_no, "utterance_idx and speaker_idx must be integers", "bad_integer")
         return None
     if row["context"] not in labels:
         guard.bad(path, line_no, f"unknown emotion label {row['context']!r}", "unknown_label")
         return None
-    if not unescape(row["utterance"]):
+    text = unescape(row["utterance"])
+    if not text:
         guard.bad(path, line_no, "empty utterance", "empty_field")
         return None
-    if not checks.fits(path, line_no, unescape(row["utterance"])) or not checks.first_sighting(
+    if not checks.fits(path, line_no, text) or not checks.first_sighting(
             path, line_no, f"{row['conv_id']}:{int(row['utterance_idx'])}"):
         return None
     if repair:

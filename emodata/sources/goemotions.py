@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -11,7 +12,7 @@ from catalog import load_catalog
 
 from ..errors import DataNotFoundError, EmodataError
 from .base import OnBadRow, ReadReport, RowGuard, SourceData, make_frame
-from .validate import ASCII_INT, DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
+from .validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
 
 NAME = "goemotions"
 TAXONOMY = "goemotions28"
@@ -21,6 +22,7 @@ RAW_META_COLUMNS = ("text", "id", "author", "subreddit", "link_id", "parent_id",
                     "rater_id", "example_very_unclear")
 #: Labels are kept where at least this many raters chose them, as in the authors' simplified data.
 MIN_RATER_AGREEMENT = 2
+_LABEL_IDS = re.compile(r"[0-9]+(?:,[0-9]+)*", re.ASCII)
 
 
 def _labels() -> tuple[str, ...]:
@@ -47,10 +49,9 @@ def _record(split: str, text: str, comment_id: str, label_names: Iterable[str], 
 
 def _label_ids(ids: str, n_labels: int) -> list[int] | None:
     """The label ids of a `1,27` field, or None unless all are ASCII integers in 0..n_labels-1."""
-    pieces = ids.split(",")
-    if not all(ASCII_INT.fullmatch(p) for p in pieces):
+    if not _LABEL_IDS.fullmatch(ids):
         return None
-    label_ids = [int(p) for p in pieces]
+    label_ids = [int(p) for p in ids.split(",")]
     return label_ids if all(i < n_labels for i in label_ids) else None
 
 

@@ -34,8 +34,6 @@ _SPACING_CONTROLS = "\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029"
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 _CLEAN_TABLE = {code: (" " if chr(code) in _SPACING_CONTROLS else None)
                 for code in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0xFEFF]}
-#: Non-negative integers written in ASCII digits only (`str.isdigit` and `int` also accept "²" or "٣").
-ASCII_INT = re.compile(r"[0-9]+", re.ASCII)
 REPAIR_CONTROL = "control_characters"
 
 
@@ -65,8 +63,16 @@ def read_utf8(path: str | Path) -> str:
             hint = f" (as cp1252 it would read {bad.decode('cp1252')!r}: re-encode with iconv -f cp1252 -t utf-8)"
         except UnicodeDecodeError:
             pass
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            hint = " (the file starts with a UTF-16 byte-order mark: re-encode with iconv -f utf-16 -t utf-8)"
         raise InputEncodingError(f"{path}, line {line}, byte offset {offset}: invalid UTF-8 byte(s) {bad!r} "
                                  f"({exc.reason}); emodata reads UTF-8 only{hint}") from None
+
+
+def is_ascii_int(text: str) -> bool:
+    """Whether `text` is a non-negative integer in ASCII digits (`str.isdigit` and `int` alone also
+    accept "²" or "٣")."""
+    return text.isascii() and text.isdigit()
 
 
 def data_lines(text: str) -> list[str]:
@@ -75,7 +81,7 @@ def data_lines(text: str) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line.rstrip("\r") for line in lines]
+    return [line.rstrip("\r") for line in lines] if "\r" in text else lines
 
 
 def has_controls(text: str) -> bool:
@@ -96,7 +102,7 @@ class EdgeChecks:
             raise EmodataError(f"--max-chars must be a positive integer, not {max_chars!r}")
         self.guard = guard
         self.max_chars = max_chars
-        self._first_seen: dict[str, tuple[str, int]] = {}
+        self._first_seen: dict[str, tuple[str | Path, int]] = {}
         self._dirty = False
         self._file_start: tuple[int, int] = (0, 0)
 
@@ -114,21 +120,17 @@ class EdgeChecks:
 
     def clean(self, value: str) -> str:
         """A row (or field) of the open file under the control-character rule, counting a change."""
-        if not self._dirty:
+        if not self._dirty or _CONTROL.search(value) is None:  # translate() is slow: only rows that need it
             return value
-        cleaned = strip_controls(value)
-        if cleaned != value:
-            self.report.repaired[REPAIR_CONTROL] += 1
-        return cleaned
+        self.report.repaired[REPAIR_CONTROL] += 1
+        return strip_controls(value)
 
     def clean_fields(self, fields: list[str]) -> list[str]:
         """`clean` over the fields of one parsed row, counting the row once if any field changed."""
-        if not self._dirty:
+        if not self._dirty or not any(_CONTROL.search(f) for f in fields):
             return fields
-        cleaned = [strip_controls(f) for f in fields]
-        if cleaned != fields:
-            self.report.repaired[REPAIR_CONTROL] += 1
-        return cleaned
+        self.report.repaired[REPAIR_CONTROL] += 1
+        return [strip_controls(f) for f in fields]
 
     def fits(self, path: str | Path, line: int, text: str) -> bool:
         """False (after the guard raised or counted it) when `text` is longer than `max_chars`."""
@@ -140,8 +142,8 @@ class EdgeChecks:
 
     def first_sighting(self, path: str | Path, line: int, row_id: str) -> bool:
         """False (after the guard raised or counted it) when `row_id` was already read from this source."""
-        first = self._first_seen.setdefault(row_id, (str(path), line))
-        if first == (str(path), line):
+        first = self._first_seen.setdefault(row_id, (path, line))
+        if first[1] == line and (first[0] is path or str(first[0]) == str(path)):
             return True
         self.guard.bad(path, line, f"duplicate id {row_id!r}: already read at {first[0]}, line {first[1]} "
                                    "(ids must be unique across all split files of a source)", "duplicate_id")
