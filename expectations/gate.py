@@ -5,7 +5,7 @@
     manifest["qc"] = result.summary()          # per suite: evaluated, failed_critical, failed_warning
     (root / "manifests" / "qc.json").write_text(json.dumps(result.to_json()))
     print(result.failures_text())
-    render_docs(root, manifest, out_dir)       # GX Data Docs; returns out_dir/index.html
+    render_docs(root, manifest, out_dir)       # offline Data Docs page; returns out_dir/index.html
 
 Great Expectations is imported only inside the functions that run it (its import takes seconds).
 One ephemeral GX context per run: a pandas data source with one dataframe asset per frame, a
@@ -278,5 +278,11 @@ def run_gate(root: Path, manifest: dict, docs_dir: Path | None = None) -> GateRe
 
 
 def render_docs(root: Path, manifest: dict, out_dir: Path) -> Path:
-    """Run the suites through GX Checkpoints that build Data Docs into `out_dir`; returns its index.html."""
-    return run_gate(root, manifest, docs_dir=out_dir).docs_index
+    """Run the suites and write offline Data Docs (one self-contained page of the GX results, no CDN:
+    `expectations/docs.py`) into `out_dir`; returns its index.html. `run_gate(docs_dir=...)` still
+    builds GX's own site, which needs network for its styles and scripts."""
+    from .docs import render_docs_page
+
+    result = run_gate(root, manifest)
+    title = f"Data Docs: {manifest.get('name', Path(root).name)}"
+    return render_docs_page(result.to_json(), Path(out_dir).resolve(), title)
