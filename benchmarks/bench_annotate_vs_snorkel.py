@@ -12,7 +12,7 @@ and the votes of all emotion LFs:
 The label matrices are compared (they must be equal) before timings are printed. Single process;
 run with `taskset -c 0` to measure per-core throughput.
 
-    python benchmarks/bench_annotate_vs_snorkel.py [--n 5000] [--scope window|parse]
+    python benchmarks/bench_annotate_vs_snorkel.py [--n 5000] [--scope window|parse|crf]
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     parser.add_argument("--n", type=int, default=5000)
-    parser.add_argument("--scope", default="window", choices=("window", "parse"))
+    parser.add_argument("--scope", default="window", choices=("window", "parse", "crf"))
     args = parser.parse_args()
     r = compare(Path(args.data_dir), args.n, args.scope)
     print(f"rows: {r['rows']:,}; LFs: {r['lfs']}; negation scope: {r['scope']}; "

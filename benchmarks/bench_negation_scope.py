@@ -1,6 +1,11 @@
-"""Negation scope: dependency parse (depparse-v1) vs NegEx window (negex-window-v1).
+"""Negation scope: the CD-SCO CRF (cdsco-crf-v1), dependency parse (depparse-v1), NegEx window (negex-window-v1).
 
-Three measurements, both methods side by side:
+The yardstick (issue 15) is the *SEM 2012 CD-SCO development file: `--cdsco` prints the shared-task
+figures of every method (`emodata negation eval --method all`) and the EmoBank r(V) of each CRF
+mirroring rule. The self-written set below is kept only as a regression check of the old rules: it was
+written by the rules' author and ranked the two rule scopers the wrong way round.
+
+Three older measurements, the rule methods side by side:
 1. token-level scope precision/recall/F1 on benchmarks/negation_scope_gold.jsonl (hand-annotated by
    us; conventions in benchmarks/negation_scope_gold.md). "in scope" = depth >= 1; "negated" = odd
    depth, which is what the VAD adjustment uses;
@@ -8,7 +13,7 @@ Three measurements, both methods side by side:
    utterances, with the share of utterances that needed parsing (cold, then memoised);
 3. EmoBank valence/arousal/dominance Pearson r with each scope (NRC-VAD v1 lexicon).
 
-Usage: python benchmarks/bench_negation_scope.py [--data-dir ../shared/data] [--n 5000] [--skip-real]
+Usage: python benchmarks/bench_negation_scope.py [--data-dir ../shared/data] [--n 5000] [--skip-real] [--cdsco]
 """
 from __future__ import annotations
 
@@ -195,12 +200,34 @@ def emobank_report(pipeline: Pipeline, data: Path) -> None:
         print(f"\nr(V) {a} - {b}: 95% paired bootstrap interval [{low:+.4f}, {high:+.4f}] (1,000 resamples)")
 
 
+def cdsco_report(data: Path) -> None:
+    """Print the shared-task figures of every method on the CD-SCO dev file, and EmoBank r per mirror rule."""
+    from emodata import negation_scope
+    from emodata.negation_eval import METHOD_NAMES, evaluate_method
+    dev = data / "cdsco" / "SEM-2012-SharedTask-CD-SCO-dev-09032012.txt"
+    print(f"## CD-SCO dev ({dev.name})\n")
+    for name in METHOD_NAMES:
+        print(f"### {name}\n{evaluate_method([dev], name).format()}\n")
+    frame, gold = load_emobank(data)
+    lexicon = load_lexicon("nrc-vad", [data / "lexicons"])
+    pipeline = load_pipeline()
+    print("| EmoBank train+dev, CRF mirror rule | covered | r(V) | r(A) | r(D) |\n|---|---|---|---|---|")
+    for mirror in ("all", "right", "near"):
+        negation_scope.MIRROR = mirror
+        covered, rs = vad_correlations(annotate_frame(frame, make_annotator(pipeline, lexicon, "on", "crf")), gold)
+        print(f"| {mirror} | {covered:,} | " + " | ".join(f"{r:.4f}" for r in rs) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     parser.add_argument("--n", type=int, default=5000, help="GoEmotions utterances for the throughput run")
     parser.add_argument("--skip-real", action="store_true", help="only the gold set (no shared data needed)")
+    parser.add_argument("--cdsco", action="store_true", help="only the CD-SCO dev figures and EmoBank mirror rules")
     args = parser.parse_args()
+    if args.cdsco:
+        cdsco_report(Path(args.data_dir))
+        return
     pipeline = load_pipeline()
     print(f"pipeline: {pipeline.name} {pipeline.version} (spaCy {pipeline.describe()['spacy']})\n")
     gold_report(pipeline)

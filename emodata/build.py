@@ -13,7 +13,6 @@ time-dependent enters hashed files.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import tempfile
 import time
@@ -39,13 +38,15 @@ from .flips import make_pairs, pairs_summary
 from .hashing import sha1_file, sha1_json
 from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from .manifest import SCHEMA_VERSION, dumps, git_commit
+from .minsize import require_min_train_rows
 from .mix import Ratio, filter_rows, mixture_sizes, require_mix_satisfiable, require_rows_kept, select_and_split
 from .nlp import Pipeline, load_pipeline
 from .progress import Reporter
+from .publish import out_lock, publish
 from .shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, to_record_table, write_bytes,
                      write_parquet)
 from .sources import SourceLocation, locate, read_source
-from .verify import CHECKSUMS
+from .verify import write_checksums
 from .weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown,
                    mix_end_model_check, mix_lf_analysis, probe_all_turns, with_labels, with_situation_votes)
 
@@ -55,7 +56,7 @@ PROBE = "dailydialog"
 PROBE_SHARD = "dev_dailydialog_weak"
 QC_FILE = "qc.json"
 LF_REPORT = "lf_report"
-PAIRS_SHARD = "data/pairs/train_pairs"
+PAIRS_SHARD = "pairs/train_pairs"  # outside data/: the glob data/*/*.parquet reads records only
 
 
 @dataclass
@@ -233,9 +234,7 @@ def _write_index(tmp: Path, drawn: list[pd.DataFrame]) -> dict:
 
 
 def _write_checksums(tmp: Path) -> None:
-    files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != CHECKSUMS)
-    lines = [f"{sha1_file(p)}  {p.relative_to(tmp).as_posix()}" for p in files]
-    (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_checksums(tmp)
 
 
 def _run_gate(tmp: Path, manifest: dict, reporter: Reporter) -> float:
@@ -259,14 +258,9 @@ def _run_gate(tmp: Path, manifest: dict, reporter: Reporter) -> float:
 
 
 def _publish(tmp: Path, final: Path) -> None:
-    """Atomically move a finished build into place (replacing an old one if present)."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.rename(final, old)
-        os.rename(tmp, final)
-        shutil.rmtree(old)
-    else:
-        os.rename(tmp, final)
+    """Move a finished build into place; an old build stays complete at its path until one atomic swap
+    (`emodata.publish.publish`: renameat2 RENAME_EXCHANGE, with a documented fallback)."""
+    publish(tmp, final)
 
 
 def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildConfig, annotator: Annotator,
@@ -296,6 +290,8 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
                                 "of the other source" for n in members})
     drawn = {name: select_and_split(pools[name], n, config.dev_frac, config.seed, name)
              for name, n in ((SOURCE_A, n_a), (SOURCE_B, n_b)) if name in members}
+    require_min_train_rows(ratio.name, drawn, config.min_train_rows,
+                           {n: (p.rows_annotated, len(p.kept), p.drops + extra_drops[n]) for n, p in prepared.items()})
     probe = None
     if PROBE in prepared:
         # The probe shares no exact text with any split of the mix, test included.
@@ -426,10 +422,25 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
                        {"mix_and_write": time.perf_counter() - started, "qc_gate": gate_seconds})
 
 
+def check_user_paths(config: BuildConfig, ratios: list[Ratio]) -> None:
+    """Refuse, before any work, a mix whose parts do not sum to 100 (a mix is named by its ratio, so
+    30:30 would be built as 50:50 under another name), a --data-dir that does not exist and an --out
+    that is a file."""
+    for ratio in ratios:
+        if ratio.a + ratio.b != 100:
+            raise EmodataError(f"--mix {ratio.a}:{ratio.b}: the parts must sum to 100 (percent of GoEmotions "
+                               f"and EmpatheticDialogues), e.g. 20:80")
+    if config.data_dir and not Path(config.data_dir).is_dir():
+        raise DataNotFoundError(f"--data-dir {config.data_dir}: the folder does not exist")
+    if Path(config.out).exists() and not Path(config.out).is_dir():
+        raise EmodataError(f"--out {config.out}: is a file, not a folder")
+
+
 def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildResult]:
     """Run `emodata build`: one frozen, verified-by-hash build per requested mix."""
     reporter = reporter or Reporter(quiet=config.quiet)
     ratios = [Ratio.parse(m) for m in config.mix]
+    check_user_paths(config, ratios)
     if config.on_bad_row not in ("error", "skip"):
         raise EmodataError(f"--on-bad-row must be error or skip, not {config.on_bad_row!r}")
     if not 0.0 <= config.dev_frac < 1.0:
@@ -440,9 +451,17 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
         raise EmodataError(f"--label-model must be one of {', '.join(AGGREGATORS)}, not {config.label_model!r}")
     if config.shard_rows < 1:
         raise EmodataError(f"--shard-rows must be at least 1, not {config.shard_rows}")
-    if config.negation_scope not in ("window", "parse"):
-        raise EmodataError(f"--negation-scope must be window or parse, not {config.negation_scope!r}")
+    if config.negation_scope not in ("window", "parse", "crf"):
+        raise EmodataError(f"--negation-scope must be window, parse or crf, not {config.negation_scope!r}")
     out = Path(config.out)
+    if config.min_train_rows < 1:
+        raise EmodataError(f"--min-train-rows must be at least 1, not {config.min_train_rows}")
+    with out_lock(out, reporter.note):  # one build at a time into one OUT (emodata.publish)
+        return _build_locked(config, reporter, ratios, out)
+
+
+def _build_locked(config: BuildConfig, reporter: Reporter, ratios: list[Ratio], out: Path) -> list[BuildResult]:
+    """The rest of `build`, run while holding OUT's lock."""
     for ratio in ratios:
         if (out / ratio.name).exists() and not config.overwrite:
             raise EmodataError(f"{out / ratio.name} already exists; pass --overwrite to replace it")

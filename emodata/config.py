@@ -48,8 +48,9 @@ class BuildConfig:
                               "plain lexicon mean for ablation", choices=("on", "off"))
     negation_scope: str = opt("window", "negation scope method for VAD and the LFs' negation column: the "
                                         "tokenizer-only NegEx window, or the dependency parse (en_core_web_sm; "
-                                        "better scopes, ~5x slower annotate; see benchmarks/RESULTS.md)",
-                              choices=("window", "parse"))
+                                        "~5x slower annotate), or crf: the CD-SCO-trained cue lists + scope CRF "
+                                        "(emodata/negation_scope.py; best scopes on CD-SCO; see benchmarks/RESULTS.md)",
+                              choices=("window", "parse", "crf"))
     label_model: str = opt("majority_vote", "how emotion LF votes become weak labels: majority vote (measured "
                                             "better on GoEmotions, see benchmarks/RESULTS.md), Snorkel's "
                                             "LabelModel, or auto (fit both, keep the higher Macro-F1 on the mix's "

@@ -13,8 +13,8 @@ from .negation import Negation
 from .nlp import Tokens
 
 DEFAULT_METHOD = "crf"
-#: a token whose CRF marginal P(in scope) reaches this is in scope (chosen on CD-SCO dev: 0.40 vs 0.50 Viterbi)
-SCOPE_THRESHOLD = 0.4
+#: None = the CRF's Viterbi path; a float = tokens whose marginal P(in scope) reaches it (Viterbi won on CD-SCO dev)
+SCOPE_THRESHOLD = None
 
 
 def _tokens(words: Sequence[str]) -> Tokens:

