@@ -8,7 +8,9 @@ Schema (version 1), all paths relative to the build root (the manifest's grand-p
   shards[{name, source, split, role, path, sha1, rows, jsonl{path,sha1}}],
   index{path, sha1, rows}, counts{train,dev,test,probe}, label_space{name,labels,ekman,ekman_labels},
   catalog{sha1,files}, lexicon{...}, pipeline{...}, annotate{...}, emodata{version,git_commit},
-  config{...}, config_sha1.
+  config{...}, config_sha1; from the weak-supervision stage weak_supervision{...}, lf_analysis{...} and,
+  unless --end-model off, end_model{space, model, models{weak,gold: settings, trained_rows, rows_with_label},
+  max_eval_rows, splits{NAME: {weak_labels, end_model_weak, end_model_gold: scores, ratio}}}.
 No timestamps: the same inputs and config give a byte-identical manifest.
 """
 from __future__ import annotations
@@ -70,8 +72,14 @@ class Manifest:
                 if (role is None or s["role"] == role) and (source is None or s["source"] == source)]
 
     def shard_path(self, shard: dict) -> Path:
-        """Absolute path of a shard's Parquet file."""
-        return self.root / shard["path"]
+        """Absolute path of a shard's Parquet file (refused unless inside the build: `resolve`)."""
+        return self.resolve(shard["path"])
+
+    def resolve(self, rel: str) -> Path:
+        """Absolute path of a file the manifest lists; EmodataError when it leads outside the build."""
+        from .safepath import inside_build
+
+        return inside_build(self.root, rel, self.path)
 
     @property
     def labels(self) -> list[str]:

@@ -1,19 +1,35 @@
-"""`emodata verify`: re-hash and re-count every file a manifest lists, naming each mismatch."""
+"""`emodata verify`: re-hash and re-count every file a build holds, naming each mismatch.
+
+What is checked (an empty problem list means all of it holds):
+- every shard, JSONL export, the index and every artifact the manifest lists: present, SHA-1 as listed,
+  Parquet row counts and JSONL line counts as listed; role counts add up;
+- `checksums.sha1`: well-formed, lists every file of the build (the manifest's own line included, so a
+  deleted line fails), each with its current SHA-1, and agrees with the manifest's SHA-1s;
+- no extra files: a file in the build that `checksums.sha1` does not list is named. Folders that
+  commands write into a build after it is frozen (`DERIVED_DIRS`: Data Docs, the HTML report, exports)
+  are not part of the frozen build and are skipped.
+Every path read from the manifest or `checksums.sha1` must resolve inside the build
+(`emodata.safepath.inside_build`); one that does not raises EmodataError naming the file and the path.
+"""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .errors import VerificationError
 from .hashing import sha1_file
 from .manifest import Manifest
+from .safepath import inside_build
 
 CHECKSUMS = "checksums.sha1"
+#: Top-level folders that `emodata qc --docs`, `emodata report` and `emodata export` add to a build.
+DERIVED_DIRS = ("data_docs", "report", "exports")
 
 
-def _check_file(root: Path, rel: str, sha1: str, problems: list[str]) -> bool:
+def _check_file(path: Path, rel: str, sha1: str, problems: list[str]) -> bool:
     """Check one file's SHA-1, appending what is wrong to `problems`."""
-    path = root / rel
     if not path.is_file():
         problems.append(f"{rel}: missing")
         return False
@@ -24,40 +40,109 @@ def _check_file(root: Path, rel: str, sha1: str, problems: list[str]) -> bool:
     return True
 
 
-def verify(manifest_path: str | Path) -> list[str]:
-    """All mismatches between a manifest and the files on disk (empty list = verified)."""
-    manifest = Manifest.load(manifest_path)
-    root, problems = manifest.root, []
-    entries = list(manifest.data["shards"]) + [manifest.data["index"]]
-    listed = {e["path"]: e["sha1"] for e in entries} | {e["jsonl"]["path"]: e["jsonl"]["sha1"]
-                                                        for e in entries if "jsonl" in e}
-    for entry in entries:
-        if _check_file(root, entry["path"], entry["sha1"], problems):
-            rows = pq.ParquetFile(root / entry["path"]).metadata.num_rows
-            if rows != entry["rows"]:
-                problems.append(f"{entry['path']}: {rows} rows != manifest {entry['rows']}")
-        if "jsonl" in entry and _check_file(root, entry["jsonl"]["path"], entry["jsonl"]["sha1"], problems):
-            with open(root / entry["jsonl"]["path"], "rb") as handle:
-                lines = sum(1 for _ in handle)
-            if lines != entry["rows"]:
-                problems.append(f"{entry['jsonl']['path']}: {lines} lines != manifest {entry['rows']}")
+def _listed_files(manifest: Manifest) -> dict[str, tuple[str, int | None, str]]:
+    """rel path → (SHA-1, rows or None, kind) of every file the manifest lists."""
+    listed: dict[str, tuple[str, int | None, str]] = {}
+    for entry in [*manifest.data["shards"], manifest.data["index"]]:
+        listed[entry["path"]] = (entry["sha1"], entry["rows"], "parquet")
+        if "jsonl" in entry:
+            listed[entry["jsonl"]["path"]] = (entry["jsonl"]["sha1"], entry["rows"], "jsonl")
+    for artifact in manifest.data.get("artifacts", []):
+        listed[artifact["path"]] = (artifact["sha1"], None, "artifact")
+    return listed
+
+
+def _check_listed(manifest: Manifest, listed: dict, problems: list[str]) -> None:
+    for rel, (sha1, rows, kind) in listed.items():
+        path = manifest.resolve(rel)
+        if not _check_file(path, rel, sha1, problems) or rows is None:
+            continue
+        if kind == "parquet":
+            actual = pq.ParquetFile(path).metadata.num_rows
+        else:
+            with open(path, "rb") as handle:
+                actual = sum(1 for _ in handle)
+        if actual != rows:
+            problems.append(f"{rel}: {actual} {'rows' if kind == 'parquet' else 'lines'} != manifest {rows}")
     counts: dict[str, int] = {}
     for shard in manifest.data["shards"]:
         counts[shard["role"]] = counts.get(shard["role"], 0) + shard["rows"]
     for role, n in manifest.data["counts"].items():
         if counts.get(role, 0) != n:
             problems.append(f"counts.{role}: shards add up to {counts.get(role, 0)}, manifest says {n}")
+
+
+def read_checksums(root: Path, problems: list[str]) -> dict[str, str]:
+    """rel path → SHA-1 of `checksums.sha1` (paths checked to lie inside the build); bad lines are problems."""
     checksums = root / CHECKSUMS
     if not checksums.is_file():
         problems.append(f"{CHECKSUMS}: missing")
-    else:
-        for line_no, line in enumerate(checksums.read_text(encoding="utf-8").splitlines(), start=1):
-            sha1, _, rel = line.partition("  ")
-            if not rel:
-                problems.append(f"{CHECKSUMS}, line {line_no}: not 'SHA1  PATH'")
-            elif rel in listed:  # the file itself was checked against the manifest above
-                if sha1 != listed[rel]:
-                    problems.append(f"{CHECKSUMS}, line {line_no}: {rel} SHA-1 differs from the manifest's")
-            else:
-                _check_file(root, rel, sha1, problems)
+        return {}
+    lines: dict[str, str] = {}
+    for line_no, line in enumerate(checksums.read_text(encoding="utf-8").splitlines(), start=1):
+        sha1, _, rel = line.partition("  ")
+        if not rel or len(sha1) != 40:
+            problems.append(f"{CHECKSUMS}, line {line_no}: not 'SHA1  PATH'")
+            continue
+        inside_build(root, rel, f"{checksums}, line {line_no}")
+        if rel in lines:
+            problems.append(f"{CHECKSUMS}, line {line_no}: {rel} listed twice")
+        lines[rel] = sha1
+    return lines
+
+
+def build_files(root: Path) -> list[str]:
+    """Every file (and symlink) in a build, relative POSIX paths, derived folders and checksums aside."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder).relative_to(root)
+        if here == Path("."):
+            dirs[:] = [d for d in dirs if d not in DERIVED_DIRS]
+        found += [(here / f).as_posix() for f in files]
+        found += [(here / d).as_posix() for d in dirs if (Path(folder) / d).is_symlink()]
+    return sorted(f for f in found if f != CHECKSUMS)
+
+
+def write_checksums(root: Path) -> None:
+    """Write `checksums.sha1` of a build: one `SHA1  PATH` line per file (`build_files`), sorted."""
+    lines = [f"{sha1_file(root / rel)}  {rel}" for rel in build_files(root)]
+    (root / CHECKSUMS).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _check_checksums(manifest: Manifest, listed: dict, problems: list[str]) -> None:
+    root = manifest.root
+    lines = read_checksums(root, problems)
+    if not lines and not (root / CHECKSUMS).is_file():
+        return
+    own = manifest.path.relative_to(root.resolve()).as_posix()
+    for rel in [own, *listed]:
+        if rel not in lines:
+            problems.append(f"{CHECKSUMS}: no line for {rel}")
+    for rel, sha1 in lines.items():
+        if rel in listed:  # the file itself was checked against the manifest
+            if sha1 != listed[rel][0]:
+                problems.append(f"{CHECKSUMS}: {rel} SHA-1 differs from the manifest's")
+        else:
+            _check_file(inside_build(root, rel, root / CHECKSUMS), rel, sha1, problems)
+    for rel in build_files(root):
+        if rel not in lines:
+            problems.append(f"{rel}: extra file, not listed in {CHECKSUMS}")
+
+
+def verify(manifest_path: str | Path) -> list[str]:
+    """All mismatches between a build's manifest, its `checksums.sha1` and its files (empty = verified)."""
+    manifest = Manifest.load(manifest_path)
+    problems: list[str] = []
+    listed = _listed_files(manifest)
+    _check_listed(manifest, listed, problems)
+    _check_checksums(manifest, listed, problems)
     return problems
+
+
+def require_verified(manifest_path: str | Path) -> None:
+    """Raise VerificationError listing every problem `verify` finds (what the trainer runs first)."""
+    problems = verify(manifest_path)
+    if problems:
+        shown = "\n  ".join(problems[:20]) + (f"\n  ... {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise VerificationError(f"{manifest_path}: the build does not verify ({len(problems)} problem(s)); "
+                                f"refusing to use it:\n  {shown}")

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from emodata.hashing import normalize_text
+from emodata.safepath import inside_build
 from emodata.schema import RECORD_SCHEMA
 
 from .checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS,
@@ -162,7 +163,7 @@ def load_frames(root: Path, manifest: dict) -> BuildFrames:
     parts, column_rows, count_rows, unreadable, pairs_tables, label_counts = [], [], [], [], [], []
     texts, role_codes = [], []
     for shard in manifest.get("shards", []):
-        path = root / shard["path"]
+        path = inside_build(root, shard["path"], root / "manifests")  # refuses paths leading out of the build
         name = shard.get("name", shard["path"])
         expected = int(shard.get("rows", -1))
         try:

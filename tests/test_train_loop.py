@@ -244,6 +244,7 @@ def _add_optional_signals(manifest: Path, root: Path) -> Path:
 
     from emodata.hashing import sha1_file
     from emodata.manifest import Manifest, dumps
+    from emodata.verify import write_checksums
     from labeling_functions.appraisal.verifier import Verifier, default_config
 
     shutil.copytree(Path(manifest).parents[1], root)
@@ -270,6 +271,7 @@ def _add_optional_signals(manifest: Path, root: Path) -> Path:
         data["artifacts"] = [{"name": "appraisal_verifier", "path": "verifier.npz",
                               "sha1": sha1_file(root / "verifier.npz")}]
     path.write_text(dumps(data), encoding="utf-8")
+    write_checksums(root)  # the trainer verifies the whole build, as `emodata verify` does
     return path
 
 
@@ -305,7 +307,7 @@ def test_weak_labels_appraisal_verifier_and_flip_pairs_are_used(manifest, tmp_pa
     # the verifier is checked like a shard
     verifier = next(a for a in json.loads(doctored.read_text())["artifacts"] if a["name"] == "appraisal_verifier")
     (tmp_path / "build" / verifier["path"]).write_bytes(b"changed")
-    with pytest.raises(VerificationError, match="appraisal verifier"):
+    with pytest.raises(VerificationError, match="verifier.npz: SHA-1"):
         train(quick(doctored, tmp_path / "bad", max_steps=1))
 
 

@@ -2,7 +2,8 @@
 
 Layout of a run folder:
   checkpoints/step_00000800/  state.pt (trainable weights, heads, optimizer, EMA, sampler, RNGs, loop
-                              counters) + bundle.json; written to a temporary folder and renamed, so a
+                              counters; tensors and plain containers only, NumPy arrays as tagged
+                              tensors, read with weights_only=True) + bundle.json; written to a temporary folder and renamed, so a
                               kill never leaves a half-written checkpoint that `latest` would pick.
   best/, final/               model/ (EMA weights, `save_pretrained`; LoRA merged), tokenizer/,
                               heads.pt, bundle.json — what `emodata eval` loads.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 import tempfile
@@ -21,6 +23,7 @@ from typing import Any, Mapping
 
 import torch
 
+from emodata.errors import EmodataError
 from emodata.hashing import sha1_json, sha1_text
 from emodata.manifest import git_commit
 
@@ -68,7 +71,7 @@ def save_checkpoint(run_dir: str | Path, step: int, state: dict, bundle: dict, k
     final = root / f"step_{step:08d}"
     tmp = _atomic_dir(final)
     try:
-        torch.save(state, tmp / "state.pt")
+        torch.save(to_safe_state(state), tmp / "state.pt")
         _write_json(tmp / "bundle.json", {**bundle, "step": step})
         _replace(tmp, final)
     except BaseException:
@@ -94,9 +97,49 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+_NDARRAY = "__ndarray__"
+
+
+def to_safe_state(obj: Any) -> Any:
+    """`obj` with every NumPy array as a tagged tensor and every NumPy scalar as a Python number, so
+    `torch.load(weights_only=True)` reads it back (tensors, dicts, lists, tuples, str, numbers, None)."""
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        wide = obj.astype(np.int64) if obj.dtype.kind == "u" else obj  # torch lacks most unsigned types
+        return {_NDARRAY: torch.from_numpy(np.ascontiguousarray(wide)), "dtype": obj.dtype.str}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return {k: to_safe_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_safe_state(v) for v in obj)
+    return obj
+
+
+def from_safe_state(obj: Any) -> Any:
+    """Inverse of `to_safe_state`: tagged tensors back to NumPy arrays of their dtype."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        if set(obj) == {_NDARRAY, "dtype"}:
+            return obj[_NDARRAY].numpy().astype(np.dtype(obj["dtype"]))
+        return {k: from_safe_state(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(from_safe_state(v) for v in obj)
+    return obj
+
+
 def load_state(path: str | Path) -> dict:
-    """The `state.pt` of a checkpoint folder (CPU tensors)."""
-    return torch.load(Path(path) / "state.pt", map_location="cpu", weights_only=False)
+    """The `state.pt` of a checkpoint folder (CPU tensors), read with `weights_only=True`: a crafted file
+    cannot run code; one holding anything but tensors and plain containers is refused."""
+    file = Path(path) / "state.pt"
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EmodataError(f"{file}: not a plain tensor checkpoint, refused (weights_only load: {first})") from None
+    return from_safe_state(state)
 
 
 def save_model_dir(path: str | Path, model: Any, tokenizer: Any, heads: torch.nn.Module, bundle: dict) -> Path:

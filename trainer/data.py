@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from emodata.errors import EmodataError, VerificationError
 from emodata.hashing import sha1_file, sha1_text
 from emodata.manifest import Manifest
+from emodata.verify import require_verified
 
 from .contract import build_prompt, sft_example
 from .decode import encode_prompt
@@ -196,7 +197,10 @@ class Records:
 
 
 def load_records(manifest_path: str | Path, dev_split: str = "dev", dev_rows: int = 0) -> Records:
-    """Verified train rows (de-duplicated), dev rows (first `dev_rows`, 0 = all) and flip-pair rows."""
+    """Verified train rows (de-duplicated), dev rows (first `dev_rows`, 0 = all) and flip-pair rows.
+
+    The whole build is checked first, exactly as `emodata verify` does (`require_verified`)."""
+    require_verified(manifest_path)
     manifest = Manifest.load(manifest_path)
     train, dropped = dedup(split_records(manifest, "train"))
     if not train:

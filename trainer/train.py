@@ -221,7 +221,7 @@ def _verifier_extras(cfg: TrainConfig, data: TrainData, notes: list[str]):
     if entry is None:
         notes.append("L_app skipped: the manifest lists no appraisal_verifier artifact")
         return None
-    path = data.manifest.root / entry["path"]
+    path = data.manifest.resolve(entry["path"])
     if not path.is_file() or sha1_file(path) != entry["sha1"]:
         raise VerificationError(f"{path}: appraisal verifier missing or its SHA-1 differs from the manifest")
     try:
