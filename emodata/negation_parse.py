@@ -301,13 +301,7 @@ class NegationScoper:
             elif self.method == "window":
                 out[row] = negation.negation_scope(tokens)
             else:
-                key = sha1_text(text)
-                cached = self._memo.get(key)
-                if cached is None:
-                    todo.setdefault(key, []).append(row)
-                else:
-                    self._memo.move_to_end(key)
-                    out[row] = list(cached)
+                self._recall(text, row, out, todo)
         if self.method == "crf":
             out = self._crf_depths(texts, tokens_list)
         if todo:
@@ -334,13 +328,7 @@ class NegationScoper:
         out: list[list[int] | None] = [None] * len(texts)
         todo: dict[str, list[int]] = {}
         for row, text in enumerate(texts):
-            key = sha1_text(text)
-            cached = self._memo.get(key)
-            if cached is None:
-                todo.setdefault(key, []).append(row)
-            else:
-                self._memo.move_to_end(key)
-                out[row] = list(cached)
+            self._recall(text, row, out, todo)
         rows = [group[0] for group in todo.values()]
         depths = batch_depths(self.pipeline.nlp, [tokens_list[r].words for r in rows], default_detector(),
                               batch_size=self.batch_size)
@@ -350,6 +338,16 @@ class NegationScoper:
             for r in todo[key]:
                 out[r] = list(depth)
         return out
+
+    def _recall(self, text: str, row: int, out: list, todo: dict[str, list[int]]) -> None:
+        """Fill out[row] from the memo, or queue the row under its text's key in `todo`."""
+        key = sha1_text(text)
+        cached = self._memo.get(key)
+        if cached is None:
+            todo.setdefault(key, []).append(row)
+        else:
+            self._memo.move_to_end(key)
+            out[row] = list(cached)
 
     def _remember(self, key: str, depth: tuple[int, ...]) -> None:
         self._memo[key] = depth
