@@ -52,7 +52,7 @@ def snorkel_idiom_lfs(lfs, annotator, model_name: str) -> list[LabelingFunction]
         lower = list(tokens.lower)
         return SimpleNamespace(text=x.text, tokens=list(tokens.words), lower=lower, neg=[d % 2 for d in depth],
                                vad_v=scored.v, vad_a=scored.a, vad_d=scored.d, vad_conf=scored.conf,
-                               padded=" " + " ".join(lower) + " ")
+                               padded=" " + " ".join(lower) + " ", in_dialogue=bool(x.in_dialogue))
 
     return [LabelingFunction(lf.name, f=lf._f, pre=[spacy_pre, derive_columns]) for lf in lfs]
 
@@ -73,7 +73,8 @@ def compare(data_dir: Path, n: int, scope: str = "window") -> dict:
 
     # Pipeline.name is the installed package name (en_core_web_sm or its PyPI mirror), which spacy.load takes.
     idiom = snorkel_idiom_lfs(lfs, make_annotator(pipeline, lexicon, "on", scope), pipeline.name)
-    frame = pd.DataFrame({"text": records["text"]})
+    dialogue = records["conv_id"].notna() if "conv_id" in records.columns else [False] * len(records)
+    frame = pd.DataFrame({"text": records["text"], "in_dialogue": list(dialogue)})
     start = time.perf_counter()
     snorkel_matrix = PandasLFApplier(idiom).apply(frame, progress_bar=False)
     snorkel_s = time.perf_counter() - start
