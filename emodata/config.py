@@ -28,8 +28,9 @@ def opt(default: Any, help: str, *, positional: bool = False, choices: tuple | N
 class BuildConfig:
     """`emodata build`: read sources, annotate, mix, split and freeze shards under a manifest."""
 
-    mix: list[str] = opt(["20:80"], "A:B ratio of GoEmotions (A) to EmpatheticDialogues (B), e.g. 20:80; "
-                                     "repeat for several mixes; 100:0 or 0:100 builds one source", repeat=True)
+    mix: list[str] = opt(["20:80"], "A:B percent of GoEmotions (A) to EmpatheticDialogues (B), e.g. 20:80 "
+                                     "(the parts must sum to 100: the build is named by them); repeat for "
+                                     "several mixes; 100:0 or 0:100 builds one source", repeat=True)
     data_dir: str | None = opt(None, "folder with one sub-folder per source (goemotions/, empatheticdialogues/, "
                                      "dailydialog/, lexicons/) holding the original files", hashed=False)
     sample: bool = opt(False, "use the small sample corpus shipped with emodata (no network, no data needed)")

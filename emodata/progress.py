@@ -6,8 +6,37 @@ import time
 from typing import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
+
+
+#: Seconds between the plain progress lines printed when stderr is not a terminal.
+PLAIN_EVERY = 10.0
+
+
+class PlainProgress:
+    """Progress of one stage as periodic plain lines (count, rate, ETA) for logs and CI."""
+
+    def __init__(self, console: Console, name: str, total: int | None):
+        self.console, self.name, self.total = console, name, total
+        self.done, self.started = 0, time.perf_counter()
+        self.last = self.started
+
+    def advance(self, n: int) -> None:
+        """Count `n` more items; print a line when PLAIN_EVERY seconds passed since the last one."""
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last < PLAIN_EVERY:
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-9)
+        if self.total:
+            eta = (self.total - self.done) / rate if rate else float("inf")
+            self.console.print(f"{self.name}: {self.done:,}/{self.total:,} ({rate:,.0f}/s, ETA {eta:,.0f}s)",
+                               highlight=False)
+        else:
+            self.console.print(f"{self.name}: {self.done:,} ({rate:,.0f}/s)", highlight=False)
 
 
 class Reporter:
@@ -29,9 +58,11 @@ class Reporter:
         started = time.perf_counter()
         if self.quiet:
             yield lambda n: None
+        elif not self.console.is_terminal:  # piped or CI: a plain line at most every PLAIN_EVERY seconds
+            yield PlainProgress(self.console, name, total).advance
         else:
             columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn()]
+                       TimeElapsedColumn(), TimeRemainingColumn()]
             with Progress(*columns, console=self.console, transient=True) as progress:
                 task = progress.add_task(name, total=total)
                 yield lambda n: progress.advance(task, n)

@@ -411,8 +411,9 @@ def fig_drops(manifest: dict, sources: list[str]) -> Figure:
 def fig_lf(lfs: list[dict]) -> Figure:
     """Coverage, overlap and conflict of each labeling function."""
     metrics = [m for m in ("coverage", "overlap", "conflict") if any(m in lf for lf in lfs)]
+    lfs = sorted(lfs, key=lambda lf: (-float(lf.get("coverage") or 0.0), str(lf.get("name", ""))))  # most used first
     names = [str(lf.get("name", f"lf{i}")) for i, lf in enumerate(lfs)]
-    fig = _new_figure(9.0, 0.3 * len(lfs) * max(len(metrics), 1) * 0.7 + 1.6)
+    fig = _new_figure(9.0, 0.19 * len(lfs) + 1.3)   # compact: one thin group of bars per LF
     ax = fig.subplots()
     style_axes(ax)
     y = np.arange(len(lfs))
@@ -421,11 +422,11 @@ def fig_lf(lfs: list[dict]) -> Figure:
     for i, metric in enumerate(metrics):
         values = [100.0 * float(lf.get(metric) or 0.0) for lf in lfs]
         ax.barh(y - 0.4 + width * (i + 0.5), values, height=width, color=colours[metric], label=metric)
-    ax.set_yticks(y, names, fontsize=9)
-    ax.invert_yaxis()
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_ylim(len(lfs) - 0.5, -0.5)
     ax.set_xlabel("% of rows", fontsize=10)
-    ax.legend(fontsize=9, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=len(metrics))
-    ax.set_title("Labeling functions: coverage, overlap, conflict", fontsize=11, loc="right")
+    ax.legend(fontsize=8.5, frameon=True, loc="lower right", ncols=len(metrics))
+    ax.set_title("Labeling functions by coverage: coverage, overlap, conflict", fontsize=11, loc="left")
     return fig
 
 
@@ -445,16 +446,18 @@ def fig_confusion(conf: dict) -> Figure:
     size = min(0.42 * len(labels) + 2.8, 14.0)
     fig = _new_figure(size + 1.2, size)
     ax = fig.subplots()
-    image = ax.imshow(share, cmap="cividis", vmin=0.0, vmax=1.0)
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8.5)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8.5)
+    image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)   # light for 0: readable text on every cell
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=10)
+    ax.set_yticks(range(len(labels)), labels, fontsize=10)
     ax.set_xlabel(f"predicted ({conf.get('method', 'label model')})", fontsize=10)
     ax.set_ylabel("gold", fontsize=10)
-    if len(labels) <= 16:
+    if len(labels) <= 30:
         for i in range(len(labels)):
             for j in range(len(labels)):
-                ax.text(j, i, f"{int(matrix[i, j]):,}", ha="center", va="center", fontsize=7.5,
-                        color="black" if share[i, j] > 0.55 else "white")
+                if matrix[i, j]:
+                    ax.text(j, i, f"{int(matrix[i, j]):,}", ha="center", va="center",
+                            fontsize=9 if len(labels) <= 16 else 6.5,
+                            color="white" if share[i, j] > 0.55 else "black")
     fig.colorbar(image, ax=ax, shrink=0.8, label="share of gold row")
     ax.set_title("Label model vs gold", fontsize=11)
     return fig
@@ -623,8 +626,10 @@ def _e(value: Any) -> str:
         return f"{value:,}"
     if value is None:
         return "–"
-    if isinstance(value, (dict, list)):
-        return "<code>" + html.escape(json.dumps(value, sort_keys=True, ensure_ascii=False)) + "</code>"
+    if isinstance(value, (dict, list)):  # readable "key: value; ..." text, never raw JSON
+        from expectations.docs import plain_value
+
+        return html.escape(plain_value(value))
     return html.escape(str(value))
 
 

@@ -128,3 +128,21 @@ def test_ctrl_c_during_a_build_publishes_nothing(tmp_path):
     assert "Traceback" not in err and "interrupted: nothing was published" in err
     assert out == ""
     assert not (tmp_path / "mix_20_80").exists()
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import emodata.progress as progress
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(progress, "PLAIN_EVERY", 0.0)
+    reporter = progress.Reporter(console=Console(file=buffer, force_terminal=False, width=200))
+    with reporter.stage("annotate goemotions", total=10) as advance:
+        advance(4)
+        advance(6)
+    lines = buffer.getvalue().splitlines()
+    assert re.match(r"annotate goemotions: 4/10 \([\d,]+/s, ETA \d+s\)$", lines[0]), lines
+    assert lines[1].startswith("annotate goemotions: 10/10") and lines[-1].startswith("✓ annotate goemotions")
