@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .config import (BuildConfig, ExportConfig, NegationConfig, QcConfig, QueryConfig, ReportConfig, VerifyConfig,
-                     add_arguments, from_namespace)
+from .config import (AppraisalConfig, BuildConfig, ExportConfig, NegationConfig, QcConfig, QueryConfig,
+                     ReportConfig, VerifyConfig, add_arguments, from_namespace)
 from .errors import EmodataError
 
 COMMANDS = {
@@ -22,6 +22,7 @@ COMMANDS = {
     "query": (QueryConfig, "run SQL over a build's shards with DuckDB"),
     "export": (ExportConfig, "export a build for external trainers (hf, jsonl, sft)"),
     "negation": (NegationConfig, "score negation cue/scope methods on CD-SCO files (eval) or rebuild the model (train)"),
+    "appraisal": (AppraisalConfig, "rebuild the shipped appraisal classifier from enISEAR human ratings (train)"),
 }
 
 
@@ -181,8 +182,14 @@ def _negation(config: NegationConfig) -> int:
     return run_negation_command(config.action, config.files, config.method, config.out_dir)
 
 
+def _appraisal(config: AppraisalConfig) -> int:
+    from labeling_functions.appraisal.train import run_appraisal_command
+
+    return run_appraisal_command(config.data, config.seed, config.out_dir)
+
+
 HANDLERS = {"build": _build, "verify": _verify, "qc": _qc, "report": _report, "query": _query, "export": _export,
-            "negation": _negation}
+            "negation": _negation, "appraisal": _appraisal}
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -170,6 +170,17 @@ class NegationConfig:
     out_dir: str = opt("", "train: write the artifacts here instead of into the package")
 
 
+@dataclass
+class AppraisalConfig:
+    """`emodata appraisal train`: rebuild the shipped appraisal classifier from enISEAR (byte-identical)."""
+
+    action: str = opt("train", "train = fit the classifier on the enISEAR majority TSV and write its .npz + JSON",
+                      positional=True, choices=("train",))
+    data: str = opt("", "enISEAR majority TSV, or the folder holding enISEAR_appraisal_majority_dev.tsv (required)")
+    seed: int = opt(42, "seed of the stratified CV folds and the solver")
+    out_dir: str = opt("", "write the artifact here instead of into the package")
+
+
 def _base_type(tp: Any) -> Any:
     """`X` for `X | None` (either spelling of the union), else the type itself."""
     if typing.get_origin(tp) in (typing.Union, types.UnionType):

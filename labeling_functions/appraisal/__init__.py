@@ -1,4 +1,7 @@
-"""Appraisal-atom weak labels (issue #4): LFs per atom, per-atom label models, the verifier, a summary.
+"""Appraisal atoms: the classifier trained on enISEAR human ratings (issue #17: `score_texts`,
+`ENISEAR_MAP`, `classifier.py`), and the weak LFs per atom, label models, verifier and summary (issue #4).
+
+    probs = score_texts(texts)        # DataFrame, one column per atom of ATOMS, calibrated P(high)
 
 Build-time use, on an annotated frame (`emodata.annotate` columns + `padded`):
 
@@ -10,11 +13,13 @@ Build-time use, on an annotated frame (`emodata.annotate` columns + `padded`):
     verifier.save(path)                                    # one deterministic .npz
     summary = appraisal_summary(appraisal, frame["labels"], eval_mask, model, report)
 """
+from .classifier import ATOMS, DERIVED, ENISEAR_MAP, load_classifier, score_texts, shipped_classifier
 from .model import (APPRAISAL_ATOMS, AppraisalModel, appraisal_lfs, appraisal_matrices, check_atoms,
                     fit_appraisal, flat_appraisal_lfs, lf_source_sha1, split_matrix)
 from .summary import agreement, appraisal_summary
 from .verifier import Verifier, load_verifier, train_verifier
 
-__all__ = ["APPRAISAL_ATOMS", "AppraisalModel", "Verifier", "agreement", "appraisal_lfs", "appraisal_matrices",
+__all__ = ["ATOMS", "DERIVED", "ENISEAR_MAP", "load_classifier", "score_texts", "shipped_classifier",
+           "APPRAISAL_ATOMS", "AppraisalModel", "Verifier", "agreement", "appraisal_lfs", "appraisal_matrices",
            "appraisal_summary", "check_atoms", "fit_appraisal", "flat_appraisal_lfs", "lf_source_sha1",
            "load_verifier", "split_matrix", "train_verifier"]

@@ -23,9 +23,7 @@ same inputs and seed give a byte-identical file.
 """
 from __future__ import annotations
 
-import io
 import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +36,7 @@ from scipy.optimize import minimize
 from sklearn.feature_extraction.text import HashingVectorizer
 from threadpoolctl import threadpool_limits
 
+from .npzfile import write_npz
 from .summary import PROTOTYPE_MARGIN, agreement
 
 FORMAT = "emodata-appraisal-verifier-v1"
@@ -49,7 +48,6 @@ C = 1.0
 MAX_ITER = 500
 GTOL = 1e-5
 KEYS = ("atoms", "labels", "n_features", "w_text", "w_label", "bias", "config")
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def marked_tokens(lower: Sequence[str], neg: Sequence[int]) -> list[str]:
@@ -169,17 +167,7 @@ class Verifier:
                   "n_features": np.array(self.n_features, dtype=np.int64), "w_text": self.w_text,
                   "w_label": self.w_label, "bias": self.bias,
                   "config": np.array(json.dumps(self.config, sort_keys=True, separators=(",", ":")))}
-        tmp = path.with_name(path.name + ".tmp")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in KEYS:
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, arrays[name], allow_pickle=False)
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, buffer.getvalue())
-        os.replace(tmp, path)
-        return path
+        return write_npz(path, {name: arrays[name] for name in KEYS})
 
 
 def load_verifier(path: str | Path) -> Verifier:

@@ -1,0 +1,184 @@
+"""The appraisal classifier trained on human ratings (enISEAR majority, Hofmann et al. 2020).
+
+Features (chosen by 5-fold stratified CV ROC-AUC on the shared enISEAR data, benchmarks/RESULTS.md,
+issue 17): TF-IDF of word 1–2-grams over a negation-marked token string (tokens up to 3 after a
+negation cue, until punctuation, get a `NEG_` prefix) beside TF-IDF of char_wb 2–5-grams, both
+sublinear and min_df 2; one class-balanced L2 logistic regression (liblinear, C=1) per enISEAR
+dimension, Platt-calibrated on the CV folds' decision values (sklearn `CalibratedClassifierCV`,
+sigmoid, ensemble=False). The weak prototype/LF signal is not a feature: it was below the text model
+on every dimension (RESULTS.md).
+
+Atoms (`ATOMS`, columns of `score_texts`): the seven rated ones (`ENISEAR_MAP`) and four derived ones
+with no human rating (`DERIVED`), stated here and in the artifact's JSON:
+- goal_attainment = P(pleasant) (goal-conducive events are the pleasant ones in enISEAR's design);
+- other_responsibility = (1 − P(responsibility)) · (1 − P(circumstance)): neither oneself nor the
+  situation, so another agent;
+- fairness = 1 − (1 − P(pleasant)) · other_responsibility: unfair = unpleasant and caused by another;
+- suddenness = P(attention) (the novelty check; enISEAR has no suddenness rating).
+
+The artifact is `appraisal_classifier.npz` (vocabularies, idf, weights, Platt a/b; no pickles) +
+`appraisal_classifier.json` (version, mapping, features, CV metrics, training-data SHA-1).
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from emodata.errors import EmodataError
+
+from .enisear import ENISEAR_DIMENSIONS
+from .npzfile import write_npz
+
+VERSION = "1"
+ARTIFACT = Path(__file__).with_name("appraisal_classifier.npz")
+METADATA = ARTIFACT.with_suffix(".json")
+
+#: enISEAR dimension (exactly as in the TSV header) → atom column of `score_texts`.
+ENISEAR_MAP: dict[str, str] = {"Attention": "attention", "Certainty": "certainty", "Effort": "effort",
+                               "Pleasant": "pleasantness", "Responsibility": "self_responsibility",
+                               "Control": "controllability", "Circumstance": "circumstance"}
+#: Atoms without a human rating → how `derive_atoms` computes them from the rated ones.
+DERIVED: dict[str, str] = {
+    "goal_attainment": "P(pleasantness)",
+    "other_responsibility": "(1 - P(self_responsibility)) * (1 - P(circumstance))",
+    "fairness": "1 - (1 - P(pleasantness)) * other_responsibility",
+    "suddenness": "P(attention)",
+}
+RATED: tuple[str, ...] = tuple(ENISEAR_MAP[d] for d in ENISEAR_DIMENSIONS)
+ATOMS: tuple[str, ...] = RATED + tuple(DERIVED)
+
+WORD = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"\S+", "lowercase": False}
+CHAR = {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2, "sublinear_tf": True, "lowercase": False}
+NEG_CUES = frozenset({"not", "no", "never", "nothing", "nobody", "none", "cannot", "without", "nor"})
+NEG_WINDOW = 3
+NEG_PREFIX = "NEG_"
+_TOKEN = re.compile(r"[a-z0-9']+|[.,;:!?]")
+_PLACEHOLDER = re.compile(r"\bi felt \.\.\.")
+
+
+def normalise(text: str) -> str:
+    """Lower-cased, negation-marked token string (enISEAR's `I felt ...` placeholder removed)."""
+    t = _PLACEHOLDER.sub(" ", text.lower()).replace("n't", " not")
+    out, scope = [], 0
+    for tok in _TOKEN.findall(t):
+        if tok in ".,;:!?":
+            scope = 0
+        elif tok in NEG_CUES:
+            scope = NEG_WINDOW
+            out.append(tok)
+        else:
+            out.append(NEG_PREFIX + tok if scope else tok)
+            scope = max(scope - 1, 0)
+    return " ".join(out)
+
+
+def make_vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    """Fresh (word, char) TF-IDF vectorizers of the chosen feature set."""
+    return TfidfVectorizer(**WORD), TfidfVectorizer(**CHAR)
+
+
+def featurize(vectorizers: Sequence[TfidfVectorizer], docs: Sequence[str], fit: bool = False) -> sp.csr_matrix:
+    """Stacked TF-IDF features of normalised `docs` (fit the vectorizers first when `fit`)."""
+    mats = [v.fit_transform(docs) if fit else v.transform(docs) for v in vectorizers]
+    return sp.hstack(mats, format="csr")
+
+
+def derive_atoms(rated: pd.DataFrame) -> pd.DataFrame:
+    """`rated` (the seven rated atoms) plus the `DERIVED` atoms, columns in `ATOMS` order."""
+    out = rated.copy()
+    pleasant = out["pleasantness"]
+    out["goal_attainment"] = pleasant
+    out["other_responsibility"] = (1.0 - out["self_responsibility"]) * (1.0 - out["circumstance"])
+    out["fairness"] = 1.0 - (1.0 - pleasant) * out["other_responsibility"]
+    out["suddenness"] = out["attention"]
+    return out[list(ATOMS)].clip(0.0, 1.0)
+
+
+@dataclass
+class AppraisalClassifier:
+    """Fitted vectorizers, per-dimension weights (F × 7), intercepts and Platt parameters (P = σ(−(a f + b)))."""
+
+    vectorizers: tuple[TfidfVectorizer, TfidfVectorizer]
+    coef: np.ndarray
+    intercept: np.ndarray
+    platt_a: np.ndarray
+    platt_b: np.ndarray
+    metadata: dict[str, Any]
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated decision values, n × 7 (columns `RATED`)."""
+        x = featurize(self.vectorizers, [normalise(t) for t in texts])
+        return np.asarray(x @ self.coef) + self.intercept
+
+    def score(self, texts: Sequence[str]) -> pd.DataFrame:
+        """Calibrated P(high) per atom (`ATOMS` columns), one row per text."""
+        if len(texts) == 0:
+            return pd.DataFrame(np.zeros((0, len(ATOMS))), columns=list(ATOMS))
+        f = self.decision(texts)
+        p = 1.0 / (1.0 + np.exp(self.platt_a * f + self.platt_b))
+        return derive_atoms(pd.DataFrame(p, columns=list(RATED)))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The artifact's arrays (strings as unicode arrays, numbers as float64)."""
+        word, char = self.vectorizers
+        return {"word_vocab": _vocab(word), "word_idf": word.idf_.astype(np.float64),
+                "char_vocab": _vocab(char), "char_idf": char.idf_.astype(np.float64),
+                "coef": self.coef.astype(np.float64), "intercept": self.intercept.astype(np.float64),
+                "platt_a": self.platt_a.astype(np.float64), "platt_b": self.platt_b.astype(np.float64),
+                "dimensions": np.array(ENISEAR_DIMENSIONS, dtype=str)}
+
+    def save(self, npz: str | Path = ARTIFACT, meta: str | Path | None = None) -> tuple[Path, Path]:
+        """Write the .npz and its JSON metadata (byte-identical for the same model)."""
+        npz = Path(npz)
+        meta = Path(meta) if meta is not None else npz.with_suffix(".json")
+        write_npz(npz, self.arrays())
+        meta.write_text(json.dumps(self.metadata, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return npz, meta
+
+
+def _vocab(vectorizer: TfidfVectorizer) -> np.ndarray:
+    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return np.array(terms, dtype=str)
+
+
+def _restore(params: dict, vocab: np.ndarray, idf: np.ndarray) -> TfidfVectorizer:
+    vectorizer = TfidfVectorizer(**params, vocabulary={t: i for i, t in enumerate(vocab.tolist())})
+    vectorizer.idf_ = idf
+    return vectorizer
+
+
+def load_classifier(npz: str | Path = ARTIFACT, meta: str | Path | None = None) -> AppraisalClassifier:
+    """Read an artifact written by `AppraisalClassifier.save` (no pickles); a bad file names itself."""
+    npz = Path(npz)
+    meta = Path(meta) if meta is not None else npz.with_suffix(".json")
+    try:
+        with np.load(npz, allow_pickle=False) as data:
+            a = {k: data[k] for k in data.files}
+        metadata = json.loads(meta.read_text(encoding="utf-8"))
+        vectorizers = (_restore(WORD, a["word_vocab"], a["word_idf"]), _restore(CHAR, a["char_vocab"], a["char_idf"]))
+        n = len(a["word_vocab"]) + len(a["char_vocab"])
+        if a["coef"].shape != (n, len(RATED)) or tuple(a["dimensions"].tolist()) != ENISEAR_DIMENSIONS:
+            raise ValueError(f"coef shape {a['coef'].shape} or dimensions do not match the vocabularies")
+    except (OSError, ValueError, KeyError) as exc:
+        raise EmodataError(f"{npz}: cannot read the appraisal classifier artifact ({exc})") from exc
+    return AppraisalClassifier(vectorizers, a["coef"], a["intercept"], a["platt_a"], a["platt_b"], metadata)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_classifier() -> AppraisalClassifier:
+    """The classifier shipped with the package (loaded once per process)."""
+    return load_classifier(ARTIFACT, METADATA)
+
+
+def score_texts(texts: Sequence[str]) -> pd.DataFrame:
+    """Calibrated P(high) in [0, 1] of every atom (`ATOMS` columns), one row per text, by the shipped model."""
+    return shipped_classifier().score(list(texts))
