@@ -22,8 +22,8 @@ from emodata.sources.base import ReadReport, SourceData, make_frame
 from emodata.sources.dailydialog import read_dailydialog
 from emodata.sources.empathetic import read_empathetic
 from emodata.sources.goemotions import read_goemotions
-from emodata.sources.validate import (DEFAULT_MAX_CHARS, EmptyInputError, InputEncodingError, read_utf8,
-                                      strip_controls)
+from emodata.sources.validate import (DEFAULT_MAX_CHARS, EmptyInputError, InputEncodingError, check_records,
+                                      read_utf8, strip_controls)
 
 from .conftest import sample_config
 
@@ -196,8 +196,18 @@ def test_empathetic_duplicate_id_within_and_across_files(tmp_path):
 def test_goemotions_raw_conflicting_text_for_one_id(tmp_path):
     put(tmp_path / "goemotions_1.csv", "\n".join([RAW_HEADER, raw_row("one text", "k1", 1),
                                                   raw_row("another text", "k1", 2)]) + "\n")
-    with pytest.raises(BadRowError, match=r"line 3: id 'k1' has a different text than at .*line 2"):
+    with pytest.raises(BadRowError, match=r"line 3: text 'another text' of 'k1' differs from 'one text' at .*line 2"):
         read_goemotions(tmp_path, fmt="raw")
+    assert read_goemotions(tmp_path, fmt="raw", on_bad_row="skip").report.skipped == Counter(
+        conflicting_text=1, no_rater_agreement=1)
+
+
+def test_empathetic_conversation_with_two_labels_names_both_lines(tmp_path):
+    train = put(tmp_path / "train.csv", f"{ED_HEADER}\n{ed_line('c', 1, 'hi')}\n{ed_line('c', 2, 'yo', 'joyful')}\n")
+    with pytest.raises(BadRowError, match=rf"line 3: label 'joyful' of 'c' differs from 'afraid' at {train}, line 2"):
+        read_empathetic(tmp_path)
+    data = read_empathetic(tmp_path, on_bad_row="skip")
+    assert data.records["text"].tolist() == ["hi"] and data.report.skipped == Counter(conflicting_label=1)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -276,10 +286,11 @@ def test_max_chars_must_be_positive(tmp_path):
 
 
 def test_registered_reader_without_max_chars_is_capped_on_its_records(tmp_path):
+    rows = [{"id": f"mine:{i}", "source": "mine", "source_split": "train", "text": text, "context": [],
+             "labels": ["joy"], "source_labels": ["joy"], "example_unclear": False}
+            for i, text in enumerate(["short", "y" * 50])]
+
     def reader(directory, on_bad_row="error"):
-        rows = [{"id": f"mine:{i}", "source": "mine", "source_split": "train", "text": text, "context": [],
-                 "labels": ["joy"], "source_labels": ["joy"], "example_unclear": False}
-                for i, text in enumerate(["short", "y" * 50])]
         return SourceData("mine", f"local:{directory}", make_frame(rows), ReadReport(rows_read=2))
 
     register_source("mine", reader)
@@ -289,6 +300,8 @@ def test_registered_reader_without_max_chars_is_capped_on_its_records(tmp_path):
             read_source(location, max_chars=10)
         data = read_source(location, on_bad_row="skip", max_chars=10)
         assert data.records["id"].tolist() == ["mine:0"] and data.report.skipped == Counter(too_many_chars=1)
+        with pytest.raises(EmodataError, match=r"local:.*: duplicate id 'mine:0'"):
+            check_records(SourceData("mine", f"local:{tmp_path}", make_frame(rows + rows), ReadReport()), 100, "skip")
     finally:
         REGISTRY.pop("mine")
 

@@ -18,7 +18,7 @@ from .base import READER_COLUMNS, OnBadRow, ReadReport, SourceData
 from .dailydialog import dailydialog_from_hub, read_dailydialog
 from .empathetic import empathetic_from_hub, read_empathetic
 from .goemotions import goemotions_from_hub, read_goemotions
-from .validate import DEFAULT_MAX_CHARS, cap_text_length
+from .validate import DEFAULT_MAX_CHARS, check_records
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -124,15 +124,16 @@ def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error", max_ch
     """Read one located source into reader records (`options` go to the reader, e.g. `fmt="raw"`).
 
     Texts longer than `max_chars` never leave here: the built-in readers refuse them naming file and
-    line; Hub rows and registered readers that take no `max_chars` are checked on their records.
+    line; Hub rows and registered readers that take no `max_chars` are checked on their records
+    (`check_records`: length cap and unique ids).
     """
     if location.kind == "hub":
-        return cap_text_length(_load_hub(location), max_chars, on_bad_row)
+        return check_records(_load_hub(location), max_chars, on_bad_row)
     reader = REGISTRY[location.name].reader
     if _accepts(reader, "max_chars"):
         data = reader(location.where, on_bad_row=on_bad_row, max_chars=max_chars, **options)
     else:
-        data = cap_text_length(reader(location.where, on_bad_row=on_bad_row, **options), max_chars, on_bad_row)
+        data = check_records(reader(location.where, on_bad_row=on_bad_row, **options), max_chars, on_bad_row)
     if location.kind == "sample":
         data.origin = f"sample:{location.name}"
     return data

@@ -97,6 +97,8 @@ def _parse_row(path: Path, line_no: int, line: str, checks: EdgeChecks, labels: 
     if row["context"] not in labels:
         guard.bad(path, line_no, f"unknown emotion label {row['context']!r}", "unknown_label")
         return None
+    if not checks.agrees(path, line_no, row["conv_id"], row["context"], "label"):
+        return None
     text = unescape(row["utterance"])
     if not text:
         guard.bad(path, line_no, "empty utterance", "empty_field")

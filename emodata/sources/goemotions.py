@@ -110,7 +110,7 @@ def _read_raw(paths: list[Path], checks: EdgeChecks, min_agreement: int) -> list
     expected = list(RAW_META_COLUMNS) + list(labels)
     votes: dict[str, Counter] = {}
     unclear: Counter = Counter()
-    texts: dict[str, tuple[str, Path, int]] = {}  # id -> (text, file, line) of its first rater row
+    texts: dict[str, str] = {}
     for path in paths:
         count = 0
         for line_no, row in _raw_rows(path, checks, expected):
@@ -129,11 +129,9 @@ def _read_raw(paths: list[Path], checks: EdgeChecks, min_agreement: int) -> list
                 continue
             if not checks.fits(path, line_no, text):
                 continue
-            first = texts.setdefault(comment_id, (text, path, line_no))
-            if first[0] != text:
-                guard.bad(path, line_no, f"id {comment_id!r} has a different text than at {first[1]}, line "
-                                         f"{first[2]} (one comment id, one text)", "conflicting_text")
+            if not checks.agrees(path, line_no, comment_id, text, "text"):
                 continue
+            texts.setdefault(comment_id, text)
             unclear[comment_id] += row[8] == "True"
             votes.setdefault(comment_id, Counter()).update(labels[i] for i, f in enumerate(flags) if f == "1")
             count += 1
@@ -145,7 +143,7 @@ def _read_raw(paths: list[Path], checks: EdgeChecks, min_agreement: int) -> list
         if not agreed:
             guard.report.skipped["no_rater_agreement"] += 1
             continue
-        rows.append(_record("train", texts[comment_id][0], comment_id, agreed, unclear[comment_id] > 0))
+        rows.append(_record("train", texts[comment_id], comment_id, agreed, unclear[comment_id] > 0))
     return rows
 
 

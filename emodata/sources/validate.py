@@ -103,6 +103,7 @@ class EdgeChecks:
         self.guard = guard
         self.max_chars = max_chars
         self._first_seen: dict[str, tuple[str | Path, int]] = {}
+        self._first_value: dict[tuple[str, str], tuple[str, str | Path, int]] = {}
         self._dirty = False
         self._file_start: tuple[int, int] = (0, 0)
 
@@ -149,6 +150,16 @@ class EdgeChecks:
                                    "(ids must be unique across all split files of a source)", "duplicate_id")
         return False
 
+    def agrees(self, path: str | Path, line: int, key: str, value: str, what: str) -> bool:
+        """False (after the guard raised or counted it as `conflicting_<what>`) when `key` was read before
+        with a different `value` (one GoEmotions comment id, one text; one ED conversation, one label)."""
+        first = self._first_value.setdefault((what, key), (value, path, line))
+        if first[0] == value:
+            return True
+        self.guard.bad(path, line, f"{what} {value!r} of {key!r} differs from {first[0]!r} at {first[1]}, line "
+                                   f"{first[2]}", f"conflicting_{what}")
+        return False
+
     def require_rows(self, path: str | Path, kept: int) -> None:
         """Refuse a file that had no data rows, or none left after its bad rows were skipped."""
         rows_before, skipped_before = self._file_start
@@ -162,9 +173,14 @@ class EdgeChecks:
                                   "bad rows); a split file with no usable rows is refused")
 
 
-def cap_text_length(data, max_chars: int, policy: str):
-    """Apply the length cap to records that did not come from a local file (Hub rows, registered
-    readers without `max_chars`): an error naming the row's id, or a drop counted as `too_many_chars`."""
+def check_records(data, max_chars: int, policy: str):
+    """The edge checks for records that did not come from a local file (Hub rows, registered readers
+    without `max_chars`), by row id: a duplicate id is refused; a text over `max_chars` is an error,
+    or under `skip` a drop counted as `too_many_chars`."""
+    duplicated = data.records["id"].duplicated()
+    if duplicated.any():
+        raise EmodataError(f"{data.origin}: duplicate id {data.records['id'][duplicated].iloc[0]!r} "
+                           "(ids must be unique across all splits of a source)")
     lengths = data.records["text"].str.len()
     over = (lengths > max_chars).to_numpy()
     if not over.any():
