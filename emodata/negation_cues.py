@@ -35,6 +35,10 @@ NOT_AFFIXAL = frozenset({"under", "uncle", "bless", "blessed", "indeed", "unless
                          "universe", "unique", "inside", "interest", "inform", "discover", "display", "dismiss",
                          "impress", "import", "impart", "income", "invest", "insist", "instant", "industry",
                          "nevertheless", "nonetheless", "regardless", "doubtless", "unto", "infant", "irony"})
+#: dis- + verb is too often not a negation (discover, dissolve, dispose): only these verbs are.
+DIS_VERBS = frozenset({"dislike", "disagree", "disapprove", "disobey", "distrust", "disbelieve", "dissatisfy",
+                       "displease", "disallow", "disqualify", "disconnect", "disown", "disregard", "dishonour",
+                       "dishonor", "disavow"})
 MODEL_VERSION = "cdsco-cues-v1"
 
 
@@ -117,7 +121,7 @@ def _wordnet_index() -> dict[str, frozenset]:
 
 
 ENDINGS = (("ly", ""), ("ily", "y"), ("bly", "ble"), ("ness", ""), ("iness", "y"), ("ence", "ent"),
-           ("ance", "ant"), ("ity", "e"), ("ed", ""), ("ed", "e"), ("ing", ""))
+           ("ance", "ant"), ("ity", "e"), ("ed", ""), ("ed", "e"), ("ied", "y"), ("ing", ""), ("ing", "e"))
 
 
 def _stems(stem: str, participles: bool, depth: int = 2) -> set[str]:
@@ -125,7 +129,7 @@ def _stems(stem: str, participles: bool, depth: int = 2) -> set[str]:
     if depth == 0:
         return out
     for end, repl in ENDINGS:
-        if stem.endswith(end) and len(stem) - len(end) >= 3 and (participles or end not in ("ed", "ing")):
+        if stem.endswith(end) and len(stem) - len(end) >= 3 and (participles or end not in ("ed", "ied", "ing")):
             out |= _stems(stem[: -len(end)] + repl, participles, depth - 1)
     return out
 
@@ -140,6 +144,8 @@ def affix_rule(word: str) -> str | None:
         stem = word[: word.rindex("less")]
         return "less" if stem in idx["noun"] or stem in idx["verb"] else None
     rest = word[len(aff):]
+    if aff == "dis" and {word, word[:-1], word[:-2]} & DIS_VERBS | _stems(word, True) & DIS_VERBS:
+        return aff
     if aff != "un" and rest.endswith(("ed", "ing")):
         return None
     pool = idx["adj"] if aff != "un" else idx["adj"] | idx["verb"]

@@ -28,7 +28,9 @@ def run_negation_command(action: str, files: Sequence[str], method: str, out_dir
         return 0
     if action != "eval":
         raise EmodataError(f"emodata negation: unknown action {action!r} (eval or train)")
+    from .negation import resolve
+    sentences = read_many(files)
     for name in METHOD_NAMES if method == "all" else (method,):
         print(f"== {name}")
-        print(evaluate_method(files, name).format())
+        print(evaluate(sentences, partial(resolve, method=name)).format())
     return 0

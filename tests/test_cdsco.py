@@ -161,3 +161,23 @@ def test_scoper_crf_depths_and_manifest_entry():
     assert entry["method"] == "cdsco-crf-v1" and set(entry["models"]) == {"negation_cues.json",
                                                                             "negation_scope.crfsuite"}
     assert scoper.depths(texts, tokens) == depths
+
+
+def _scope_words(sentence: str) -> list[tuple[list[str], set[str]]]:
+    words = sentence.split()
+    return [([words[i] for i in n.cue], {words[i] for i in n.scope}) for n in resolve(words)]
+
+
+def test_constructions_of_the_issue():
+    assert _scope_words("He came none the less , and stayed .") == []
+    assert _scope_words("There is no doubt he came .") == []
+    (cue, scope), = _scope_words("Nothing he said made any sense .")  # the scope does not stop at the noun
+    assert cue == ["Nothing"] and {"made", "sense"} <= scope
+    (cue, scope), = _scope_words("I do not think that he is guilty .")  # that-complement kept
+    assert {"think", "guilty"} <= scope
+    (cue, scope), = _scope_words("I do not know what he wants .")  # wh-complement kept
+    assert {"know", "wants"} <= scope
+    (cue, scope), = _scope_words("I could not sleep , but I rested .")
+    assert "sleep" in scope and "rested" not in scope
+    (cue, scope), = _scope_words("She dislikes the new house .")
+    assert cue == ["dislikes"] and "house" in scope
