@@ -107,7 +107,7 @@ def test_single_source_and_several_mixes(tmp_path):
         assert {s["source"] for s in shards if s["role"] != "pairs"} == {source}
         # the Valence-Flip pairs shard is the mix's own, drawn from that single source's train rows
         (pairs,) = [s for s in shards if s["role"] == "pairs"]
-        assert pairs["source"] == "mix" and pairs["path"] == "data/pairs/train_pairs.parquet"
+        assert pairs["source"] == "mix" and pairs["path"] == "pairs/train_pairs.parquet"
         train_ids = {r["id"] for s in shards if s["role"] == "train"
                      for r in pq.read_table(result.root / s["path"], columns=["id"]).to_pylist()}
         pair_ids = pq.read_table(result.root / pairs["path"], columns=["id"]).column("id").to_pylist()
