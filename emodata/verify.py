@@ -5,9 +5,8 @@ What is checked (an empty problem list means all of it holds):
   Parquet row counts and JSONL line counts as listed; role counts add up;
 - `checksums.sha1`: well-formed, lists every file of the build (the manifest's own line included, so a
   deleted line fails), each with its current SHA-1, and agrees with the manifest's SHA-1s;
-- no extra files: a file in the build that `checksums.sha1` does not list is named. Folders that
-  commands write into a build after it is frozen (`DERIVED_DIRS`: Data Docs, the HTML report, exports)
-  are not part of the frozen build and are skipped.
+- no extra files: a file in the build that `checksums.sha1` does not list is named (`report`,
+  `qc --docs` and `export` write beside the build, into `OUT/NAME-derived/`, never into it).
 Every path read from the manifest or `checksums.sha1` must resolve inside the build
 (`emodata.safepath.inside_build`); one that does not raises EmodataError naming the file and the path.
 """
@@ -24,8 +23,6 @@ from .manifest import Manifest
 from .safepath import inside_build
 
 CHECKSUMS = "checksums.sha1"
-#: Top-level folders that `emodata qc --docs`, `emodata report` and `emodata export` add to a build.
-DERIVED_DIRS = ("data_docs", "report", "exports")
 
 
 def _check_file(path: Path, rel: str, sha1: str, problems: list[str]) -> bool:
@@ -92,12 +89,10 @@ def read_checksums(root: Path, problems: list[str]) -> dict[str, str]:
 
 
 def build_files(root: Path) -> list[str]:
-    """Every file (and symlink) in a build, relative POSIX paths, derived folders and checksums aside."""
+    """Every file (and symlink) in a build as relative POSIX paths, `checksums.sha1` aside."""
     found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder).relative_to(root)
-        if here == Path("."):
-            dirs[:] = [d for d in dirs if d not in DERIVED_DIRS]
         found += [(here / f).as_posix() for f in files]
         found += [(here / d).as_posix() for d in dirs if (Path(folder) / d).is_symlink()]
     return sorted(f for f in found if f != CHECKSUMS)

@@ -92,12 +92,15 @@ def test_inside_build_rules(tmp_path):
             inside_build(tmp_path, bad, "m.json")
 
 
-def test_verify_reports_extra_files_but_not_derived_folders(build_copy):
+def test_verify_reports_extra_files_and_links(build_copy, tmp_path):
     root = build_copy.parents[1]
     (root / "data" / "goemotions" / "smuggled.parquet").write_bytes(b"x")
     (root / "report").mkdir()
-    (root / "report" / "report.html").write_text("derived")
-    assert verify(build_copy) == ["data/goemotions/smuggled.parquet: extra file, not listed in checksums.sha1"]
+    (root / "report" / "report.html").write_text("not part of the build")
+    os.symlink(tmp_path, root / "data" / "elsewhere")
+    assert verify(build_copy) == ["data/elsewhere: extra file, not listed in checksums.sha1",
+                                  "data/goemotions/smuggled.parquet: extra file, not listed in checksums.sha1",
+                                  "report/report.html: extra file, not listed in checksums.sha1"]
 
 
 def test_verify_checks_artifacts_against_the_manifest(build_copy):
