@@ -291,7 +291,7 @@ def fit_mix_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], see
                                               train_verifier)
 
     names = [name for name, frame in parts.items() if len(frame)]
-    cols = ["lower", "neg", "labels", "appraisal_votes"]
+    cols = ["text", "lower", "neg", "labels", "appraisal_votes"]
     rows = pd.concat([parts[n][cols].assign(_role=roles[n]) for n in names], ignore_index=True)
     matrices = appraisal_matrices_of(rows, appraisal_lfs(negation), APPRAISAL_ATOMS)
     train = (rows["_role"] == "train").to_numpy()

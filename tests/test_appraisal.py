@@ -229,7 +229,7 @@ def fitted():
     frame = synthetic_frame()
     matrices = appraisal_matrices(frame)
     model = fit_appraisal(frame, seed=7, matrices=matrices)
-    return frame, matrices, model, model.predict(frame, matrices)
+    return frame, matrices, model, model.predict_lfs(frame, matrices)
 
 
 def test_label_model_output_in_unit_interval_with_nan_for_abstains(fitted):
@@ -249,9 +249,23 @@ def test_label_model_output_in_unit_interval_with_nan_for_abstains(fitted):
     assert np.nanmean(p[positive]) > 0.7 > 0.3 > np.nanmean(p[~positive])
 
 
+def test_build_atoms_come_from_the_classifier_for_every_row(fitted):
+    from labeling_functions.appraisal import score_texts
+
+    frame, matrices, model, _ = fitted
+    pred = model.predict(frame, matrices)
+    assert list(pred.columns) == list(APPRAISAL_ATOMS) and np.isfinite(pred.to_numpy()).all()   # no abstention
+    expected = score_texts(frame["text"].tolist())[list(APPRAISAL_ATOMS)]
+    np.testing.assert_array_equal(pred.to_numpy(), expected.to_numpy())
+    described = model.describe()["classifier"]
+    assert len(described["sha1"]) == 40 and set(described["cv_auc"]) == {"Attention", "Certainty", "Effort",
+                                                                          "Pleasant", "Responsibility", "Control",
+                                                                          "Circumstance"}
+
+
 def test_fit_is_deterministic_and_predict_recomputes_matrices(fitted):
     frame, _, model, pred = fitted
-    again = fit_appraisal(frame, seed=7).predict(frame)
+    again = fit_appraisal(frame, seed=7).predict_lfs(frame)
     pd.testing.assert_frame_equal(pred, again)
     described = model.describe()
     assert described["atoms"]["pleasantness"]["lfs"] == [lf.name for lf in appraisal_lfs()["pleasantness"]]
@@ -377,7 +391,7 @@ def test_real_goemotions_dev_slice():
     labels = [[names[int(i)] for i in line.split("\t")[1].split(",")] for line in lines]
     frame = annotate_texts(texts, read_lexicon_file(SHARED_DATA / "lexicons" / "NRC-VAD-Lexicon.txt"))
     model = fit_appraisal(frame, seed=13)
-    pred = model.predict(frame)
+    pred = model.predict_lfs(frame)
     summary = appraisal_summary(pred, labels)
     assert summary["atoms"]["pleasantness"]["coverage"] > 0.3
     assert summary["atoms"]["pleasantness"]["vs_prototype"]["pearson"] > 0.5

@@ -7,7 +7,7 @@ Build-time use, on an annotated frame (`emodata.annotate` columns + `padded`):
 
     matrices = appraisal_matrices(train_frame)
     model = fit_appraisal(train_frame, seed, matrices=matrices)
-    appraisal = model.predict(frame)                       # P(high) per atom, NaN = no evidence
+    appraisal = model.predict(frame)          # classifier P(high) per atom (model.predict_lfs: LF signal, NaN = no votes)
     prototypes = load_prototypes().prototype_matrix(frame["labels"])   # s̃(y) per atom
     verifier, report = train_verifier(frame, appraisal, labels_space, seed)
     verifier.save(path)                                    # one deterministic .npz

@@ -22,6 +22,7 @@ The artifact is `appraisal_classifier.npz` (vocabularies, idf, weights, Platt a/
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -177,6 +178,21 @@ def load_classifier(npz: str | Path = ARTIFACT, meta: str | Path | None = None) 
 def shipped_classifier() -> AppraisalClassifier:
     """The classifier shipped with the package (loaded once per process)."""
     return load_classifier(ARTIFACT, METADATA)
+
+
+def classifier_description() -> dict[str, Any]:
+    """The shipped artifact for manifests: path in the package, SHA-1 of .npz and JSON, version, mapping,
+    derived atoms and the cross-validated ROC-AUC per enISEAR dimension (from its metadata)."""
+    meta = shipped_classifier().metadata
+    return {"name": "appraisal_classifier", "path": f"labeling_functions/appraisal/{ARTIFACT.name}",
+            "sha1": _sha1(ARTIFACT), "metadata_sha1": _sha1(METADATA), "version": meta["version"],
+            "enisear_map": meta["enisear_map"], "derived": meta["derived"], "training": meta["training"],
+            "cv_auc": {d: {k: m[k] for k in ("atom", "mean", "std")} for d, m in meta["cv_auc"].items()},
+            "cv_auc_mean": meta["cv_auc_mean"], "cv_auc_min": meta["cv_auc_min"]}
+
+
+def _sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
 def score_texts(texts: Sequence[str]) -> pd.DataFrame:

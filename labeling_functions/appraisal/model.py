@@ -112,15 +112,30 @@ class AppraisalModel:
         return split_matrix(apply_lfs(frame, [lf for atom in self.atoms for lf in self.lfs[atom]], progress),
                             self.atoms, self.lfs)
 
-    def predict(self, frame: pd.DataFrame, matrices: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-        """One float column per atom, P(high) in [0, 1], NaN where all of the atom's LFs abstained."""
+    def predict_lfs(self, frame: pd.DataFrame, matrices: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """The weak LF signal: one float column per atom, P(high), NaN where all of the atom's LFs abstained."""
         matrices = matrices if matrices is not None else self.label_matrices(frame)
         return pd.DataFrame({atom: self.models[atom].combine(matrices[atom]) for atom in self.atoms},
                             index=frame.index)
 
+    def predict(self, frame: pd.DataFrame, matrices: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """The build's atoms: the shipped classifier's calibrated P(high) (issue 17) for every row and atom.
+
+        Scores the `text` column (or, on frames without one, the joined `lower` tokens); `matrices` is
+        accepted for the LF path (`predict_lfs`) and not needed here.
+        """
+        from .classifier import score_texts
+
+        texts = frame["text"] if "text" in frame else frame["lower"].map(" ".join)
+        scores = score_texts([str(t) for t in texts])
+        return pd.DataFrame({atom: scores[atom].to_numpy(dtype=float) for atom in self.atoms}, index=frame.index)
+
     def describe(self) -> dict:
         """LF names, LF source hash, method and coverage per atom: for manifests and reports."""
+        from .classifier import classifier_description
+
         return {
+            "classifier": classifier_description(),
             "lf_sha1": self.lf_sha1,
             "seed": self.seed,
             "n_fit_rows": self.n_fit_rows,
