@@ -79,6 +79,8 @@ def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     # the composite loss falls (L_app / L_vad keep a floor) and the SFT token loss falls much more
     assert mean("loss", steps[-20:]) < 0.5 * mean("loss", steps[:20])
     assert mean("loss_sft", steps[-20:]) < 0.25 * mean("loss_sft", steps[:20])
+    # L_app (verifier trained on the enISEAR appraisal classifier's atoms, issue 17) falls too
+    assert mean("loss_app", steps[-20:]) < mean("loss_app", steps[:20])
     # the run's own dev evaluation and provenance
     assert result.evals and result.evals[-1]["parse_ok"] >= 0.9
     from emodata.hashing import sha1_file
