@@ -257,6 +257,8 @@ def test_build_atoms_come_from_the_classifier_for_every_row(fitted):
     assert list(pred.columns) == list(APPRAISAL_ATOMS) and np.isfinite(pred.to_numpy()).all()   # no abstention
     expected = score_texts(frame["text"].tolist())[list(APPRAISAL_ATOMS)]
     np.testing.assert_array_equal(pred.to_numpy(), expected.to_numpy())
+    summary = appraisal_summary(pred, model=model)
+    assert summary["enisear_cv_auc"]["Pleasant (pleasantness)"] >= 0.65 and summary["enisear_cv_auc"]["mean"] >= 0.75
     described = model.describe()["classifier"]
     assert len(described["sha1"]) == 40 and set(described["cv_auc"]) == {"Attention", "Certainty", "Effort",
                                                                           "Pleasant", "Responsibility", "Control",

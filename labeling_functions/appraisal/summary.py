@@ -87,6 +87,10 @@ def appraisal_summary(predictions: pd.DataFrame, labels: Sequence[Sequence[str]]
         summary["atoms"][atom] = entry
     if model is not None:
         summary["model"] = model.describe()
+        classifier = summary["model"].get("classifier")
+        if classifier:   # issue 17: human-rating quality of the atoms, from the shipped artifact's metadata
+            summary["enisear_cv_auc"] = {f"{d} ({m['atom']})": m["mean"] for d, m in classifier["cv_auc"].items()}
+            summary["enisear_cv_auc"]["mean"] = classifier["cv_auc_mean"]
     if verifier_report is not None:
         summary["verifier"] = verifier_report
     return summary
