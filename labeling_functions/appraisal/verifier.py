@@ -72,12 +72,12 @@ def default_config(n_features: int = N_FEATURES, ngram_max: int = NGRAM_MAX,
                    negation_scope: str = "window") -> dict[str, Any]:
     """The feature settings recorded in the artifact (everything `text_features` depends on).
 
-    `negation_scope` is the scope method ("window" or "parse", emodata.negation_parse.NegationScoper)
+    `negation_scope` is the scope method ("window", "parse" or "crf", emodata.negation_parse.NegationScoper)
     that produced the training frame's `neg` column; `text_features` uses the same one.
     """
-    from emodata import negation, negation_parse
+    from emodata import negation, negation_parse, negation_scope as crf_scope
 
-    methods = {"window": negation.METHOD, "parse": negation_parse.METHOD}
+    methods = {"window": negation.METHOD, "parse": negation_parse.METHOD, "crf": crf_scope.MODEL_VERSION}
     if negation_scope not in methods:
         raise ValueError(f"verifier: negation_scope must be one of {sorted(methods)}, not {negation_scope!r}")
     return {"format": FORMAT, "n_features": n_features, "ngram_max": ngram_max, "neg_prefix": NEG_PREFIX,
