@@ -60,8 +60,10 @@ class BuildConfig:
     end_model: str = opt("on", "end-model check: train TF-IDF + logistic regression on the train rows' weak labels "
                                "and on their gold labels, score both on every labelled dev split and the probe "
                                "(manifest end_model, LF report); off skips it", choices=("on", "off"))
-    flip_frac: float = opt(0.2, "share of each mix's train rows drawn for a Valence-Flip pair (never dev/test "
-                                "rows); 0 writes no pairs shard")
+    flip_frac: float = opt(1.0, "share of each mix's train rows drawn as Valence-Flip candidates (never dev/test "
+                                "rows); only clearly polar rows whose rewrite both independent judges (VADER, "
+                                "plain lexicon valence) accept get a pair (about 15% of the drawn rows on "
+                                "the real 20:80 build); 0 writes no pairs shard")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
     min_train_rows: int = opt(10, "fewest train rows a mix may have; a smaller one is refused as too small to "
                                   "train on, saying which filters removed the rows", hashed=False)

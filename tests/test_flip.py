@@ -187,7 +187,8 @@ def test_plural_case_and_article():
     ("My enemies are everywhere", "My friends are everywhere"),
     ("This is the best day", "This is the worst day"),
     ("You are such a good friend", "You are such a bad friend"),
-    ("Loved it. It was great, but the ending was terrible.", "Hated it. It was terrible, but the ending was great."),
+    ("Loved it. It was great, but the ending was terrible.", "Hated it. It was great, but the ending was terrible."),
+    ("Best day, I loved it", "Worst day, I loved it"),          # one word swapped, never every polar word
     ("The meeting starts at noon", None),          # nothing polar
     ("I lost weight", None),                       # verb exception
     ("He passed away", None),                      # phrasal verb
@@ -215,7 +216,9 @@ def test_antonym_flip(nlp, text, expected):
     ("i dont like it", "i like it"),
     ("This isn't bad at all", "This is bad"),
     ("I don't have any money", "I have some money"),
-    ("I wasn't happy and she didn't care", "I was happy and she cared"),
+    ("I wasn't happy and she didn't care", "I was happy and she didn't care"),   # main predicate only
+    ("I love it and I like him", "I don't love it and I like him"),               # no "not" in every clause
+    ("I think that he doesn't care", None),        # only a subordinate clause is negated
     ("Love this!", "Don't love this!"),
     ("Don't worry", "Worry"),
     ("They always praise him", "They don't always praise him"),
@@ -280,7 +283,8 @@ ROWS = [
     ("t:06", "The cat sat", ["neutral"]),                              # no lexicon word: no valence
     ("t:07", "I have no friend", ["sadness", "neutral"]),              # only antonym; mirror unknown
     ("t:08", "What a terrible day", ["disappointment"]),
-    ("t:09", "I am at the game", ["joy"]),                            # only the negation flip applies
+    ("t:09", "I am in the sunshine", ["joy"]),                        # only the negation flip applies
+    ("t:10", "I am at the game", ["joy"]),                            # VADER calls it neutral: not polar
 ]
 
 
@@ -298,7 +302,7 @@ def test_make_pairs_targets_order_and_tally(annotator, pipeline):
     assert pairs["t:02"]["kind"] == "outcome" and pairs["t:02"]["text_flip"] == "We lost the game!"
     assert pairs["t:02"]["targets"]["labels"] == ["nervousness", "sadness"]
     assert pairs["t:07"]["targets"]["labels"] is None                         # neutral has no mirror
-    assert pairs["t:09"]["kind"] == "negation" and pairs["t:09"]["text_flip"] == "I am not at the game"
+    assert pairs["t:09"]["kind"] == "negation" and pairs["t:09"]["text_flip"] == "I am not in the sunshine"
     scored = frame_of(annotator, [(r["id_flip"], r["text_flip"], []) for r in pairs.values()]).set_index("id")
     for r in pairs.values():
         v = float(frame.set_index("id").loc[r["id"], "vad_v"])
@@ -308,8 +312,8 @@ def test_make_pairs_targets_order_and_tally(annotator, pipeline):
         assert r["v_lex_flip"] == scored.loc[r["id_flip"], "vad_v"]
         assert (r["v"] - 0.5) * (r["v_lex_flip"] - 0.5) < 0
         assert r["s_flip"] == pytest.approx(abs((r["v"] - 0.5) + (r["v_lex_flip"] - 0.5)))
-    assert tally["rows:selected"] == 9 and tally["rows:paired"] == 6
-    assert tally["rows:neutral_source"] == 1 and tally["rows:no_valence"] == 1
+    assert tally["rows:selected"] == 10 and tally["rows:paired"] == 6
+    assert tally["rows:neutral_source"] == 1 and tally["rows:no_valence"] == 1 and tally["rows:not_polar"] == 1
     assert tally["rows:no_valid_candidate"] == 1 and tally["negation:no_cross"] >= 1
     assert (tally["antonym:emitted"], tally["outcome:emitted"], tally["negation:emitted"]) == (4, 1, 1)
     assert tally["antonym:ok"] >= 4            # "won" -> "lost" passes as an antonym too, but outcome wins
@@ -320,7 +324,7 @@ def test_make_pairs_is_deterministic_and_order_free(annotator, pipeline):
     first = make_pairs(frame, annotator, pipeline, flip_frac=0.5, seed=7)
     again = make_pairs(frame.sample(frac=1.0, random_state=1), annotator, pipeline, flip_frac=0.5, seed=7)
     assert first[0].equals(again[0]) and first[1] == again[1]
-    assert first[1]["rows:selected"] == 4
+    assert first[1]["rows:selected"] == 5
     drawn = {seed: make_pairs(frame, annotator, pipeline, flip_frac=0.5, seed=seed)[1] for seed in range(6)}
     assert len({tuple(sorted(t.items())) for t in drawn.values()}) > 1    # the seed changes the draw
 
@@ -381,7 +385,8 @@ def test_pairs_summary_s_flip_on_known_pairs():
     assert summary["rejected"]["no_cross"] == 4 and summary["rejected"]["neutral_source"] == 2
     assert summary["candidates"]["antonym"] == {"generated": 4, "passed": 3, "emitted": 2, "no_rewrite": 0,
                                                 "rejected": {"unchanged": 0, "empty": 0, "no_lexicon": 0,
-                                                             "no_cross": 1}}
+                                                             "no_cross": 1, "plain_no_cross": 0,
+                                                             "vader_no_reverse": 0}}
 
 
 def test_pairs_summary_examples_are_a_seeded_sample():

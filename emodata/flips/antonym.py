@@ -1,4 +1,10 @@
-"""Lexical antonym flips: every polar word with a catalog antonym is swapped for it.
+"""Lexical antonym flips: the polar word that carries the utterance's valence is swapped for its antonym.
+
+One word is swapped (one coherent edit): among the words with a catalog antonym, those in a main
+clause (no clausal-complement, adverbial-clause, relative-clause or parataxis arc between the word
+and its sentence root: not "afford" in "It's sad that some people can't afford it") are preferred;
+given a word-valence function and the utterance's side, the word on that side with the largest
+|v − 0.5| is swapped ("sad" in "It's sad that ..."), else the first listed one.
 
 Rules (data in catalog/flips/antonyms.yaml):
 - A token is looked up by its spaCy coarse part of speech: VERB and NOUN by lemma, re-inflected to
@@ -8,8 +14,8 @@ Rules (data in catalog/flips/antonyms.yaml):
 - Capitalisation follows the token ("LOVE" → "HATE"); "a"/"an" before it is re-agreed.
 - A noun modified by a flipping adjective keeps its sense ("a good friend" → "a bad friend", not
   "a bad enemy"), and "failed to" is a negation, not an outcome (left to the negation rules).
-- Every other matching token flips, so "great food, awful service" becomes "terrible food, amazing
-  service": a mixed utterance stays mixed and is then rejected by the valence filter.
+- Only one token flips, so a mixed utterance ("great food, awful service") gets its dominant side
+  swapped and the judges decide whether the whole reverses.
 
 Deliberately not handled: fixed phrases listed under `idioms` ("to be honest", "fair enough"),
 phrasal verbs (a verb with a particle, "pass out", is skipped), verbs
@@ -19,6 +25,7 @@ placeholders, idioms ("not half bad"), and words outside the list (no WordNet gu
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from spacy.tokens import Doc, Token
 
@@ -83,15 +90,47 @@ def idiom_tokens(doc: Doc, idioms: tuple[str, ...]) -> set[int]:
     return inside
 
 
-def antonym_flip(doc: Doc, lexicon: FlipLexicon | None = None) -> str | None:
-    """Swap every listed polar word for its antonym; None when no word is listed."""
+#: Arcs that start a subordinate clause: a word below one is not in its sentence's main clause.
+SUBORDINATE = frozenset({"ccomp", "advcl", "relcl", "acl", "csubj", "csubjpass", "parataxis", "pcomp"})
+
+
+def in_main_clause(tok: Token) -> bool:
+    """Whether no subordinate-clause arc (SUBORDINATE) lies between the token and its sentence root."""
+    while tok.head.i != tok.i:
+        if tok.dep_ in SUBORDINATE:
+            return False
+        tok = tok.head
+    return True
+
+
+def _strength(tok: Token, valence: Callable[[str], float | None] | None, positive: bool | None) -> float:
+    """How strongly the token carries the utterance's side (−1 when it is on the other side or unknown)."""
+    if valence is None or positive is None:
+        return 0.0
+    v = valence(tok.lower_)
+    if v is None:
+        v = valence(tok.lemma_.lower())
+    if v is None or (v > 0.5) != positive or v == 0.5:
+        return -1.0
+    return abs(v - 0.5)
+
+
+def antonym_flip(doc: Doc, lexicon: FlipLexicon | None = None, valence: Callable[[str], float | None] | None = None,
+                 positive: bool | None = None) -> str | None:
+    """Swap the polar word that carries the utterance's valence for its antonym (module docstring);
+    `valence(word)` is the lexicon valence of a word, `positive` the utterance's side. None when no
+    listed word qualifies (with `valence`, only words on the utterance's side do)."""
     lexicon = lexicon or load_flips()
-    edit = Rewrite(doc)
     protected = idiom_tokens(doc, lexicon.idioms)
+    found = []
     for tok in doc:
-        if tok.i in protected:
-            continue
-        anti = antonym_of(tok, lexicon)
+        anti = None if tok.i in protected else antonym_of(tok, lexicon)
         if anti is not None:
-            edit.set(tok.i, anti)
-    return edit.render() if edit.changed else None
+            found.append((in_main_clause(tok), _strength(tok, valence, positive), -tok.i, tok, anti))
+    found = [f for f in found if f[1] >= 0]
+    if not found:
+        return None
+    *_, tok, anti = max(found, key=lambda f: f[:3])
+    edit = Rewrite(doc)
+    edit.set(tok.i, anti)
+    return edit.render()

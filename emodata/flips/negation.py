@@ -1,6 +1,9 @@
 """Negation flips on the dependency parse: remove the negation an utterance has, or insert one.
 
-Removal (the utterance has "not", "n't"/"nt" or "never"): every such negation is removed.
+One edit, at the main predicate (never a "not" in every clause): the root verb/aux of a sentence's
+main clause (`main_predicate`, from the dependency parse).
+Removal (the utterance has "not", "n't"/"nt" or "never"): the negation of a main predicate is removed
+(an utterance whose negations all sit in subordinate clauses is left alone).
 - "n't"/"not" after an auxiliary "do" drops the "do" too and re-inflects the verb to the auxiliary's
   tense and person: "I don't like it" → "I like it", "He doesn't care" → "He cares", "We didn't
   win" → "We won" (irregular forms from catalog/flips/morphology.yaml).
@@ -10,8 +13,8 @@ Removal (the utterance has "not", "n't"/"nt" or "never"): every such negation is
   always smiles") and is dropped otherwise ("I have never been there" → "I have been there").
 - negative-polarity items after it are made positive: "isn't bad at all" → "is bad", "don't have
   any" → "have some", "not yet" → "already", "anymore" is dropped.
-Insertion (no negation): each clause head (a sentence's verbal root, and conjoined verbs with their
-own subject; a verbless root falls back to the sentence's first verb with a subject) is negated:
+Insertion (no negation): the main predicate of the first statement sentence that has one (a
+sentence's verbal root; a verbless root falls back to the sentence's first verb with a subject):
 - after its first auxiliary: "I have been waiting" → "I have not been waiting" ("can" → "cannot");
 - after a copula: "I am happy" → "I am not happy";
 - with do-support in the head's tense and person: "He likes it" → "He doesn't like it", "I liked
@@ -191,22 +194,38 @@ def rewrite_npis(edit: Rewrite, neg: Token) -> None:
                 edit.drop(tok.i)
 
 
+def main_predicate(sent: Span) -> Token | None:
+    """The head of a sentence's main clause (its verbal root, see `clause_heads`), or None."""
+    heads = clause_heads(sent)
+    return heads[0] if heads else None
+
+
+def _main_negation(doc: Doc) -> Token | None:
+    """The first handled negation that negates its sentence's main predicate."""
+    for tok in doc:
+        if is_negation(tok) and tok.head.i == getattr(main_predicate(tok.sent), "i", None):
+            return tok
+    return None
+
+
 def negation_flip(doc: Doc, lexicon: FlipLexicon | None = None) -> str | None:
-    """Remove the utterance's negations, or negate its clauses; None when neither applies."""
+    """One edit of the main predicate: remove its negation when the utterance has one, else negate the
+    main predicate of its first statement sentence; None when neither applies."""
     lexicon = lexicon or load_flips()
     if unhandled_negation(doc):
         return None
     edit = Rewrite(doc)
-    negations = [t for t in doc if is_negation(t)]
-    if negations:
-        for neg in negations:
-            remove_negation(edit, neg, lexicon)
-        for neg in negations:
-            rewrite_npis(edit, neg)
+    if any(is_negation(t) for t in doc):
+        neg = _main_negation(doc)
+        if neg is None:
+            return None  # only subordinate clauses are negated: not the utterance's polarity
+        remove_negation(edit, neg, lexicon)
+        rewrite_npis(edit, neg)
     else:
         for sent in doc.sents:
-            if sent[-1].text == "?" or any(t.text == "?" for t in sent):
+            head = main_predicate(sent)
+            if any(t.text == "?" for t in sent) or head is None:
                 continue
-            for head in clause_heads(sent):
-                negate_clause(edit, head)
+            if negate_clause(edit, head):
+                break
     return edit.render() if edit.changed else None

@@ -4,13 +4,20 @@
 1. sorts `train` by id (so the draw does not depend on row order) and draws round(flip_frac · n)
    rows with `numpy.random.default_rng(seed)`;
 2. rejects drawn rows whose lexicon valence is unknown (`no_valence`) or within NEUTRAL_BAND of 0.5
-   (`neutral_source`: there is no side to flip from);
-3. parses the rest once with `nlp.pipe` and runs every generator of GENERATORS on each row;
+   (`neutral_source`: there is no side to flip from), then rows that are not clearly polar to both
+   independent judges (`not_polar`: VADER |compound| < 0.05 or plain lexicon valence near 0.5;
+   emodata/flips/judges.py) — cheap checks before any parse;
+3. parses the rest once with `nlp.pipe` (only the rows that reach this step) and runs every
+   generator of GENERATORS on each row; each makes one edit (antonym: the main clause's strongest
+   polar word of the utterance's side; negation: the main predicate);
 4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
    annotator: `emodata.nlp.tokenize` + `emodata.vad.score_utterance` with its lexicon and negation
    adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
    after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
    (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`);
+   then the judges the generators do not use must see the reversal (`plain_no_cross`: plain
+   lexicon valence, for the lexical kinds; `vader_no_reverse`: VADER's compound changes sign);
+   every judge's verdict on every candidate is tallied (`<kind>:judge:<vad|plain|vader>:pass|fail`);
 5. emits one pair per row: the first generator in GENERATORS order whose candidate passed.
    Outcome rules are the most specific, antonyms next, and negation (applicable to almost any
    clause) last, so it does not crowd out the others. All generators run on every row, so the
@@ -22,7 +29,7 @@ are recomputed by the same lexicon on x′ (an antonym changes them: "hate" is m
 mirrored through catalog/flips/mirror.yaml, or null when any label has no mirror.
 
 The tally (a Counter) has `rows:<what>` keys (selected, paired, no_valence, neutral_source,
-no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator (no_rewrite, ok,
+not_polar, no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator (no_rewrite, ok,
 emitted, and the rejection reasons above).
 """
 from __future__ import annotations
@@ -46,6 +53,7 @@ from ..hashing import normalize_text, sha1_text
 from ..nlp import Pipeline
 from ..schema import VAD_TYPE
 from .antonym import antonym_flip
+from .judges import JUDGE_REASONS, NEUTRAL_BAND, is_polar, judge, plain_valence, vader_compound
 from .negation import negation_flip
 from .outcome import outcome_flip
 
@@ -57,11 +65,13 @@ Generator = Callable[[Doc, FlipLexicon], "str | None"]
 #: catalog.flips.FLIP_KINDS, in the same order.
 GENERATORS: tuple[tuple[str, Generator], ...] = (("outcome", outcome_flip), ("antonym", antonym_flip),
                                                 ("negation", negation_flip))
-#: Rows with |v(x) − 0.5| below this have no valence side to flip (the band `vad.rationale` calls neutral).
-NEUTRAL_BAND = 0.05
-#: Candidate rejection reasons, in the order they are checked.
-REJECT_REASONS = ("unchanged", "empty", "no_lexicon", "no_cross")
-ROW_OUTCOMES = ("selected", "paired", "no_valence", "neutral_source", "no_candidate", "no_valid_candidate")
+#: Candidate rejection reasons, in the order they are checked (the generator's own VAD, then the judges).
+REJECT_REASONS = ("unchanged", "empty", "no_lexicon", "no_cross") + JUDGE_REASONS
+ROW_OUTCOMES = ("selected", "paired", "no_valence", "neutral_source", "not_polar", "no_candidate",
+                "no_valid_candidate")
+#: Scorers whose verdict on every generated candidate is tallied (`<kind>:judge:<name>:pass|fail`):
+#: the annotate stage's negation-aware VAD (the generators' own target), plain lexicon valence, VADER.
+JUDGE_NAMES = ("vad", "plain", "vader")
 REQUIRED_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d")
 #: Suffix of a flipped utterance's id (`id_flip`): a new id, never one of a record shard.
 FLIP_ID_SUFFIX = "#flip"
@@ -164,14 +174,8 @@ def _pair_row(row, kind: str, text_flip: str, scored, lexicon: FlipLexicon) -> d
     }
 
 
-def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: FlipLexicon, batch_size: int,
-              drawn: pd.DataFrame) -> tuple[list[dict], Counter]:
-    """Steps 2-5 for some drawn rows: their pairs (PAIRS_SCHEMA rows, in row order) and the tally.
-
-    Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`).
-    """
-    language = _language(nlp if nlp is not None else annotator.pipeline)
-    tally: Counter = Counter()
+def _polar_rows(drawn: pd.DataFrame, annotator: Annotator, tally: Counter) -> tuple[list, np.ndarray, np.ndarray]:
+    """Step 2: the drawn rows with a clear polarity, with their VADER compound and plain valence."""
     rows = []
     for row in drawn.itertuples(index=False):
         v = float(row.vad_v) if row.vad_v is not None else math.nan
@@ -181,24 +185,66 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
             tally["rows:neutral_source"] += 1
         else:
             rows.append(row)
-    candidates: list[list[tuple[str, str]]] = []
-    for row, doc in zip(rows, language.pipe((r.text for r in rows), batch_size=batch_size)):
+    texts = [r.text for r in rows]
+    vader, plain = vader_compound(texts), plain_valence(texts, annotator)
+    keep = [i for i in range(len(rows)) if is_polar(vader[i], plain[i])]
+    tally["rows:not_polar"] += len(rows) - len(keep)
+    return [rows[i] for i in keep], vader[keep], plain[keep]
+
+
+def _generate(language: Language, rows: list, plain: np.ndarray, lexicon: FlipLexicon, annotator: Annotator,
+              batch_size: int, tally: Counter) -> list[list[tuple[str, str]]]:
+    """Step 3: every generator's candidate per row (one parse of the rows that reach it)."""
+    def valence(word: str) -> float | None:
+        found = annotator.lookup(word)
+        return None if found is None else float(found[0])
+
+    candidates = []
+    for v, doc in zip(plain, language.pipe((r.text for r in rows), batch_size=batch_size)):
         mine = []
         for kind, generate in GENERATORS:
-            text_flip = generate(doc, lexicon)
+            text_flip = (generate(doc, lexicon, valence=valence, positive=bool(v > 0.5)) if kind == "antonym"
+                         else generate(doc, lexicon))
             if text_flip is None:
                 tally[f"{kind}:no_rewrite"] += 1
             else:
                 mine.append((kind, text_flip))
         candidates.append(mine)
+    return candidates
+
+
+def _tally_judges(tally: Counter, kind: str, v: float, scored, vader: float, plain: float, vader_flip: float,
+                  plain_flip: float) -> None:
+    crossed = {"vad": not math.isnan(scored.vad_v) and (v - 0.5) * (scored.vad_v - 0.5) < 0,
+               "plain": not math.isnan(plain_flip) and (plain - 0.5) * (plain_flip - 0.5) < 0,
+               "vader": vader * vader_flip < 0 and abs(vader_flip) >= 0.05}
+    for name in JUDGE_NAMES:
+        tally[f"{kind}:judge:{name}:{'pass' if crossed[name] else 'fail'}"] += 1
+
+
+def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: FlipLexicon, batch_size: int,
+              drawn: pd.DataFrame) -> tuple[list[dict], Counter]:
+    """Steps 2-5 for some drawn rows: their pairs (PAIRS_SCHEMA rows, in row order) and the tally.
+
+    Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`).
+    """
+    language = _language(nlp if nlp is not None else annotator.pipeline)
+    tally: Counter = Counter()
+    rows, vader, plain = _polar_rows(drawn, annotator, tally)
+    candidates = _generate(language, rows, plain, lexicon, annotator, batch_size, tally)
     flat = [text_flip for mine in candidates for _, text_flip in mine]
     scores = score_texts(flat, annotator).itertuples(index=False)
+    vader_flat, plain_flat = iter(vader_compound(flat)), iter(plain_valence(flat, annotator))
     out = []
-    for row, mine in zip(rows, candidates):
+    for row, mine, vx, px in zip(rows, candidates, vader, plain):
         chosen = None
         for kind, text_flip in mine:
-            scored = next(scores)
+            scored, vf, pf = next(scores), float(next(vader_flat)), float(next(plain_flat))
             reason = verdict(row.text, float(row.vad_v), text_flip, scored)
+            if reason not in ("unchanged", "empty"):
+                _tally_judges(tally, kind, float(row.vad_v), scored, float(vx), float(px), vf, pf)
+            if reason == "ok":
+                reason = judge(kind, float(vx), float(px), vf, pf)
             tally[f"{kind}:{reason}"] += 1
             if reason == "ok" and chosen is None:
                 chosen = (kind, text_flip, scored)

@@ -12,7 +12,11 @@ Shape (the `n_pairs`, `by_kind`, `s_flip_hist` keys are the ones emodata/report.
      "rows": {"selected", "paired", "no_valence", "neutral_source", "no_candidate", "no_valid_candidate"},
      "candidates": {KIND: {"generated", "passed", "emitted", "no_rewrite", "rejected": {REASON: int}}},
      "rejected": {REASON: int},      # row-level reasons and candidate reasons summed over kinds
-     "examples": [{"id", "kind", "text", "text_flip"}, ...]}   # a seeded draw of up to 30 pairs
+     "examples": [{"id", "kind", "text", "text_flip"}, ...],   # a seeded draw of up to 30 pairs
+     "judges": {KIND: {JUDGE: share of the kind's judged candidates (not unchanged/empty) whose
+                       polarity that judge sees reversed}},    # JUDGE: vad (the generators' own
+                       # negation-aware VAD), plain (plain lexicon valence), vader (VADER compound)
+     "examples_by_kind": {KIND: [{"id", "text", "text_flip"}, ...]}}   # a seeded draw of 20 per kind
 """
 from __future__ import annotations
 
@@ -25,12 +29,14 @@ import pyarrow as pa
 from catalog.flips import FLIP_KINDS
 from trainer.metrics import s_flip
 
-from .pairs import REJECT_REASONS, ROW_OUTCOMES
+from .pairs import JUDGE_NAMES, REJECT_REASONS, ROW_OUTCOMES
 
 HIST_EDGES = np.linspace(0.0, 0.5, 26)
 N_EXAMPLES = 30
+#: Pairs per kind drawn for a person to read (`examples_by_kind`).
+N_EXAMPLES_PER_KIND = 20
 #: Row outcomes that are rejections (the rest are counts).
-ROW_REJECTIONS = ("no_valence", "neutral_source", "no_candidate", "no_valid_candidate")
+ROW_REJECTIONS = ("no_valence", "neutral_source", "not_polar", "no_candidate", "no_valid_candidate")
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -39,6 +45,30 @@ def _rate(num: int, den: int) -> float | None:
 
 def _mean_s_flip(v: np.ndarray, v_lex: np.ndarray) -> float | None:
     return round(s_flip(v, v_lex), 6) if len(v) else None
+
+
+def judge_acceptance(rejects: Counter) -> dict:
+    """Per kind and judge, the share of judged candidates whose polarity the judge sees reversed."""
+    out = {}
+    for kind in FLIP_KINDS:
+        out[kind] = {}
+        for name in JUDGE_NAMES:
+            ok, bad = (int(rejects.get(f"{kind}:judge:{name}:{r}", 0)) for r in ("pass", "fail"))
+            out[kind][name] = _rate(ok, ok + bad)
+        out[kind]["judged"] = int(rejects.get(f"{kind}:judge:vad:pass", 0) + rejects.get(f"{kind}:judge:vad:fail", 0))
+    return out
+
+
+def examples_by_kind(frame: pd.DataFrame, seed: int, n: int = N_EXAMPLES_PER_KIND) -> dict:
+    """A seeded draw of up to n pairs of each kind (in table order), for a person to read."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for kind in FLIP_KINDS:
+        mine = np.flatnonzero(frame["kind"].astype(str).to_numpy() == kind)
+        take = np.sort(rng.choice(mine, size=min(n, len(mine)), replace=False)) if len(mine) else mine
+        out[kind] = [{"id": str(frame["id"].iloc[i]), "text": str(frame["text"].iloc[i]),
+                      "text_flip": str(frame["text_flip"].iloc[i])} for i in take]
+    return out
 
 
 def pairs_summary(pairs: pa.Table | pd.DataFrame, rejects: Counter, seed: int = 0,
@@ -80,4 +110,6 @@ def pairs_summary(pairs: pa.Table | pd.DataFrame, rejects: Counter, seed: int = 
         "candidates": candidates,
         "rejected": dict(sorted((k, int(n)) for k, n in rejected.items())),
         "examples": examples,
+        "judges": judge_acceptance(rejects),
+        "examples_by_kind": examples_by_kind(frame, seed),
     }
