@@ -131,7 +131,10 @@ def _open_locked(path: Path, out: Path):
 @contextlib.contextmanager
 def out_lock(out: Path, note: Callable[[str], None]) -> Iterator[None]:
     """Hold the build lock of OUT (see the module docstring); EmodataError when another build has it.
-    The lock file is removed on release, so a lock file with a PID in it was left by a killed build."""
+    The lock file is removed on release, so a lock file with a PID in it was left by a killed build.
+    An OUT folder that the lock itself created is removed again when nothing was published into it,
+    so a refused or failed build leaves nothing behind."""
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_FILE
     handle = _open_locked(path, out)
@@ -150,3 +153,6 @@ def out_lock(out: Path, note: Callable[[str], None]) -> Iterator[None]:
         with contextlib.suppress(OSError):
             os.unlink(path)  # still holding the flock: nobody else can be using this inode
         handle.close()  # releases the flock
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only when empty: a published build (or another build's lock) keeps it

@@ -40,7 +40,7 @@ def test_critical_failure_aborts_and_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(QualityGateError) as info:
         build(sample_config(out))
     assert "vad_v" in str(info.value) and "goemotions:" in str(info.value)
-    assert list(out.iterdir()) == []   # neither the final folder nor a temp folder is left
+    assert not out.exists()   # neither the final folder nor a temp folder nor the OUT the build created is left
 
 
 def test_qc_and_report_commands(build_copy, capsys):
