@@ -62,7 +62,7 @@ class BuildConfig:
                                "(manifest end_model, LF report); off skips it", choices=("on", "off"))
     flip_frac: float = opt(1.0, "share of each mix's train rows drawn as Valence-Flip candidates (never dev/test "
                                 "rows); only clearly polar rows whose rewrite both independent judges (VADER, "
-                                "plain lexicon valence) accept get a pair (about 15% of the drawn rows on "
+                                "plain lexicon valence) accept get a pair (about 15%% of the drawn rows on "
                                 "the real 20:80 build); 0 writes no pairs shard")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
     min_train_rows: int = opt(10, "fewest train rows a mix may have; a smaller one is refused as too small to "

@@ -419,7 +419,10 @@ def test_report_renders_optional_sections(full_manifest, tmp_path):
     assert "FAILED" in qc and "<img" in qc and "<td>record</td>" in qc
     # outcomes come from manifests/qc.json, failing ones first
     assert "3 rows below 0.25" in qc and qc.index("record.vad_conf_range") < qc.index("record.text_not_null")
-    assert "negation" in _section(page, "flips")
+    import pyarrow.parquet as pq  # every kind in the pairs shard has its row (the report reads the shard)
+
+    kinds = set(pq.read_table(path.parents[1] / "pairs" / "train_pairs.parquet").column("kind").to_pylist())
+    assert kinds and all(f"<td>{kind}</td>" in _section(page, "flips") for kind in kinds)
 
 
 def test_report_is_deterministic_and_prunes_stale_figures(full_manifest, bare_manifest, tmp_path):
