@@ -22,7 +22,6 @@ The artifact is `appraisal_classifier.npz` (vocabularies, idf, weights, Platt a/
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from emodata.errors import EmodataError
+from emodata.hashing import sha1_file
 
 from .enisear import ENISEAR_DIMENSIONS
 from .npzfile import write_npz
@@ -185,14 +185,10 @@ def classifier_description() -> dict[str, Any]:
     derived atoms and the cross-validated ROC-AUC per enISEAR dimension (from its metadata)."""
     meta = shipped_classifier().metadata
     return {"name": "appraisal_classifier", "path": f"labeling_functions/appraisal/{ARTIFACT.name}",
-            "sha1": _sha1(ARTIFACT), "metadata_sha1": _sha1(METADATA), "version": meta["version"],
+            "sha1": sha1_file(ARTIFACT), "metadata_sha1": sha1_file(METADATA), "version": meta["version"],
             "enisear_map": meta["enisear_map"], "derived": meta["derived"], "training": meta["training"],
             "cv_auc": {d: {k: m[k] for k in ("atom", "mean", "std")} for d, m in meta["cv_auc"].items()},
             "cv_auc_mean": meta["cv_auc_mean"], "cv_auc_min": meta["cv_auc_min"]}
-
-
-def _sha1(path: Path) -> str:
-    return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
 def score_texts(texts: Sequence[str]) -> pd.DataFrame:

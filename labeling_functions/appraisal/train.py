@@ -7,7 +7,6 @@ into its appraisal summary.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
+
+from emodata.hashing import sha1_file
 
 from .classifier import (ATOMS, CHAR, DERIVED, ENISEAR_MAP, NEG_PREFIX, NEG_WINDOW, VERSION, WORD,
                          AppraisalClassifier, featurize, make_vectorizers, normalise)
@@ -51,7 +52,7 @@ def cross_validate(docs: list[str], ratings: np.ndarray, seed: int = SEED, folds
 
 def data_sha1(data: EniSearData) -> str:
     """SHA-1 of the training file's bytes."""
-    return hashlib.sha1(Path(data.path).read_bytes()).hexdigest()
+    return sha1_file(data.path)
 
 
 def train_classifier(data: EniSearData, seed: int = SEED, folds: int = FOLDS, cv: bool = True) -> AppraisalClassifier:
@@ -103,7 +104,7 @@ def run_appraisal_command(data: str, seed: int = SEED, out_dir: str = "") -> int
     target = Path(out_dir) / ARTIFACT.name if out_dir else ARTIFACT
     target.parent.mkdir(parents=True, exist_ok=True)
     npz, meta = model.save(target)
-    print(f"{npz} {hashlib.sha1(npz.read_bytes()).hexdigest()}")
+    print(f"{npz} {sha1_file(npz)}")
     print(meta)
     for dim, m in model.metadata["cv_auc"].items():
         print(f"{dim:<15} {m['atom']:<20} CV ROC-AUC {m['mean']:.3f} ± {m['std']:.3f}")
