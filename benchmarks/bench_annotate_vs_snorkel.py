@@ -29,11 +29,11 @@ from snorkel.preprocess import preprocessor
 from snorkel.preprocess.nlp import SpacyPreprocessor
 
 from emodata.annotate import annotate_frame, make_annotator
-from emodata.lexicon import load_lexicon
-from emodata.negation import adjust_with_depth
-from emodata.nlp import load_pipeline, tokenize
+from emodata.text.lexicon import load_lexicon
+from emodata.text.negation import adjust_with_depth
+from emodata.text.nlp import load_pipeline, tokenize
 from emodata.sources.goemotions import read_goemotions
-from emodata.vad import score_utterance
+from emodata.text.vad import score_utterance
 from labeling_functions.core import apply_lfs
 from labeling_functions.emotion import emotion_lfs
 

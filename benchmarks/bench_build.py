@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from emodata.build import build
-from emodata.config import BuildConfig
+from emodata.core.config import BuildConfig
 from emodata.progress import Reporter
 
 

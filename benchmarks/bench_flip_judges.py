@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 
 from emodata.annotate import make_annotator
 from emodata.flips.judges import VADER_NEUTRAL, plain_valence, vader_compound
-from emodata.lexicon import load_lexicon
-from emodata.nlp import load_pipeline
+from emodata.text.lexicon import load_lexicon
+from emodata.text.nlp import load_pipeline
 
 DEFAULT_LEXICON = Path("/work/shared/data/lexicons/NRC-VAD-Lexicon.txt")
 

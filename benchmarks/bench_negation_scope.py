@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from emodata.annotate import annotate_frame, make_annotator
-from emodata.lexicon import load_lexicon
-from emodata.negation_parse import NegationScoper
-from emodata.nlp import Pipeline, load_pipeline, tokenize
+from emodata.text.lexicon import load_lexicon
+from emodata.text.negation_parse import NegationScoper
+from emodata.text.nlp import Pipeline, load_pipeline, tokenize
 from emodata.sources.goemotions import read_goemotions
 
 GOLD = Path(__file__).resolve().with_name("negation_scope_gold.jsonl")
@@ -202,8 +202,8 @@ def emobank_report(pipeline: Pipeline, data: Path) -> None:
 
 def cdsco_report(data: Path) -> None:
     """Print the shared-task figures of every method on the CD-SCO dev file, and EmoBank r per mirror rule."""
-    from emodata import negation_scope
-    from emodata.negation_eval import METHOD_NAMES, evaluate_method
+    from emodata.text import negation_scope
+    from emodata.text.negation_eval import METHOD_NAMES, evaluate_method
     dev = data / "cdsco" / "SEM-2012-SharedTask-CD-SCO-dev-09032012.txt"
     print(f"## CD-SCO dev ({dev.name})\n")
     for name in METHOD_NAMES:

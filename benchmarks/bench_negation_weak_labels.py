@@ -16,7 +16,7 @@ import numpy as np
 
 from emodata.annotate import annotate_frame
 from emodata.build import build_annotator
-from emodata.config import BuildConfig
+from emodata.core.config import BuildConfig
 from emodata.sources import locate, read_source
 from labeling_functions.analysis import score_sets
 from labeling_functions.core import with_lf_columns

@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from emodata.lexicon import read_lexicon_file
+from emodata.text.lexicon import read_lexicon_file
 from emodata.sources import read_dailydialog, read_empathetic, read_goemotions
 
 

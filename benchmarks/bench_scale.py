@@ -44,7 +44,7 @@ ACCEPTANCE_SCALE = 10
 # --- child side: one measurement, results as JSON on stdout --------------------------------------
 
 def _config(data_dir: str, workers: int, **values):
-    from emodata.config import BuildConfig
+    from emodata.core.config import BuildConfig
 
     return BuildConfig(mix=["100:0"], data_dir=data_dir, engine="local" if workers == 1 else "dask",
                        workers=workers, quiet=True, **values)

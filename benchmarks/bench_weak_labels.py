@@ -10,7 +10,7 @@ against gold, for (a) nrclex-style EmoLex voting and (b) our LFs:
   - the end model (TF-IDF + LR, labeling_functions/end_model.py) trained on a train split's weak
     labels and on its gold labels (GoEmotions → GoEmotions dev, ED → ED valid, both pooled → probe);
   - the end-model step: rows without any LF vote relabelled by the weak end model where p ≥ 0.5.
-Macro-F1 is the evaluator's (`trainer.metrics.label_set_scores`), "no neutral" the mean F1 of the six
+Macro-F1 is the evaluator's (`emodata.core.metrics.label_set_scores`), "no neutral" the mean F1 of the six
 emotions. Test splits are never read.
 
     python benchmarks/bench_weak_labels.py [--data-dir ../shared/data] [--scope window|parse] [--no-label-model]
@@ -26,7 +26,7 @@ import pandas as pd
 
 from emodata.annotate import annotate_frame
 from emodata.build import build_annotator
-from emodata.config import BuildConfig
+from emodata.core.config import BuildConfig
 from emodata.sources import locate, read_source
 from emodata.weak import context_votes_of, with_situation_votes
 from labeling_functions.analysis import score_sets

@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import yaml
 
-from . import CATALOG_DIR, OTHER, load_catalog
+from catalog import CATALOG_DIR, OTHER, load_catalog
 
 PROTOTYPES_FILE = CATALOG_DIR / "appraisal" / "prototypes.yaml"
 NEUTRAL = "neutral"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import CATALOG_DIR, load_catalog
+from catalog import CATALOG_DIR, load_catalog
 
 #: Flip kinds, in the order `emodata.flips.make_pairs` tries their generators.
 FLIP_KINDS = ("outcome", "antonym", "negation")

@@ -10,11 +10,11 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .build import build
-    from .config import BuildConfig
-    from .export import load
-    from .query import connect
-    from .verify import verify
+    from emodata.build import build
+    from emodata.core.config import BuildConfig
+    from emodata.export import load
+    from emodata.query import connect
+    from emodata.verify import verify
 
 _LAZY = {"build": "build", "BuildConfig": "config", "load": "export", "connect": "query", "verify": "verify"}
 

@@ -1,6 +1,6 @@
 """`python -m emodata` runs the CLI."""
 import sys
 
-from .cli import main
+from emodata.cli import main
 
 sys.exit(main())

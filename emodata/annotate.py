@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .hashing import normalize_text, sha1_json, sha1_text
-from .lemma import LexiconLookup, candidate_function
-from .lexicon import Lexicon
-from .negation import adjust_with_depth
-from .negation_parse import NegationScoper
-from .nlp import Pipeline, tokenize
-from .vad import EPSILON, score_utterance
+from emodata.core.hashing import normalize_text, sha1_json, sha1_text
+from emodata.text.lemma import LexiconLookup, candidate_function
+from emodata.text.lexicon import Lexicon
+from emodata.text.negation import adjust_with_depth
+from emodata.text.negation_parse import NegationScoper
+from emodata.text.nlp import Pipeline, tokenize
+from emodata.text.vad import EPSILON, score_utterance
 
 if TYPE_CHECKING:
     from snorkel.labeling import LabelingFunction

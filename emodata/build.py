@@ -27,27 +27,27 @@ from catalog import load_catalog
 from labeling_functions.emotion import FINE_LABELS, emotion_lfs
 from labeling_functions.weak_labels import AGGREGATORS
 
-from . import __version__
-from .annotate import Annotator, lf_set_describe, make_annotator
-from .cache import AnnotatedCache
-from .config import BuildConfig
-from .card import write_card
-from .engines import Engine, open_engine
-from .errors import DataNotFoundError, EmodataError, QualityGateError
-from .flips import make_pairs, pairs_summary
-from .hashing import sha1_file, sha1_json
-from .lexicon import KNOWN_FILES, Lexicon, load_lexicon
-from .manifest import SCHEMA_VERSION, dumps, git_commit
-from .minsize import require_min_train_rows
-from .mix import Ratio, filter_rows, mixture_sizes, require_mix_satisfiable, require_rows_kept, select_and_split
-from .nlp import Pipeline, load_pipeline
-from .progress import Reporter
-from .publish import out_lock, publish
-from .shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, to_record_table, write_bytes,
+from emodata import __version__
+from emodata.annotate import Annotator, lf_set_describe, make_annotator
+from emodata.cache import AnnotatedCache
+from emodata.core.config import BuildConfig
+from emodata.card import write_card
+from emodata.engines import Engine, open_engine
+from emodata.core.errors import DataNotFoundError, EmodataError, QualityGateError
+from emodata.flips import make_pairs, pairs_summary
+from emodata.core.hashing import sha1_file, sha1_json
+from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
+from emodata.core.manifest import SCHEMA_VERSION, dumps, git_commit
+from emodata.minsize import require_min_train_rows
+from emodata.mix import Ratio, filter_rows, mixture_sizes, require_mix_satisfiable, require_rows_kept, select_and_split
+from emodata.text.nlp import Pipeline, load_pipeline
+from emodata.progress import Reporter
+from emodata.publish import out_lock, publish
+from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, to_record_table, write_bytes,
                      write_parquet)
-from .sources import SourceLocation, locate, read_source
-from .verify import write_checksums
-from .weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown,
+from emodata.sources import SourceLocation, locate, read_source
+from emodata.verify import write_checksums
+from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown,
                    mix_end_model_check, mix_lf_analysis, probe_all_turns, with_labels, with_situation_votes)
 
 SOURCE_A = "goemotions"

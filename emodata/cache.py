@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .hashing import sha1_json
+from emodata.core.hashing import sha1_json
 
 
 def sha1_bytes(data: bytes) -> str:

@@ -30,8 +30,8 @@ from typing import Any, Iterable
 
 from catalog import OTHER, load_catalog
 
-from .config import BuildConfig
-from .manifest import group_splits
+from emodata.core.config import BuildConfig
+from emodata.core.manifest import group_splits
 
 #: Markdown (level-2) headings of the card, in order. Tests and tools may rely on them.
 SECTION_HEADINGS = (
@@ -321,7 +321,7 @@ def split_bytes(root: Path, shards: list[dict]) -> tuple[int, int]:
 
 def hub_split(role: str) -> str:
     """The Hub's name of a build split: `dev` files are published as `validation` (the paper's dev)."""
-    from .export import HUB_SPLIT_NAMES
+    from emodata.export import HUB_SPLIT_NAMES
 
     return HUB_SPLIT_NAMES.get(role, role)
 
@@ -329,10 +329,10 @@ def hub_split(role: str) -> str:
 def hub_features(manifest: dict, pairs: bool = False) -> list:
     """`dataset_info.features` as `datasets` writes it into a card: derived from the record schema
     (label columns as ClassLabel of the build's label spaces), or from the flip pairs' schema."""
-    from .schema import RECORD_SCHEMA, hf_features
+    from emodata.core.schema import RECORD_SCHEMA, hf_features
 
     if pairs:
-        from .flips import PAIRS_SCHEMA
+        from emodata.flips import PAIRS_SCHEMA
 
         return hf_features(PAIRS_SCHEMA)._to_yaml_list()
     space = manifest.get("label_space") or {}

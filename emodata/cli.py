@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .config import (AppraisalConfig, BuildConfig, ExportConfig, NegationConfig, QcConfig, QueryConfig,
+from emodata.core.config import (AppraisalConfig, BuildConfig, ExportConfig, NegationConfig, QcConfig, QueryConfig,
                      ReportConfig, VerifyConfig, add_arguments, from_namespace)
-from .errors import EmodataError
+from emodata.core.errors import EmodataError
 
 COMMANDS = {
     "build": (BuildConfig, "read sources, annotate VAD, mix A:B, split and freeze Parquet shards + manifest"),
@@ -68,7 +68,7 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[str, Any]:
 
 
 def _build(config: BuildConfig) -> int:
-    from .build import build
+    from emodata.build import build
 
     results = build(config)
     for result in results:  # the result on stdout (progress and summaries went to stderr)
@@ -90,7 +90,7 @@ def build_summary(result) -> dict:
 
 
 def _verify(config: VerifyConfig) -> int:
-    from .verify import verify
+    from emodata.verify import verify
 
     problems = verify(config.manifest)
     if config.json:
@@ -105,9 +105,9 @@ def _verify(config: VerifyConfig) -> int:
 def _qc(config: QcConfig) -> int:
     from expectations import render_docs, run_gate
 
-    from .manifest import Manifest
+    from emodata.core.manifest import Manifest
 
-    from .export import derived_root
+    from emodata.export import derived_root
 
     manifest = Manifest.load(config.manifest)
     result = run_gate(manifest.root, manifest.data)
@@ -133,7 +133,7 @@ def qc_table(summary: dict) -> tuple[list[str], list[tuple]]:
 
 
 def _report(config: ReportConfig) -> int:
-    from .report import write_report
+    from emodata.report import write_report
 
     print(write_report(Path(config.manifest), Path(config.out) if config.out else None))
     return 0
@@ -159,7 +159,7 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str, limit: int) -> 
 
 
 def _query(config: QueryConfig) -> int:
-    from .query import run_query
+    from emodata.query import run_query
 
     if not config.manifest:
         raise EmodataError("query needs --manifest PATH")
@@ -169,7 +169,7 @@ def _query(config: QueryConfig) -> int:
 
 
 def _export(config: ExportConfig) -> int:
-    from .export import export
+    from emodata.export import export
 
     path = export(config.manifest, config.format, config.out or None, overwrite=config.overwrite)
     print(path)
@@ -177,7 +177,7 @@ def _export(config: ExportConfig) -> int:
 
 
 def _negation(config: NegationConfig) -> int:
-    from .negation_eval import run_negation_command
+    from emodata.text.negation_eval import run_negation_command
 
     return run_negation_command(config.action, config.files, config.method, config.out_dir)
 

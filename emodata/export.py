@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from trainer.contract import sft_example
+from emodata.core.contract import sft_example
 
-from .errors import EmodataError
-from .manifest import Manifest
-from .schema import RECORD_SCHEMA, hf_features
-from .shards import record_to_json
+from emodata.core.errors import EmodataError
+from emodata.core.manifest import Manifest
+from emodata.core.schema import RECORD_SCHEMA, hf_features
+from emodata.shards import record_to_json
 
 
 #: The Hub's split name for each build role ("dev" files are the paper's dev split, `validation` on the Hub).
@@ -24,7 +24,7 @@ HUB_SPLIT_NAMES = {"dev": "validation"}
 
 
 def features(labels: list[str], ekman_labels: list[str]):
-    """HF `datasets` features of the record schema (`emodata.schema.hf_features`: label columns as
+    """HF `datasets` features of the record schema (`emodata.core.schema.hf_features`: label columns as
     Sequence(ClassLabel) of the build's label spaces)."""
     return hf_features(RECORD_SCHEMA, {"unified": list(labels), "ekman7": list(ekman_labels)})
 

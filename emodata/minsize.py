@@ -6,7 +6,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from .errors import EmodataError
+from emodata.core.errors import EmodataError
 
 
 def _where_rows_went(drops: Counter, rows_in: int, kept: int) -> str:

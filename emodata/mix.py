@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import EmodataError
-from .hashing import sha1_text
+from emodata.core.errors import EmodataError
+from emodata.core.hashing import sha1_text
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import EmodataError
+from emodata.core.errors import EmodataError
 
 LOCK_FILE = ".emodata.lock"
 _AT_FDCWD = -100

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import EmodataError
-from .manifest import Manifest
+from emodata.core.errors import EmodataError
+from emodata.core.manifest import Manifest
 
 
 def _quote_paths(paths: list[Path]) -> str:

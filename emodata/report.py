@@ -1,6 +1,6 @@
 """The visual build report: one self-contained HTML page (figures embedded as base64 PNG) + the PNGs.
 
-`write_report(manifest_path, out_dir=None)` reads a manifest (`emodata.manifest.Manifest`) and its
+`write_report(manifest_path, out_dir=None)` reads a manifest (`emodata.core.manifest.Manifest`) and its
 shards and writes OUT_DIR/report.html and the figures OUT_DIR/NN_name.png (default OUT_DIR: the build
 root's `report/` folder). File names are fixed (`FIGURES`); figures of a previous run that are not
 produced again are removed, so the folder always matches the page. The page starts with the build's
@@ -61,8 +61,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
-from .card import QC_RESULT_COLUMNS, qc_passed, qc_rest, qc_results, qc_suites
-from .manifest import Manifest
+from emodata.card import QC_RESULT_COLUMNS, qc_passed, qc_rest, qc_results, qc_suites
+from emodata.core.manifest import Manifest
 
 DPI = 110
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -820,7 +820,7 @@ def _qc_html(qc: Any, figure: str | None = None, details: list[dict] | None = No
 def write_report(manifest_path: Path, out_dir: Path | None = None) -> Path:
     """Write OUT_DIR/report.html (self-contained) and its PNG figures; return the HTML path. Default
     OUT_DIR: OUT/mix_A_B-derived/report, beside the frozen build."""
-    from .export import derived_root
+    from emodata.export import derived_root
 
     loaded = Manifest.load(manifest_path)
     manifest = loaded.data

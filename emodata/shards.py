@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from catalog import load_catalog
 
-from .schema import RECORD_SCHEMA, hf_features
+from emodata.core.schema import RECORD_SCHEMA, hf_features
 
 #: Parquet settings fixed so the same table always gives the same bytes.
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "use_dictionary": True,

@@ -26,17 +26,17 @@ import numpy as np
 
 from catalog import load_catalog
 
-from . import __version__
-from .errors import DataNotFoundError, EmodataError
-from .sources.dailydialog import EOU, SPLITS as DAILYDIALOG_SPLITS
-from .sources.dailydialog import TAXONOMY as DAILYDIALOG_TAXONOMY
-from .sources.dailydialog import read_dailydialog
-from .sources.empathetic import FILES as ED_FILES
-from .sources.empathetic import HEADER as ED_HEADER
-from .sources.empathetic import TAXONOMY as ED_TAXONOMY
-from .sources.goemotions import SIMPLIFIED_FILES
-from .sources.goemotions import TAXONOMY as GOEMOTIONS_TAXONOMY
-from .sources.goemotions import read_goemotions
+from emodata import __version__
+from emodata.core.errors import DataNotFoundError, EmodataError
+from emodata.sources.dailydialog import EOU, SPLITS as DAILYDIALOG_SPLITS
+from emodata.sources.dailydialog import TAXONOMY as DAILYDIALOG_TAXONOMY
+from emodata.sources.dailydialog import read_dailydialog
+from emodata.sources.empathetic import FILES as ED_FILES
+from emodata.sources.empathetic import HEADER as ED_HEADER
+from emodata.sources.empathetic import TAXONOMY as ED_TAXONOMY
+from emodata.sources.goemotions import SIMPLIFIED_FILES
+from emodata.sources.goemotions import TAXONOMY as GOEMOTIONS_TAXONOMY
+from emodata.sources.goemotions import read_goemotions
 
 #: Prefix of every synthetic GoEmotions comment id (the reader makes it `goemotions:syn-COPY-ID`).
 ID_PREFIX = "syn-"

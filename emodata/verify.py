@@ -8,7 +8,7 @@ What is checked (an empty problem list means all of it holds):
 - no extra files: a file in the build that `checksums.sha1` does not list is named (`report`,
   `qc --docs` and `export` write beside the build, into `OUT/NAME-derived/`, never into it).
 Every path read from the manifest or `checksums.sha1` must resolve inside the build
-(`emodata.safepath.inside_build`); one that does not raises EmodataError naming the file and the path.
+(`emodata.core.safepath.inside_build`); one that does not raises EmodataError naming the file and the path.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .errors import VerificationError
-from .hashing import sha1_file
-from .manifest import Manifest
-from .safepath import inside_build
+from emodata.core.errors import VerificationError
+from emodata.core.hashing import sha1_file
+from emodata.core.manifest import Manifest
+from emodata.core.safepath import inside_build
 
 CHECKSUMS = "checksums.sha1"
 

@@ -66,7 +66,7 @@ def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
     """
     import dataclasses
 
-    from .annotate import annotate_frame
+    from emodata.annotate import annotate_frame
 
     situations = frame["situation"].tolist() if "situation" in frame.columns else [None] * len(frame)
     unique = sorted({s for s in situations if isinstance(s, str) and s.strip()})

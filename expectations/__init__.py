@@ -31,9 +31,9 @@ __all__ = ["ExpectationOutcome", "GateResult", "GateWorker", "run_gate", "render
 
 def __getattr__(name: str):
     if name == "GateWorker":
-        from .worker import GateWorker
+        from expectations.worker import GateWorker
         return GateWorker
     if name in __all__:
-        from . import gate
+        from expectations import gate
         return getattr(gate, name)
     raise AttributeError(f"module 'expectations' has no attribute {name!r}")

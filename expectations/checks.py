@@ -135,7 +135,7 @@ def record_checks(tau: float, min_tokens: int, max_tokens: int, sources: list[st
               _c(f"{s}.column_types", s, "columns", "ExpectColumnValuesToBeInSet",
                  {"column": "type_ok", "value_set": [True]}, where={"present": True},
                  description="every present record-schema column has the schema's Arrow type "
-                             "(emodata.schema.RECORD_SCHEMA)")]
+                             "(emodata.core.schema.RECORD_SCHEMA)")]
     checks.append(_c(f"{s}.no_nulls", s, "records", "ExpectColumnValuesToBeNull", {"column": "null_fields"},
                      description="none of " + ", ".join(NOT_NULL_COLUMNS) + " is null (null_fields names "
                                  "the null ones of a row)"))

@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from emodata.hashing import normalize_text
-from emodata.safepath import inside_build
-from emodata.schema import RECORD_SCHEMA
+from emodata.core.hashing import normalize_text
+from emodata.core.safepath import inside_build
+from emodata.core.schema import RECORD_SCHEMA
 
-from .checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS,
+from expectations.checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS,
                      REFERENCE_TOP_SHARE, REQUIRED_COLUMNS, top_share_bound)
 
 #: Columns read from each record shard (when present).

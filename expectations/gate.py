@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import (CRITICAL, WARNING, Check, Skipped, distribution_checks, json_safe, mix_checks, pairs_checks,
+from expectations.checks import (CRITICAL, WARNING, Check, Skipped, distribution_checks, json_safe, mix_checks, pairs_checks,
                      record_checks)
 
 SUITES = ("record", "mix", "distribution", "pairs")
@@ -206,7 +206,7 @@ def plan(root: Path, manifest: dict):
     """Read the build and decide the checks: (frames, checks, skipped). No GX needed."""
     from catalog import load_catalog
 
-    from .frames import load_frames
+    from expectations.frames import load_frames
 
     frames = load_frames(Path(root), manifest)
     th = manifest.get("thresholds") or {}
@@ -281,7 +281,7 @@ def render_docs(root: Path, manifest: dict, out_dir: Path) -> Path:
     """Run the suites and write offline Data Docs (one self-contained page of the GX results, no CDN:
     `expectations/docs.py`) into `out_dir`; returns its index.html. `run_gate(docs_dir=...)` still
     builds GX's own site, which needs network for its styles and scripts."""
-    from .docs import render_docs_page
+    from expectations.docs import render_docs_page
 
     result = run_gate(root, manifest)
     title = f"Data Docs: {manifest.get('name', Path(root).name)}"

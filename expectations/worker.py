@@ -25,7 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .gate import GateResult
+from expectations.gate import GateResult
 
 
 class GateWorkerError(RuntimeError):
@@ -91,7 +91,7 @@ class GateWorker:
 
 def main() -> int:
     """Worker loop: import GX, then answer one request per input line until end of input."""
-    from .gate import _import_gx, run_gate
+    from expectations.gate import _import_gx, run_gate
 
     _import_gx()
     for line in sys.stdin:

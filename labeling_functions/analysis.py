@@ -2,7 +2,7 @@
 
 Gold labels are sets (GoEmotions is multi-label), so an LF vote counts as correct when the voted
 class is in the row's gold set (`emp_acc`); Snorkel's own `Emp. Acc.` needs one gold class per row
-and is not used. Macro-P/R/F1 follow the evaluator's protocol (`trainer.metrics.label_set_scores`:
+and is not used. Macro-P/R/F1 follow the evaluator's protocol (`emodata.core.metrics.label_set_scores`:
 over the labels present in gold, ε = 1e-9), so weak labels and model outputs are scored alike.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Sequence
 import numpy as np
 from snorkel.labeling import LabelingFunction, LFAnalysis
 
-from trainer.metrics import label_set_scores
+from emodata.core.metrics import label_set_scores
 
-from .core import ABSTAIN
+from labeling_functions.core import ABSTAIN
 
 
 def lf_table(matrix: np.ndarray, lfs: Sequence[LabelingFunction], names: Sequence[str],

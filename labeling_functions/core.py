@@ -54,8 +54,8 @@ def apply_lfs(frame: pd.DataFrame, lfs: Sequence[LabelingFunction],
 def annotate_texts(texts: Sequence[str], lexicon=None, negation: str = "on") -> pd.DataFrame:
     """Rows for LFs from raw texts, through the real annotate stage (default lexicon: nrclex proxy)."""
     from emodata.annotate import annotate_frame, make_annotator
-    from emodata.lexicon import load_lexicon
-    from emodata.nlp import load_pipeline
+    from emodata.text.lexicon import load_lexicon
+    from emodata.text.nlp import load_pipeline
 
     annotator = make_annotator(load_pipeline(), lexicon if lexicon is not None else load_lexicon(None), negation)
     records = pd.DataFrame({"id": [f"t{i}" for i in range(len(texts))], "text": list(texts)})

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .label_model import sets_of
+from labeling_functions.label_model import sets_of
 
 #: TF-IDF + LR settings, recorded in the manifest; chosen on GoEmotions train → dev (benchmarks/RESULTS.md).
 DEFAULTS = {"ngram_max": 2, "min_df": 2, "max_features": 60000, "C": 2.0, "rel": 0.5, "max_labels": 2,

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 from snorkel.labeling.model import LabelModel
 
-from .core import ABSTAIN
+from labeling_functions.core import ABSTAIN
 
 LABEL_MODEL = "label_model"
 MAJORITY_VOTE = "majority_vote"

@@ -21,8 +21,8 @@ from snorkel.labeling.model import LabelModel
 
 from catalog import load_catalog
 
-from .analysis import confusion, lf_table, score_sets
-from .label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
+from labeling_functions.analysis import confusion, lf_table, score_sets
+from labeling_functions.label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
                           majority_vote_probs, map_votes)
 
 AGGREGATORS = ("auto", LABEL_MODEL, MAJORITY_VOTE)

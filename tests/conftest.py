@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emodata.build import build
-from emodata.config import BuildConfig
+from emodata.core.config import BuildConfig
 
 REPO = Path(__file__).resolve().parents[1]
 # Real corpora for the tests that need them (skipped when absent); EMODATA_SHARED_DATA points elsewhere.

@@ -19,7 +19,7 @@ from labeling_functions.appraisal.model import LABEL_MODEL_METHOD, VOTE_MEAN_MET
 from labeling_functions.appraisal.verifier import KEYS, heldout_mask
 from labeling_functions.core import ABSTAIN, annotate_texts, apply_lfs, with_lf_columns
 
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 LABELS = load_catalog().unified_labels
 
@@ -385,7 +385,7 @@ def test_summary_shape_for_the_report(fitted, trained):
                     or not (SHARED_DATA / "lexicons" / "NRC-VAD-Lexicon.txt").is_file(),
                     reason="shared GoEmotions dev / NRC-VAD not present")
 def test_real_goemotions_dev_slice():
-    from emodata.lexicon import read_lexicon_file
+    from emodata.text.lexicon import read_lexicon_file
 
     lines = (SHARED_DATA / "goemotions" / "dev.tsv").read_text(encoding="utf-8").splitlines()[:1500]
     names = (SHARED_DATA / "goemotions" / "emotions.txt").read_text(encoding="utf-8").split()

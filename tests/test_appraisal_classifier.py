@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from emodata.errors import EmodataError
+from emodata.core.errors import EmodataError
 from labeling_functions.appraisal import ATOMS, DERIVED, ENISEAR_MAP, score_texts
 from labeling_functions.appraisal.classifier import ARTIFACT, METADATA, load_classifier, normalise
 from labeling_functions.appraisal.enisear import ENISEAR_DIMENSIONS, MAJORITY_HEADER, read_enisear
 from labeling_functions.appraisal.train import train_classifier
 
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 FIXTURE = Path(__file__).parent / "fixtures" / "enisear" / "enISEAR_appraisal_majority_dev.tsv"
 SHARED = SHARED_DATA / "appraisal_enisear"

@@ -10,13 +10,13 @@ import pytest
 from catalog import load_catalog
 from emodata import annotate as annotate_module
 from emodata.build import build
-from emodata.errors import BadRowError, DataNotFoundError, EmodataError
-from emodata.manifest import Manifest
+from emodata.core.errors import BadRowError, DataNotFoundError, EmodataError
+from emodata.core.manifest import Manifest
 from emodata.mix import Ratio, mixture_sizes
 from emodata.sources import SAMPLE_DIR
 from emodata.verify import verify
 
-from .conftest import sample_config
+from tests.conftest import sample_config
 
 
 def _rows(manifest: Manifest, role: str) -> list[dict]:

@@ -19,11 +19,11 @@ import yaml
 from emodata.build import build
 from emodata.card import (ANNOTATION_HEADINGS, SECTION_HEADINGS, hf_license_id, render_card, size_category,
                           split_groups, write_card)
-from emodata.config import BuildConfig
-from emodata.hashing import sha1_file
-from emodata.manifest import dumps
+from emodata.core.config import BuildConfig
+from emodata.core.hashing import sha1_file
+from emodata.core.manifest import dumps
 from emodata.report import FIGURES, NOT_IN_BUILD, SECTIONS, write_report
-from emodata.schema import APPRAISAL_TYPE, RECORD_SCHEMA
+from emodata.core.schema import APPRAISAL_TYPE, RECORD_SCHEMA
 from emodata.shards import write_parquet
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

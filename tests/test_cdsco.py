@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from emodata.cdsco import evaluate, read_cdsco
-from emodata.errors import EmodataError
-from emodata.negation import Negation, resolve
-from emodata.negation_cues import default_detector
+from emodata.text.cdsco import evaluate, read_cdsco
+from emodata.core.errors import EmodataError
+from emodata.text.negation import Negation, resolve
+from emodata.text.negation_cues import default_detector
 
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cdsco" / "sample.txt"
 
@@ -127,7 +127,7 @@ def test_affixal_cue_scope_excludes_cue_token():
 
 
 def test_train_is_deterministic(tmp_path):
-    from emodata.negation_scope import train_all
+    from emodata.text.negation_scope import train_all
     a = train_all([FIXTURE], tmp_path / "a")
     b = train_all([FIXTURE], tmp_path / "b")
     assert sorted(a.values()) == sorted(b.values())
@@ -138,7 +138,7 @@ DEV = SHARED_DATA / "cdsco" / "SEM-2012-SharedTask-CD-SCO-dev-09032012.txt"
 
 @pytest.mark.skipif(not DEV.exists(), reason="shared CD-SCO data absent")
 def test_dev_figures_above_baseline():
-    from emodata.negation_eval import evaluate_method
+    from emodata.text.negation_eval import evaluate_method
     crf = evaluate_method([DEV], "crf")
     punct = evaluate_method([DEV], "punct")
     assert crf.cue_tokens.prf()[2] >= 0.92
@@ -147,8 +147,8 @@ def test_dev_figures_above_baseline():
 
 
 def test_scoper_crf_depths_and_manifest_entry():
-    from emodata.negation_parse import NegationScoper
-    from emodata.nlp import load_pipeline, tokenize
+    from emodata.text.negation_parse import NegationScoper
+    from emodata.text.nlp import load_pipeline, tokenize
     pipeline = load_pipeline()
     texts = ["I am not happy about it.", "What a lovely day.", "Nothing but praise for him."]
     tokens = list(tokenize(pipeline, texts))

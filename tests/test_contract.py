@@ -6,7 +6,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trainer.contract import PROMPT_ID, build_prompt, parse_output, serialize_target, sft_example
+from emodata.core.contract import PROMPT_ID, build_prompt, parse_output, serialize_target, sft_example
 
 LABELS = ["anger", "joy", "neutral", "sadness"]
 

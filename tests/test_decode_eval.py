@@ -10,10 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from trainer.contract import build_prompt, first_object_end, serialize_target  # noqa: E402
+from emodata.core.contract import build_prompt, first_object_end, serialize_target  # noqa: E402
 from trainer.decode import encode_prompt, greedy_decode, kv_parity  # noqa: E402
 from trainer.evaluate import evaluate_model, stream_order  # noqa: E402
-from trainer.metrics import evaluate_outputs  # noqa: E402
+from emodata.core.metrics import evaluate_outputs  # noqa: E402
 from trainer.tiny import tiny_model, tiny_tokenizer  # noqa: E402
 
 LABELS = ["anger", "joy", "neutral", "sadness"]

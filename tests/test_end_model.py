@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from emodata.build import build
 from labeling_functions.end_model import fit_end_model, read_sets, sample_rows
 
-from .conftest import sample_config
+from tests.conftest import sample_config
 
 NAMES = ["anger", "joy", "sadness", "neutral"]
 WORDS = {"anger": "furious rage", "joy": "happy delighted", "sadness": "crying tears", "neutral": "table chair"}

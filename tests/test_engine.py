@@ -18,23 +18,23 @@ import pytest
 
 from emodata.annotate import annotate_frame, make_annotator
 from emodata.build import build
-from emodata.config import BuildConfig
+from emodata.core.config import BuildConfig
 from emodata.engines import annotate_records, concat_partitions, engine_kind, open_engine, partition_bounds
 from emodata.engines.core import Engine, annotate_part
 from emodata.engines.dask import AnnotatorRecipe, DaskEngine, run_part
 from emodata.engines.local import LocalEngine
-from emodata.errors import EmodataError
-from emodata.lexicon import load_lexicon
-from emodata.manifest import Manifest
+from emodata.core.errors import EmodataError
+from emodata.text.lexicon import load_lexicon
+from emodata.core.manifest import Manifest
 from emodata.shards import shard_files
-from emodata.nlp import load_pipeline
+from emodata.text.nlp import load_pipeline
 from emodata.sources import SAMPLE_DIR, locate, read_source
 from emodata.sources.dailydialog import read_dailydialog
 from emodata.sources.goemotions import read_goemotions
 from emodata.synthetic import split_clause, write_synthetic_dailydialog, write_synthetic_goemotions
 from labeling_functions.emotion import emotion_lfs
 
-from .conftest import sample_config
+from tests.conftest import sample_config
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from emodata.build import build
-from emodata.config import BuildConfig
-from emodata.schema import APPRAISAL_TYPE
+from emodata.core.config import BuildConfig
+from emodata.core.schema import APPRAISAL_TYPE
 from emodata.shards import write_parquet
 from emodata.sources import SAMPLE_DIR
 from expectations import GateResult, GateWorker, render_docs, run_gate
@@ -494,8 +494,8 @@ def test_pairs_suite_passes_on_generated_pairs(tiny_copy):
     """make_pairs on the build's own train shard gives a pairs shard the gate accepts."""
     from emodata.annotate import make_annotator
     from emodata.flips import PAIRS_SCHEMA, make_pairs
-    from emodata.lexicon import load_lexicon
-    from emodata.nlp import load_pipeline
+    from emodata.text.lexicon import load_lexicon
+    from emodata.text.nlp import load_pipeline
 
     root, manifest = tiny_copy
     train = pq.read_table(root / "data/goemotions/train.parquet").to_pandas()

@@ -22,12 +22,12 @@ from emodata.annotate import annotate_frame, make_annotator
 from emodata.flips import (GENERATORS, PAIRS_SCHEMA, antonym_flip, check_candidate, make_pairs, mirror_labels,
                            negation_flip, outcome_flip, pairs_summary)
 from emodata.flips.morph import article_for, inflect_verb, match_case, plural
-from emodata.lemma import LexiconLookup, candidate_function
-from emodata.lexicon import Lexicon, load_lexicon
-from emodata.nlp import load_pipeline
+from emodata.text.lemma import LexiconLookup, candidate_function
+from emodata.text.lexicon import Lexicon, load_lexicon
+from emodata.text.nlp import load_pipeline
 from emodata.shards import write_parquet
 
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 
 @pytest.fixture(scope="module")

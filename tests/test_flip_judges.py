@@ -13,7 +13,7 @@ from emodata.flips import antonym_flip, make_pairs, pairs_summary
 from emodata.flips.antonym import in_main_clause
 from emodata.flips.judges import is_polar, judge, plain_valence, vader_compound
 
-from .test_flip import annotator, frame_of, nlp, pipeline  # noqa: F401  (module fixtures)
+from tests.test_flip import annotator, frame_of, nlp, pipeline  # noqa: F401  (module fixtures)
 
 VALENCE = {"loved": 0.95, "love": 0.95, "awful": 0.05, "sad": 0.1, "afford": 0.6, "hated": 0.05, "loves": 0.95, "terrible": 0.1}
 

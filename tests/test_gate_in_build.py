@@ -9,9 +9,9 @@ import pytest
 from emodata import build as build_module
 from emodata.build import build
 from emodata.cli import main
-from emodata.errors import QualityGateError
+from emodata.core.errors import QualityGateError
 
-from .conftest import sample_config
+from tests.conftest import sample_config
 
 
 def test_manifest_lists_every_suite_result(sample_build):

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import emodata
-from emodata.manifest import Manifest
+from emodata.core.manifest import Manifest
 
 datasets = pytest.importorskip("datasets")
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import spacy
 
-from emodata.errors import BadRowError, DataNotFoundError
-from emodata.sources.validate import EmptyInputError
-from emodata.lemma import LexiconLookup, suffix_candidates, candidate_function
-from emodata.lexicon import (PROXY_VAD_CONF_MIN, Lexicon, load_lexicon, nrclex_proxy, read_lexicon_file)
-from emodata.nlp import Pipeline, load_pipeline
+from emodata.core.errors import BadRowError, DataNotFoundError
+from emodata.core.validate import EmptyInputError
+from emodata.text.lemma import LexiconLookup, suffix_candidates, candidate_function
+from emodata.text.lexicon import (PROXY_VAD_CONF_MIN, Lexicon, load_lexicon, nrclex_proxy, read_lexicon_file)
+from emodata.text.nlp import Pipeline, load_pipeline
 
 NRC_V1 = (
     "Word\tValence\tArousal\tDominance\n"

@@ -1,4 +1,4 @@
-"""Evaluation metrics against hand-computed values (trainer.metrics)."""
+"""Evaluation metrics against hand-computed values (emodata.core.metrics)."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from trainer.metrics import composite_score, evaluate_outputs, label_set_scores, s_flip
+from emodata.core.metrics import composite_score, evaluate_outputs, label_set_scores, s_flip
 
 LABELS = ["anger", "fear", "joy", "sadness", "surprise"]
 

@@ -5,11 +5,11 @@ import functools
 
 import pytest
 
-from emodata.lemma import LexiconLookup
-from emodata.lexicon import Lexicon
-from emodata.negation import DAMPING, adjust_with_depth, negation_adjuster, negation_scope
-from emodata.nlp import load_pipeline, tokenize
-from emodata.vad import score_utterance, smooth
+from emodata.text.lemma import LexiconLookup
+from emodata.text.lexicon import Lexicon
+from emodata.text.negation import DAMPING, adjust_with_depth, negation_adjuster, negation_scope
+from emodata.text.nlp import load_pipeline, tokenize
+from emodata.text.vad import score_utterance, smooth
 
 
 def _scoped(text: str) -> list[str]:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import spacy
 
-from emodata.negation import METHOD as WINDOW_METHOD
-from emodata.negation import negation_scope
-from emodata.negation_parse import METHOD, NegationScoper, needs_scope, parse_scope
-from emodata.nlp import Pipeline, load_pipeline, tokenize
+from emodata.text.negation import METHOD as WINDOW_METHOD
+from emodata.text.negation import negation_scope
+from emodata.text.negation_parse import METHOD, NegationScoper, needs_scope, parse_scope
+from emodata.text.nlp import Pipeline, load_pipeline, tokenize
 
 GOLD = Path(__file__).resolve().parents[1] / "benchmarks" / "negation_scope_gold.jsonl"
 

@@ -1,7 +1,7 @@
 """The SFT rationale cites only cues that point the way of its claim, negated cues as negated."""
 from __future__ import annotations
 
-from emodata.vad import rationale
+from emodata.text.vad import rationale
 
 
 def test_positive_claim_cites_only_positive_cues():

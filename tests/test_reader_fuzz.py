@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog import load_catalog
-from emodata.errors import EmodataError
-from emodata.lexicon import read_lexicon_file
+from emodata.core.errors import EmodataError
+from emodata.text.lexicon import read_lexicon_file
 from emodata.sources import READER_COLUMNS
 from emodata.sources.dailydialog import detokenize, read_dailydialog
 from emodata.sources.empathetic import read_empathetic
 from emodata.sources.goemotions import RAW_META_COLUMNS, read_goemotions
-from emodata.sources.validate import DEFAULT_MAX_CHARS, has_controls
+from emodata.core.validate import DEFAULT_MAX_CHARS, has_controls
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 GO_LABELS = load_catalog().taxonomies["goemotions28"].labels

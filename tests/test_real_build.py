@@ -5,11 +5,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from emodata.build import build
-from emodata.config import BuildConfig
-from emodata.manifest import Manifest
+from emodata.core.config import BuildConfig
+from emodata.core.manifest import Manifest
 from emodata.verify import verify
 
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.skipif(not (SHARED_DATA / "goemotions" / "train.tsv").is_file(),
                                 reason="../shared/data/goemotions is not present")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from emodata.lexicon import load_lexicon
+from emodata.text.lexicon import load_lexicon
 from emodata.sources import read_dailydialog, read_empathetic, read_goemotions
 
-from .conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA
 GOEMOTIONS = SHARED_DATA / "goemotions"
 DAILYDIALOG = SHARED_DATA / "dailydialog"
 LEXICONS = SHARED_DATA / "lexicons"

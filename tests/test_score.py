@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from emodata.config import add_arguments, from_namespace
-from emodata.errors import EmodataError
+from emodata.core.config import add_arguments, from_namespace
+from emodata.core.errors import EmodataError
 from emodata.export import read_split
-from emodata.manifest import Manifest
-from trainer.contract import serialize_target
+from emodata.core.manifest import Manifest
+from emodata.core.contract import serialize_target
 from trainer.score import ScoreConfig, read_predictions, run_score, score
 
 

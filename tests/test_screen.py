@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from emodata.errors import EmodataError
+from emodata.core.errors import EmodataError
 
 from trainer.envstamp import check_drift, environment_stamp
 from trainer.plots import FIGURES, plot_all, rolling_band

@@ -11,14 +11,14 @@ from pathlib import Path
 import datasets
 import pytest
 
-from emodata.errors import BadRowError, DataNotFoundError
+from emodata.core.errors import BadRowError, DataNotFoundError
 from emodata.sources import (READER_COLUMNS, SAMPLE_DIR, SourceLocation, locate, read_source)
 from emodata.sources.base import CONTEXT_TURNS
 from emodata.sources.dailydialog import (dailydialog_from_hub, detokenize, read_dailydialog,
                                          split_dialogue)
 from emodata.sources.empathetic import empathetic_from_hub, read_empathetic, split_line, unescape
 from emodata.sources.goemotions import goemotions_from_hub, read_goemotions
-from emodata.sources.validate import EmptyInputError
+from emodata.core.validate import EmptyInputError
 
 # GoEmotions' emotions.txt, one name per line in id order (0 admiration .. 27 neutral).
 EMOTIONS_TXT = "\n".join([
@@ -806,6 +806,6 @@ def test_goemotions_lone_carriage_return_is_no_line_end(tmp_path):
 
 
 def test_suffix_rules_find_short_past_tenses():
-    from emodata.lemma import suffix_candidates
+    from emodata.text.lemma import suffix_candidates
 
     assert "cry" in suffix_candidates("cried") and "try" in suffix_candidates("tried")

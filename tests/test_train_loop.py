@@ -14,8 +14,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from emodata.build import build  # noqa: E402
-from emodata.config import BuildConfig  # noqa: E402
-from emodata.errors import EmodataError, VerificationError  # noqa: E402
+from emodata.core.config import BuildConfig  # noqa: E402
+from emodata.core.errors import EmodataError, VerificationError  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 from trainer.train import TrainHooks, train  # noqa: E402
 
@@ -46,7 +46,7 @@ def log_rows(run: Path) -> list[dict]:
 
 
 def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
-    from emodata.manifest import Manifest
+    from emodata.core.manifest import Manifest
     from trainer.checkpoint import load_model_dir
     from trainer.data import split_records
     from trainer.evaluate import evaluate_model
@@ -86,7 +86,7 @@ def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     assert mean("loss_app", steps[-20:]) < mean("loss_app", steps[:20])
     # the run's own dev evaluation and provenance
     assert result.evals and result.evals[-1]["parse_ok"] >= 0.9
-    from emodata.hashing import sha1_file
+    from emodata.core.hashing import sha1_file
 
     assert bundle["manifest_sha1"] == sha1_file(manifest) and bundle["tokenizer_sha1"]
     assert bundle["prompt_id"] and "environment" in bundle and "config" in bundle
@@ -172,7 +172,7 @@ def test_refuses_a_modified_shard(manifest, tmp_path):
 
 
 def test_tokenisation_masks_the_prompt_and_counts_truncation(manifest, tmp_path):
-    from trainer.contract import build_prompt, serialize_target
+    from emodata.core.contract import build_prompt, serialize_target
     from trainer.data import IGNORE, collate, load_records, tokenize, tokenizer_corpus
     from trainer.decode import encode_prompt
     from trainer.tiny import tiny_tokenizer
@@ -232,7 +232,7 @@ def test_yaml_config_and_cli_commands(tmp_path):
         apply_config_file(TrainConfig(config=str(path)))
     import argparse
 
-    from emodata.config import add_arguments, from_namespace
+    from emodata.core.config import add_arguments, from_namespace
     parser = argparse.ArgumentParser()
     add_arguments(parser, TrainConfig)
     args = parser.parse_args(["--manifest", "m.json", "--lambda-vad", "0", "--no-grad-ckpt"])
@@ -247,8 +247,8 @@ def _add_optional_signals(manifest: Path, root: Path) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from emodata.hashing import sha1_file
-    from emodata.manifest import Manifest, dumps
+    from emodata.core.hashing import sha1_file
+    from emodata.core.manifest import Manifest, dumps
     from emodata.verify import write_checksums
     from labeling_functions.appraisal.verifier import Verifier, default_config
 
@@ -284,7 +284,7 @@ def _add_pairs(root: Path, data: dict) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from emodata.hashing import sha1_file
+    from emodata.core.hashing import sha1_file
 
     pairs = pa.table({"pair_id": ["p1", "p2"], "id": ["a", "b"], "id_flip": ["a~", "b~"],
                       "text": ["I am happy today.", "This is not bad."],

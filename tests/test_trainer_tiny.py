@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from trainer.contract import SYSTEM_PROMPT, parse_output, serialize_target  # noqa: E402
+from emodata.core.contract import SYSTEM_PROMPT, parse_output, serialize_target  # noqa: E402
 from trainer.tiny import EOS, PAD, tiny_model, tiny_tokenizer  # noqa: E402
 
 LABELS = ["anger", "disappointment", "joy", "neutral", "other"]

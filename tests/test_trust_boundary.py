@@ -12,11 +12,11 @@ import pytest
 
 from emodata import connect, load
 from emodata.cli import main
-from emodata.errors import EmodataError, VerificationError
+from emodata.core.errors import EmodataError, VerificationError
 from emodata.export import export
-from emodata.manifest import Manifest, dumps
+from emodata.core.manifest import Manifest, dumps
 from emodata.query import run_query
-from emodata.safepath import inside_build
+from emodata.core.safepath import inside_build
 from emodata.verify import verify, write_checksums
 
 SHARD = "data/goemotions/train.parquet"

@@ -18,11 +18,11 @@ import pytest
 
 from emodata.build import build
 from emodata.cache import AnnotatedCache
-from emodata.errors import EmodataError
+from emodata.core.errors import EmodataError
 from emodata.publish import LOCK_FILE, out_lock, publish, recover
 from emodata.verify import verify
 
-from .conftest import REPO, sample_config
+from tests.conftest import REPO, sample_config
 
 SAMPLE_DIR = REPO / "emodata" / "sample_data"
 NAME = "mix_20_80"
@@ -33,7 +33,7 @@ CHILD = textwrap.dedent("""
     from pathlib import Path
     stage, out, cache = sys.argv[1:4]
     import emodata.build as B, emodata.publish as P, emodata.engines.local as L, expectations as X
-    from emodata.config import BuildConfig
+    from emodata.core.config import BuildConfig
 
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 
 from emodata.build import build
-from emodata.errors import BadRowError, DataNotFoundError, EmodataError
-from emodata.lexicon import read_lexicon_file
+from emodata.core.errors import BadRowError, DataNotFoundError, EmodataError
+from emodata.text.lexicon import read_lexicon_file
 from emodata.mix import Ratio, require_mix_satisfiable, require_rows_kept
 from emodata.sources import SAMPLE_DIR, REGISTRY, SourceLocation, read_source, register_source
 from emodata.sources.base import ReadReport, SourceData, make_frame
 from emodata.sources.dailydialog import read_dailydialog
 from emodata.sources.empathetic import read_empathetic
 from emodata.sources.goemotions import read_goemotions
-from emodata.sources.validate import (DEFAULT_MAX_CHARS, EmptyInputError, InputEncodingError, check_records,
+from emodata.core.validate import (DEFAULT_MAX_CHARS, EmptyInputError, InputEncodingError, check_records,
                                       read_utf8, strip_controls)
 
-from .conftest import sample_config
+from tests.conftest import sample_config
 
 ED_HEADER = "conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags"
 NRC_HEADER = "Word\tValence\tArousal\tDominance\n"

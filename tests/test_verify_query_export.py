@@ -9,9 +9,9 @@ import pytest
 from emodata import connect, load
 from emodata.cli import main
 from emodata.export import export
-from emodata.manifest import Manifest
+from emodata.core.manifest import Manifest
 from emodata.verify import verify
-from trainer.contract import parse_output
+from emodata.core.contract import parse_output
 
 
 def _flip_byte(path, offset=-100):

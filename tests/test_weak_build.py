@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 from emodata.query import connect
 from labeling_functions.appraisal import load_verifier
 from labeling_functions.emotion import FINE_LABELS
-from trainer.metrics import label_set_scores
+from emodata.core.metrics import label_set_scores
 
 
 def _records(result, role):

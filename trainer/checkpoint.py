@@ -23,11 +23,11 @@ from typing import Any, Mapping
 
 import torch
 
-from emodata.errors import EmodataError
-from emodata.hashing import sha1_json, sha1_text
-from emodata.manifest import git_commit
+from emodata.core.errors import EmodataError
+from emodata.core.hashing import sha1_json, sha1_text
+from emodata.core.manifest import git_commit
 
-from .contract import PROMPT_ID
+from emodata.core.contract import PROMPT_ID
 
 STEP_DIR = re.compile(r"^step_(\d{8})$")
 
@@ -42,7 +42,7 @@ def tokenizer_sha1(tokenizer: Any) -> str:
 def make_bundle(config: Mapping[str, Any], tokenizer: Any, manifest_path: str | Path, manifest_sha1: str,
                 labels: list[str], extra: Mapping[str, Any] | None = None) -> dict:
     """The provenance saved with every checkpoint and model bundle."""
-    from .envstamp import environment_stamp
+    from trainer.envstamp import environment_stamp
 
     return {"config": dict(config), "tokenizer_sha1": tokenizer_sha1(tokenizer),
             "manifest": str(manifest_path), "manifest_sha1": manifest_sha1, "prompt_id": PROMPT_ID,

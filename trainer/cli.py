@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from emodata.errors import EmodataError
+from emodata.core.errors import EmodataError
 
-from .config import EvalConfig, ScreenConfig, TrainConfig, apply_config_file
+from trainer.config import EvalConfig, ScreenConfig, TrainConfig, apply_config_file
 
 
 def _need(value: str, flag: str, command: str) -> None:
@@ -25,12 +25,12 @@ def run_train(config: TrainConfig) -> int:
     """`emodata train`: train, print the run summary as JSON; 0 on success."""
     config = apply_config_file(config)
     _need(config.manifest, "--manifest PATH", "train")
-    from .train import train
+    from trainer.train import train
 
     result = train(config)
     print(json.dumps(result.summary(), indent=1, sort_keys=True, default=str))
     try:
-        from .plots import plot_all
+        from trainer.plots import plot_all
 
         plot_all(config.out)
     except ImportError:
@@ -49,7 +49,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def _device(name: str):
-    from .train import pick_device
+    from trainer.train import pick_device
 
     return pick_device(name)
 
@@ -59,12 +59,12 @@ def evaluate_checkpoint(checkpoint: str | Path, manifest: str | Path, split: str
                         batch: int = 8, max_len: int = 1536, max_new_tokens: int = 64, max_rows: int = 0,
                         device: str = "auto", quiet: bool = True) -> dict:
     """Load a checkpoint (or HF folder), read the manifest split (SHA-1-verified) and run `evaluate_model`."""
-    from emodata.manifest import Manifest
+    from emodata.core.manifest import Manifest
 
-    from .checkpoint import load_model_dir
-    from .data import split_records
-    from .envstamp import check_drift, environment_stamp
-    from .evaluate import evaluate_model
+    from trainer.checkpoint import load_model_dir
+    from trainer.data import split_records
+    from trainer.envstamp import check_drift, environment_stamp
+    from trainer.evaluate import evaluate_model
 
     loaded = Manifest.load(manifest)
     records = split_records(loaded, split)
@@ -91,7 +91,7 @@ def run_eval(config: EvalConfig) -> int:
                                  batch=config.batch, max_len=config.max_len, max_new_tokens=config.max_new_tokens,
                                  max_rows=config.max_rows, device=config.device, quiet=False)
     try:
-        from .plots import plot_all
+        from trainer.plots import plot_all
 
         plot_all(out)
     except ImportError:
@@ -111,8 +111,8 @@ def run_screen(config: ScreenConfig) -> int:
         raise EmodataError("screen needs --models a,b,c")
     if "tiny" in names and not config.train_steps:
         raise EmodataError("screen: candidate 'tiny' is untrained; pass --train-steps N to fine-tune it first")
-    from .screen import BASELINE, baseline_metrics, rank_candidates, write_table
-    from .train import train
+    from trainer.screen import BASELINE, baseline_metrics, rank_candidates, write_table
+    from trainer.train import train
 
     out = Path(config.out)
     results = []
@@ -146,7 +146,7 @@ def _commands() -> dict[str, tuple[type, str, Callable[[Any], int]]]:
         "screen": (ScreenConfig, "rank candidate backbones under the same budget (composite z-score)", run_screen),
     }
     try:
-        from .score import ScoreConfig, run_score
+        from trainer.score import ScoreConfig, run_score
     except ImportError:
         return commands
     commands["score"] = (ScoreConfig, "score raw model outputs (PRED JSONL) against gold, model-free", run_score)

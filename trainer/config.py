@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emodata.config import opt
-from emodata.errors import EmodataError
+from emodata.core.config import opt
+from emodata.core.errors import EmodataError
 
 CONFIG_HELP = "YAML file of options (keys = option names); options on the command line override it"
 

@@ -1,8 +1,8 @@
 """Manifest-fed training data: verified shards → tokenised chat examples with the loss mask on the answer.
 
-- Data is read ONLY through a manifest (`emodata.manifest.Manifest`); the SHA-1 and row count of every
+- Data is read ONLY through a manifest (`emodata.core.manifest.Manifest`); the SHA-1 and row count of every
   shard are checked against it right before the shard is read, and a mismatch refuses to go on.
-- Each record becomes the contract's chat example (`trainer.contract.sft_example`: frozen system
+- Each record becomes the contract's chat example (`emodata.core.contract.sft_example`: frozen system
   prompt, `build_prompt` user turn, `serialize_target` answer). The prompt is tokenised exactly as the
   decoder does (`trainer.decode.encode_prompt`); the answer is what the model's chat template appends
   for the assistant turn, up to and including the EOS token. Only answer tokens carry the SFT loss.
@@ -22,13 +22,13 @@ from typing import Any, Iterable, Sequence
 
 import pyarrow.parquet as pq
 
-from emodata.errors import EmodataError, VerificationError
-from emodata.hashing import sha1_file, sha1_text
-from emodata.manifest import Manifest
+from emodata.core.errors import EmodataError, VerificationError
+from emodata.core.hashing import sha1_file, sha1_text
+from emodata.core.manifest import Manifest
 from emodata.verify import require_verified
 
-from .contract import build_prompt, sft_example
-from .decode import encode_prompt
+from emodata.core.contract import build_prompt, sft_example
+from trainer.decode import encode_prompt
 
 IGNORE = -100
 

@@ -1,6 +1,6 @@
 """Greedy decoding of the JSON answer, with the KV cache off by default ("KV-off", as in the paper).
 
-- Prompts are user prompts built with the frozen contract (`trainer.contract.build_prompt`), wrapped
+- Prompts are user prompts built with the frozen contract (`emodata.core.contract.build_prompt`), wrapped
   as [system = SYSTEM_PROMPT, user] through the tokenizer's chat template with the generation prompt
   added; or token ids that are already that (`encode_prompt` gives them).
 - Inputs longer than `max_len` tokens keep their LAST `max_len` tokens: the utterance and the
@@ -8,7 +8,7 @@
   start. Truncations are counted in `stats["truncated"]`.
 - Greedy: argmax at every step (temperature 0, top_p 1), at most `max_new_tokens` (64) new tokens.
   A row stops at EOS (any of the model's EOS ids) or, with `stop_at_brace`, at the `}` that closes
-  the first top-level JSON object of its text (`trainer.contract.first_object_end`); the text is cut
+  the first top-level JSON object of its text (`emodata.core.contract.first_object_end`); the text is cut
   just after that brace.
 - `use_cache=False` re-runs the whole sequence at every step (finished rows leave the batch);
   `use_cache=True` feeds one token per step with `past_key_values`. Batches are left-padded, with an
@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import torch
 
-from .contract import SYSTEM_PROMPT, first_object_end
+from emodata.core.contract import SYSTEM_PROMPT, first_object_end
 
 MAX_NEW_TOKENS = 64
 MAX_LEN = 1536

@@ -14,7 +14,7 @@ import subprocess
 from importlib import metadata
 from typing import Any
 
-from emodata.manifest import git_commit
+from emodata.core.manifest import git_commit
 
 PACKAGES = ("torch", "transformers", "tokenizers", "peft", "emodata")
 

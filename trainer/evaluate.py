@@ -2,7 +2,7 @@
 (seeded stream under a wall-clock budget, online metrics with ETA), both with greedy KV-off decoding.
 
 Records are dicts with `id`, `text`, `context` (list, optional), `labels`, `vad` and optionally
-`text_flip` (the Valence-Flip mirror of `text`, same context). Metrics are `trainer.metrics`'s;
+`text_flip` (the Valence-Flip mirror of `text`, same context). Metrics are `emodata.core.metrics`'s;
 with flip records the model's own valences give S_flip over the pairs where both answers are valid.
 
 Seeds: greedy decoding has no randomness, so a seed only sets the order in which records are
@@ -29,9 +29,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .contract import build_prompt, parse_output
-from .decode import MAX_LEN, MAX_NEW_TOKENS, greedy_decode
-from .metrics import SCALAR_KEYS, composite_score, evaluate_outputs, s_flip
+from emodata.core.contract import build_prompt, parse_output
+from trainer.decode import MAX_LEN, MAX_NEW_TOKENS, greedy_decode
+from emodata.core.metrics import SCALAR_KEYS, composite_score, evaluate_outputs, s_flip
 
 FULL_SEEDS = (11, 22, 33)
 ONLINE_EVERY_S = 5.0
@@ -249,7 +249,7 @@ def evaluate_model(model: Any, tokenizer: Any, records: Sequence[dict], label_sp
     run_info = {"timing": {str(s): t for s, t in timing.items()}, "decode": decode_stats,
                 "tokens_per_s": decode_stats["new_tokens"] / decode_stats["seconds"] if decode_stats["seconds"] else None}
     if out_path is not None:
-        from .envstamp import environment_stamp
+        from trainer.envstamp import environment_stamp
 
         files += write_metrics(out_path, result)
         (out_path / "run.json").write_text(json.dumps({**run_info, "environment": environment_stamp()}, indent=1,

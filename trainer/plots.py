@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from emodata.errors import EmodataError
+from emodata.core.errors import EmodataError
 from emodata.report import CYCLE, DPI, figure_png, style_axes
 
 TRAIN_LOG = "train_log.jsonl"
@@ -38,7 +38,7 @@ FIGURES = ("dev_scores_bars.png", "dev_scores_radar.png") + tuple(c[1] for c in 
 
 def read_log(path: str | Path) -> pd.DataFrame:
     """The training log JSONL as a frame sorted by step; the error names file and line."""
-    from .score import jsonl_objects
+    from trainer.score import jsonl_objects
 
     path = Path(path)
     rows = []

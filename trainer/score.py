@@ -10,7 +10,7 @@
   with a JSONL gold any list of strings is structurally valid.
 - Gold ids without a prediction count as invalid (reason `missing`); predictions whose id is not in
   the gold are ignored and counted (`pred_ids_not_in_gold`). Ids compare as strings.
-Prints one JSON object (the `trainer.metrics.evaluate_outputs` result plus the composite score and
+Prints one JSON object (the `emodata.core.metrics.evaluate_outputs` result plus the composite score and
 where the gold came from) and writes the same to `--out` when given.
 """
 from __future__ import annotations
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emodata.config import opt
-from emodata.errors import EmodataError
+from emodata.core.config import opt
+from emodata.core.errors import EmodataError
 
-from .metrics import composite_score, evaluate_outputs
+from emodata.core.metrics import composite_score, evaluate_outputs
 
 
 @dataclass
@@ -91,7 +91,7 @@ def read_gold(path: str | Path, split: str = "dev") -> tuple[list[dict], list[st
         raise EmodataError(f"gold file not found: {path}")
     if _is_manifest(path):
         from emodata.export import read_split
-        from emodata.manifest import Manifest
+        from emodata.core.manifest import Manifest
 
         manifest = Manifest.load(path)
         splits = manifest.split_names()

@@ -3,7 +3,7 @@ z-score  Score = 0.4·z(MacroF1) + 0.4·[z(ρ_VAD) − z(RMSE_VAD)] + 0.2·z(Qua
 
 - z(x) = (x − mean) / std across the candidates, population std (ddof 0); z = 0 for every candidate
   when the std is 0 (all equal, or a single candidate).
-- ρ_VAD = `vad_pearson` and RMSE_VAD = `vad_rmse` of `trainer.metrics.evaluate_outputs`.
+- ρ_VAD = `vad_pearson` and RMSE_VAD = `vad_rmse` of `emodata.core.metrics.evaluate_outputs`.
 - Quality = mean of three shares in [0, 1]: JSON parse rate (`json_rate`: an output holds a decodable
   JSON object), structural validity (`parse_ok`: the object passes the contract schema) and the
   short-rationale preference (`short_rationale`: valid answers whose rationale has 1..12 words).
@@ -116,12 +116,12 @@ def baseline_metrics(manifest: str | Path, split: str, seed: int, max_rows: int 
     from sklearn.linear_model import Ridge
     from threadpoolctl import threadpool_limits
 
-    from emodata.manifest import Manifest
+    from emodata.core.manifest import Manifest
     from labeling_functions.end_model import fit_end_models, sample_rows
 
-    from .contract import serialize_target
-    from .data import split_records
-    from .metrics import evaluate_outputs
+    from emodata.core.contract import serialize_target
+    from trainer.data import split_records
+    from emodata.core.metrics import evaluate_outputs
 
     loaded = Manifest.load(manifest)
     train = split_records(loaded, "train")

@@ -14,7 +14,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedModel, PreTrainedTokenizerFast, Qwen2Config
 from transformers import Qwen2ForCausalLM
 
-from .contract import PROMPT_TEMPLATE, SYSTEM_PROMPT
+from emodata.core.contract import PROMPT_TEMPLATE, SYSTEM_PROMPT
 
 PAD, BOS, EOS = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 CHAT_TEMPLATE = ("{% for message in messages %}"

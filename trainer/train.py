@@ -31,15 +31,15 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from emodata.errors import EmodataError, VerificationError
-from emodata.hashing import sha1_file
+from emodata.core.errors import EmodataError, VerificationError
+from emodata.core.hashing import sha1_file
 
-from . import checkpoint as ckpt
-from .config import TrainConfig
-from .data import TrainData, collate, label_weights, load_records, tokenize, tokenizer_corpus
-from .losses import (AuxHeads, LossWeights, app_loss, atom_targets, cls_loss, combine, flip_loss, lexicon_table,
+from trainer import checkpoint as ckpt
+from trainer.config import TrainConfig
+from trainer.data import TrainData, collate, label_weights, load_records, tokenize, tokenizer_corpus
+from trainer.losses import (AuxHeads, LossWeights, app_loss, atom_targets, cls_loss, combine, flip_loss, lexicon_table,
                      pool_last, reg_loss, sft_loss, token_entropy, vad_loss)
-from .sampler import MixtureSampler
+from trainer.sampler import MixtureSampler
 
 OOM_STEP = 128
 EVAL_KEYS = ("parse_ok", "macro_f1", "macro_p", "macro_r", "vad_1mrmse", "label_coverage")
@@ -110,7 +110,7 @@ def build_model(cfg: TrainConfig, records_train: list[dict], labels: list[str], 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if cfg.model == "tiny":
-        from .tiny import tiny_model, tiny_tokenizer
+        from trainer.tiny import tiny_model, tiny_tokenizer
 
         tok_dir = run_dir / "tokenizer"
         if (tok_dir / "tokenizer.json").is_file():
@@ -195,7 +195,7 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
 def _lexicon_extras(cfg: TrainConfig, data: TrainData, tokenizer: Any, vocab: int, notes: list[str]):
     if cfg.lambda_vad == 0:
         return None
-    from emodata.lexicon import load_lexicon
+    from emodata.text.lexicon import load_lexicon
 
     spec = cfg.lexicon or data.manifest.data.get("lexicon", {}).get("name")
     try:
@@ -457,7 +457,7 @@ def train(cfg: TrainConfig, hooks: TrainHooks | None = None) -> TrainResult:
     def evaluate_dev() -> dict | None:
         if not data.dev:
             return None
-        from .evaluate import evaluate_model
+        from trainer.evaluate import evaluate_model
 
         with torch.random.fork_rng(devices=[device] if cuda else []):
             py, npy = random.getstate(), np.random.get_state()

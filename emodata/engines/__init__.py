@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..annotate import Annotator
-from ..config import BuildConfig
-from ..errors import EmodataError
-from .core import Engine, Progress, concat_partitions, environment_fingerprint, partition_bounds
-from .local import LocalEngine
+from emodata.annotate import Annotator
+from emodata.core.config import BuildConfig
+from emodata.core.errors import EmodataError
+from emodata.engines.core import Engine, Progress, concat_partitions, environment_fingerprint, partition_bounds
+from emodata.engines.local import LocalEngine
 
 ENGINES = ("local", "dask")
 
@@ -35,7 +35,7 @@ def open_engine(config: BuildConfig) -> Engine:
     """
     if engine_kind(config.engine, config.workers, config.scheduler) == "local":
         return LocalEngine()
-    from .dask import DaskEngine
+    from emodata.engines.dask import DaskEngine
 
     return DaskEngine(config.spacy_model, workers=config.workers, scheduler=config.scheduler)
 

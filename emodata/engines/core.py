@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from ..annotate import Annotator, annotate_frame
+from emodata.annotate import Annotator, annotate_frame
 
 Progress = Callable[[int], None]
 #: consume(index, result) -> what to keep of a part's result (see `Engine.map`).

@@ -18,10 +18,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..annotate import Annotator
-from ..errors import EmodataError
-from ..nlp import load_pipeline
-from .core import Consume, Engine, Progress, environment_fingerprint, partition_bounds
+from emodata.annotate import Annotator
+from emodata.core.errors import EmodataError
+from emodata.text.nlp import load_pipeline
+from emodata.engines.core import Consume, Engine, Progress, environment_fingerprint, partition_bounds
 
 #: Longest partition, in records (bounds the memory of one task).
 PARTITION_ROWS = 20_000

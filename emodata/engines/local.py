@@ -5,8 +5,8 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from ..annotate import Annotator, annotate_frame
-from .core import Consume, Engine, Progress
+from emodata.annotate import Annotator, annotate_frame
+from emodata.engines.core import Consume, Engine, Progress
 
 
 class LocalEngine(Engine):

@@ -10,11 +10,11 @@ catalog/flips/ (`catalog.flips.load_flips`).
 """
 from __future__ import annotations
 
-from .antonym import antonym_flip
-from .negation import negation_flip
-from .outcome import outcome_flip
-from .pairs import GENERATORS, NEUTRAL_BAND, PAIRS_SCHEMA, check_candidate, make_pairs, mirror_labels
-from .summary import pairs_summary
+from emodata.flips.antonym import antonym_flip
+from emodata.flips.negation import negation_flip
+from emodata.flips.outcome import outcome_flip
+from emodata.flips.pairs import GENERATORS, NEUTRAL_BAND, PAIRS_SCHEMA, check_candidate, make_pairs, mirror_labels
+from emodata.flips.summary import pairs_summary
 
 __all__ = ["GENERATORS", "NEUTRAL_BAND", "PAIRS_SCHEMA", "antonym_flip", "check_candidate", "make_pairs",
            "mirror_labels", "negation_flip", "outcome_flip", "pairs_summary"]

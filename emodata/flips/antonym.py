@@ -31,9 +31,9 @@ from spacy.tokens import Doc, Token
 
 from catalog.flips import FlipLexicon, load_flips
 
-from ..negation import FAIL_FORMS
-from .morph import inflect_verb, plural
-from .rewrite import Rewrite
+from emodata.text.negation import FAIL_FORMS
+from emodata.flips.morph import inflect_verb, plural
+from emodata.flips.rewrite import Rewrite
 
 #: Entity types whose words are names, not evaluations ("Good Will Hunting", "Best Buy").
 NAME_ENTITIES = frozenset({"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "FAC", "GPE", "LOC", "NORP", "EVENT", "LAW"})

@@ -19,9 +19,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..annotate import Annotator
-from ..nlp import tokenize
-from ..vad import score_utterance
+from emodata.annotate import Annotator
+from emodata.text.nlp import tokenize
+from emodata.text.vad import score_utterance
 
 #: |VADER compound| below this is VADER's own neutral band (its documented threshold).
 VADER_NEUTRAL = 0.05

@@ -24,7 +24,7 @@ sentence's verbal root; a verbless root falls back to the sentence's first verb 
 Questions and inverted clauses (subject after the verb: "so are you") are left as they are.
 
 Deliberately not handled (the generator returns None): utterances with other negation cues of
-`emodata.negation` ("no", "nothing", "nobody", "without", "hardly", "fail(ed) to", ...), whose
+`emodata.text.negation` ("no", "nothing", "nobody", "without", "hardly", "fail(ed) to", ...), whose
 removal needs a rewrite rather than a deletion; pseudo-negations ("not only", "no doubt"); "ain't";
 and utterances with no negatable clause (fragments such as "Great job!").
 """
@@ -36,9 +36,9 @@ from spacy.tokens import Doc, Span, Token
 
 from catalog.flips import FlipLexicon, load_flips
 
-from ..negation import CUES, FAIL_FORMS, PSEUDO
-from .morph import inflect_verb
-from .rewrite import Rewrite
+from emodata.text.negation import CUES, FAIL_FORMS, PSEUDO
+from emodata.flips.morph import inflect_verb
+from emodata.flips.rewrite import Rewrite
 
 #: Negations this generator can remove.
 HANDLED = frozenset({"not", "n't", "n’t", "nt", "never"})

@@ -23,10 +23,10 @@ from spacy.tokens import Doc, Token
 
 from catalog.flips import FlipLexicon, SwapRule, load_flips
 
-from ..negation import CUES
-from .morph import inflect_verb
-from .negation import HANDLED, negate_clause, remove_negation
-from .rewrite import Rewrite
+from emodata.text.negation import CUES
+from emodata.flips.morph import inflect_verb
+from emodata.flips.negation import HANDLED, negate_clause, remove_negation
+from emodata.flips.rewrite import Rewrite
 
 #: Prepositions that tie a passive outcome to its direction ("accepted into", "promoted to").
 DIRECTIONAL = frozenset({"into", "to", "onto"})

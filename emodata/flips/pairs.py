@@ -11,7 +11,7 @@
    generator of GENERATORS on each row; each makes one edit (antonym: the main clause's strongest
    polar word of the utterance's side; negation: the main predicate);
 4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
-   annotator: `emodata.nlp.tokenize` + `emodata.vad.score_utterance` with its lexicon and negation
+   annotator: `emodata.text.nlp.tokenize` + `emodata.text.vad.score_utterance` with its lexicon and negation
    adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
    after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
    (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`);
@@ -46,19 +46,19 @@ from spacy.tokens import Doc
 
 from catalog import load_catalog
 from catalog.flips import FlipLexicon, load_flips
-from trainer.metrics import s_flip
+from emodata.core.metrics import s_flip
 
-from ..annotate import Annotator, annotate_frame
-from ..hashing import normalize_text, sha1_text
-from ..nlp import Pipeline
-from ..schema import VAD_TYPE
-from .antonym import antonym_flip
-from .judges import JUDGE_REASONS, NEUTRAL_BAND, is_polar, judge, plain_valence, vader_compound
-from .negation import negation_flip
-from .outcome import outcome_flip
+from emodata.annotate import Annotator, annotate_frame
+from emodata.core.hashing import normalize_text, sha1_text
+from emodata.text.nlp import Pipeline
+from emodata.core.schema import VAD_TYPE
+from emodata.flips.antonym import antonym_flip
+from emodata.flips.judges import JUDGE_REASONS, NEUTRAL_BAND, is_polar, judge, plain_valence, vader_compound
+from emodata.flips.negation import negation_flip
+from emodata.flips.outcome import outcome_flip
 
 if TYPE_CHECKING:
-    from ..engines import Engine
+    from emodata.engines import Engine
 
 Generator = Callable[[Doc, FlipLexicon], "str | None"]
 #: Generators in the order their candidates are preferred (see the module docstring); the kinds are

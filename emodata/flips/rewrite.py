@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc
 
-from .morph import article_for, match_case
+from emodata.flips.morph import article_for, match_case
 
 
 class Rewrite:

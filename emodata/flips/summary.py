@@ -27,9 +27,9 @@ import pandas as pd
 import pyarrow as pa
 
 from catalog.flips import FLIP_KINDS
-from trainer.metrics import s_flip
+from emodata.core.metrics import s_flip
 
-from .pairs import JUDGE_NAMES, REJECT_REASONS, ROW_OUTCOMES
+from emodata.flips.pairs import JUDGE_NAMES, REJECT_REASONS, ROW_OUTCOMES
 
 HIST_EDGES = np.linspace(0.0, 0.5, 26)
 N_EXAMPLES = 30

@@ -13,12 +13,12 @@ from typing import Callable, Iterable, Mapping
 
 from catalog import load_catalog
 
-from ..errors import DataNotFoundError
-from .base import READER_COLUMNS, OnBadRow, ReadReport, SourceData
-from .dailydialog import dailydialog_from_hub, read_dailydialog
-from .empathetic import empathetic_from_hub, read_empathetic
-from .goemotions import goemotions_from_hub, read_goemotions
-from .validate import DEFAULT_MAX_CHARS, check_records
+from emodata.core.errors import DataNotFoundError
+from emodata.sources.base import READER_COLUMNS, OnBadRow, ReadReport, SourceData
+from emodata.sources.dailydialog import dailydialog_from_hub, read_dailydialog
+from emodata.sources.empathetic import empathetic_from_hub, read_empathetic
+from emodata.sources.goemotions import goemotions_from_hub, read_goemotions
+from emodata.core.validate import DEFAULT_MAX_CHARS, check_records
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 import pandas as pd
 
-from ..errors import BadRowError
-from ..hashing import sha1_file
+from emodata.core.errors import BadRowError
+from emodata.core.hashing import sha1_file
 
 OnBadRow = Literal["error", "skip"]
 

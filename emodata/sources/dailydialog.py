@@ -13,9 +13,9 @@ from typing import Iterable, Mapping
 
 from catalog import load_catalog
 
-from ..errors import DataNotFoundError
-from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
-from .validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines
+from emodata.core.errors import DataNotFoundError
+from emodata.sources.base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
+from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines
 
 NAME = "dailydialog"
 TAXONOMY = "dailydialog7"
@@ -106,7 +106,7 @@ def _read_split(split: str, text_path: Path, emotion_path: Path, checks: EdgeChe
 def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error",
                      max_chars: int = DEFAULT_MAX_CHARS) -> SourceData:
     """Read DailyDialog in either original layout from `directory` into utterance records
-    (utterances up to `max_chars` characters; see `emodata.sources.validate`). Ids are made from the
+    (utterances up to `max_chars` characters; see `emodata.core.validate`). Ids are made from the
     split and line number, so they are unique by construction; a dialogue with a bad utterance is a
     bad row (its line) as a whole."""
     directory = Path(directory)

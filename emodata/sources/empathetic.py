@@ -12,7 +12,7 @@ utterance text:
 - anything else is ambiguous (text after an empty selfeval could be utterance or tags) and is a bad
   row, never a guess.
 Repaired rows are counted in the read report; rows that cannot be repaired are bad rows. Every file
-also passes the edge checks of `emodata.sources.validate`.
+also passes the edge checks of `emodata.core.validate`.
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from typing import Iterable, Mapping
 
 from catalog import load_catalog
 
-from ..errors import DataNotFoundError
-from .base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
-from .validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, is_ascii_int
+from emodata.core.errors import DataNotFoundError
+from emodata.sources.base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
+from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, is_ascii_int
 
 NAME = "empatheticdialogues"
 TAXONOMY = "ed32"
@@ -134,7 +134,7 @@ def _read_file(path: Path, split: str, checks: EdgeChecks) -> list[dict]:
 def read_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error",
                     max_chars: int = DEFAULT_MAX_CHARS) -> SourceData:
     """Read EmpatheticDialogues' train/valid/test.csv from `directory` into utterance records
-    (utterances up to `max_chars` characters; see `emodata.sources.validate`)."""
+    (utterances up to `max_chars` characters; see `emodata.core.validate`)."""
     directory = Path(directory)
     present = {split: directory / name for split, name in FILES.items() if (directory / name).is_file()}
     if not present:

@@ -10,9 +10,9 @@ from typing import Iterable, Iterator, Mapping
 
 from catalog import load_catalog
 
-from ..errors import DataNotFoundError, EmodataError
-from .base import OnBadRow, ReadReport, RowGuard, SourceData, make_frame
-from .validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
+from emodata.core.errors import DataNotFoundError, EmodataError
+from emodata.sources.base import OnBadRow, ReadReport, RowGuard, SourceData, make_frame
+from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
 
 NAME = "goemotions"
 TAXONOMY = "goemotions28"
@@ -154,7 +154,7 @@ def read_goemotions(directory: str | Path, on_bad_row: OnBadRow = "error", fmt: 
     `fmt="simplified"` reads train/dev/test.tsv; `fmt="raw"` reads goemotions_*.csv and keeps the
     labels chosen by at least `min_agreement` raters (comments with none are counted and dropped),
     flagging comments any rater marked `example_very_unclear`. `auto` prefers the simplified files.
-    Every file passes the edge checks of `emodata.sources.validate` (texts up to `max_chars`).
+    Every file passes the edge checks of `emodata.core.validate` (texts up to `max_chars`).
     """
     directory = Path(directory)
     report = ReadReport()

@@ -13,11 +13,11 @@ Build-time use, on an annotated frame (`emodata.annotate` columns + `padded`):
     verifier.save(path)                                    # one deterministic .npz
     summary = appraisal_summary(appraisal, frame["labels"], eval_mask, model, report)
 """
-from .classifier import ATOMS, DERIVED, ENISEAR_MAP, load_classifier, score_texts, shipped_classifier
-from .model import (APPRAISAL_ATOMS, AppraisalModel, appraisal_lfs, appraisal_matrices, check_atoms,
+from labeling_functions.appraisal.classifier import ATOMS, DERIVED, ENISEAR_MAP, load_classifier, score_texts, shipped_classifier
+from labeling_functions.appraisal.model import (APPRAISAL_ATOMS, AppraisalModel, appraisal_lfs, appraisal_matrices, check_atoms,
                     fit_appraisal, flat_appraisal_lfs, lf_source_sha1, split_matrix)
-from .summary import agreement, appraisal_summary
-from .verifier import Verifier, load_verifier, train_verifier
+from labeling_functions.appraisal.summary import agreement, appraisal_summary
+from labeling_functions.appraisal.verifier import Verifier, load_verifier, train_verifier
 
 __all__ = ["ATOMS", "DERIVED", "ENISEAR_MAP", "load_classifier", "score_texts", "shipped_classifier",
            "APPRAISAL_ATOMS", "AppraisalModel", "Verifier", "agreement", "appraisal_lfs", "appraisal_matrices",

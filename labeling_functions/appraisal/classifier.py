@@ -33,11 +33,11 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from emodata.errors import EmodataError
-from emodata.hashing import sha1_file
+from emodata.core.errors import EmodataError
+from emodata.core.hashing import sha1_file
 
-from .enisear import ENISEAR_DIMENSIONS
-from .npzfile import write_npz
+from labeling_functions.appraisal.enisear import ENISEAR_DIMENSIONS
+from labeling_functions.appraisal.npzfile import write_npz
 
 VERSION = "1"
 ARTIFACT = Path(__file__).with_name("appraisal_classifier.npz")

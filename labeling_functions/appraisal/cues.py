@@ -23,7 +23,7 @@ from typing import Any
 
 from snorkel.labeling import LabelingFunction, labeling_function
 
-from ..core import ABSTAIN
+from labeling_functions.core import ABSTAIN
 
 HIGH, LOW = 1, 0
 NEGATORS = frozenset({"not", "n't", "nt", "never"})

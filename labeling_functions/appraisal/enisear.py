@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emodata.errors import EmodataError
+from emodata.core.errors import EmodataError
 
 #: enISEAR's seven dimensions, exactly as spelled in the TSV header, in header order.
 ENISEAR_DIMENSIONS: tuple[str, ...] = ("Attention", "Certainty", "Effort", "Pleasant", "Responsibility",

@@ -26,8 +26,8 @@ from typing import Any
 
 from snorkel.labeling import LabelingFunction, labeling_function
 
-from ..core import ABSTAIN
-from .cues import HIGH, LOW, CueFamily
+from labeling_functions.core import ABSTAIN
+from labeling_functions.appraisal.cues import HIGH, LOW, CueFamily
 
 VAD_CONF_MIN = 0.5
 VALENCE_HIGH, VALENCE_LOW = 0.72, 0.45

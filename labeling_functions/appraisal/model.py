@@ -18,9 +18,9 @@ import pandas as pd
 from snorkel.labeling import LabelingFunction
 from snorkel.labeling.model import LabelModel
 
-from ..core import ABSTAIN, apply_lfs, source_files_sha1
-from . import cues, lfs as lf_module
-from .lfs import CUES, ROW_LFS
+from labeling_functions.core import ABSTAIN, apply_lfs, source_files_sha1
+from labeling_functions.appraisal import cues, lfs as lf_module
+from labeling_functions.appraisal.lfs import CUES, ROW_LFS
 
 #: The appraisal atoms, in the order of catalog/appraisal/prototypes.yaml (checked by `check_atoms`).
 APPRAISAL_ATOMS: tuple[str, ...] = ("goal_attainment", "controllability", "certainty", "fairness",
@@ -124,7 +124,7 @@ class AppraisalModel:
         Scores the `text` column (or, on frames without one, the joined `lower` tokens); `matrices` is
         accepted for the LF path (`predict_lfs`) and not needed here.
         """
-        from .classifier import score_texts
+        from labeling_functions.appraisal.classifier import score_texts
 
         texts = frame["text"] if "text" in frame else frame["lower"].map(" ".join)
         scores = score_texts([str(t) for t in texts])
@@ -132,7 +132,7 @@ class AppraisalModel:
 
     def describe(self) -> dict:
         """LF names, LF source hash, method and coverage per atom: for manifests and reports."""
-        from .classifier import classifier_description
+        from labeling_functions.appraisal.classifier import classifier_description
 
         return {
             "classifier": classifier_description(),

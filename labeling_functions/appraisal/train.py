@@ -17,11 +17,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from emodata.hashing import sha1_file
+from emodata.core.hashing import sha1_file
 
-from .classifier import (ATOMS, CHAR, DERIVED, ENISEAR_MAP, NEG_PREFIX, NEG_WINDOW, VERSION, WORD,
+from labeling_functions.appraisal.classifier import (ATOMS, CHAR, DERIVED, ENISEAR_MAP, NEG_PREFIX, NEG_WINDOW, VERSION, WORD,
                          AppraisalClassifier, featurize, make_vectorizers, normalise)
-from .enisear import ENISEAR_DIMENSIONS, EniSearData
+from labeling_functions.appraisal.enisear import ENISEAR_DIMENSIONS, EniSearData
 
 C = 1.0
 FOLDS = 5
@@ -93,10 +93,10 @@ def train_classifier(data: EniSearData, seed: int = SEED, folds: int = FOLDS, cv
 
 def run_appraisal_command(data: str, seed: int = SEED, out_dir: str = "") -> int:
     """`emodata appraisal train --data PATH`: fit on enISEAR, write the artifact, print its paths and CV AUC."""
-    from emodata.errors import EmodataError
+    from emodata.core.errors import EmodataError
 
-    from .classifier import ARTIFACT
-    from .enisear import read_enisear
+    from labeling_functions.appraisal.classifier import ARTIFACT
+    from labeling_functions.appraisal.enisear import read_enisear
 
     if not data:
         raise EmodataError("emodata appraisal train: --data PATH (the enISEAR majority TSV or its folder) is required")

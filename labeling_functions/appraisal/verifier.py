@@ -36,8 +36,8 @@ from scipy.optimize import minimize
 from sklearn.feature_extraction.text import HashingVectorizer
 from threadpoolctl import threadpool_limits
 
-from .npzfile import write_npz
-from .summary import PROTOTYPE_MARGIN, agreement
+from labeling_functions.appraisal.npzfile import write_npz
+from labeling_functions.appraisal.summary import PROTOTYPE_MARGIN, agreement
 
 FORMAT = "emodata-appraisal-verifier-v1"
 N_FEATURES = 2 ** 14
@@ -72,10 +72,12 @@ def default_config(n_features: int = N_FEATURES, ngram_max: int = NGRAM_MAX,
                    negation_scope: str = "window") -> dict[str, Any]:
     """The feature settings recorded in the artifact (everything `text_features` depends on).
 
-    `negation_scope` is the scope method ("window", "parse" or "crf", emodata.negation_parse.NegationScoper)
+    `negation_scope` is the scope method ("window", "parse" or "crf", emodata.text.negation_parse.NegationScoper)
     that produced the training frame's `neg` column; `text_features` uses the same one.
     """
-    from emodata import negation, negation_parse, negation_scope as crf_scope
+    from emodata.text import negation
+    from emodata.text import negation_parse
+    from emodata.text import negation_scope as crf_scope
 
     methods = {"window": negation.METHOD, "parse": negation_parse.METHOD, "crf": crf_scope.MODEL_VERSION}
     if negation_scope not in methods:
@@ -83,7 +85,7 @@ def default_config(n_features: int = N_FEATURES, ngram_max: int = NGRAM_MAX,
     return {"format": FORMAT, "n_features": n_features, "ngram_max": ngram_max, "neg_prefix": NEG_PREFIX,
             "hash": "sklearn HashingVectorizer: murmurhash3_32 seed 0, abs(h) % n_features, "
                     "alternate_sign=False, binary=True, norm=l2",
-            "tokenizer": "spaCy English tokenizer (emodata.nlp.tokenize), lower-cased, whitespace dropped",
+            "tokenizer": "spaCy English tokenizer (emodata.text.nlp.tokenize), lower-cased, whitespace dropped",
             "negation_scope": negation_scope, "negation": methods[negation_scope],
             "score": "sigmoid(phi @ w_text + y @ w_label + bias)"}
 
@@ -125,8 +127,8 @@ class Verifier:
 
     def text_features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """φ(x) of raw texts: tokenised and negation-scoped as the annotate stage does (same scope method)."""
-        from emodata.negation_parse import NegationScoper
-        from emodata.nlp import load_pipeline, tokenize
+        from emodata.text.negation_parse import NegationScoper
+        from emodata.text.nlp import load_pipeline, tokenize
 
         pipeline = load_pipeline()
         texts = list(texts)

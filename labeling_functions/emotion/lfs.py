@@ -29,11 +29,11 @@ from typing import Iterable
 from snorkel.labeling import LabelingFunction, labeling_function
 
 from catalog import OTHER, load_catalog
-from emodata.lemma import suffix_candidates
-from emodata.lexicon import load_emolex
+from emodata.text.lemma import suffix_candidates
+from emodata.text.lexicon import load_emolex
 
-from ..core import ABSTAIN
-from .keywords import (EMOJI, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
+from labeling_functions.core import ABSTAIN
+from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
                        WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from .errors import EmodataError
+from emodata.core.errors import EmodataError
 
 
 def inside_build(root: str | Path, rel: object, listed_in: str | Path) -> Path:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import EmodataError
+from emodata.core.errors import EmodataError
 
 #: Default `--max-chars`: longer utterances are refused (or skipped and counted) before tokenizing.
 #: The longest line of the real corpora is 4,298 characters (a whole DailyDialog dialogue); the

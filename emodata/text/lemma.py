@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .lexicon import VAD, Lexicon
-from .nlp import Pipeline
+from emodata.text.lexicon import VAD, Lexicon
+from emodata.text.nlp import Pipeline
 
 _POS = ("noun", "verb", "adj")
 _SUFFIX_RULES = (("ies", "y"), ("ves", "f"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"),

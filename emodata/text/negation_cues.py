@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from .cdsco import Sentence
+from emodata.text.cdsco import Sentence
 
 PREFIXES = ("non", "dis", "un", "in", "im", "il", "ir")
 SUFFIXES = ("lessness", "lessly", "less")
@@ -114,7 +114,7 @@ def affix_shape(word: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _wordnet_index() -> dict[str, frozenset]:
-    from .nlp import load_pipeline
+    from emodata.text.nlp import load_pipeline
     nlp = load_pipeline().nlp
     table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
     return {pos: frozenset(table.get(pos, [])) for pos in ("adj", "noun", "verb", "adv")}

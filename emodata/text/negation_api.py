@@ -1,16 +1,16 @@
-"""The scope methods behind `emodata.negation.resolve` (one function per method; see that docstring).
+"""The scope methods behind `emodata.text.negation.resolve` (one function per method; see that docstring).
 
 Own cues: "crf" and "punct" use the CD-SCO cue detector (emodata/negation_cues.py); "window" and "parse"
-keep their historical cue test (`emodata.negation.is_cue`: a cue-word list with pseudo-negations).
+keep their historical cue test (`emodata.text.negation.is_cue`: a cue-word list with pseudo-negations).
 Scopes never contain cue tokens and are sorted tuples.
 """
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from . import negation
-from .negation import Negation
-from .nlp import Tokens
+from emodata.text import negation
+from emodata.text.negation import Negation
+from emodata.text.nlp import Tokens
 
 DEFAULT_METHOD = "crf"
 #: None = the CRF's Viterbi path; a float = tokens whose marginal P(in scope) reaches it (Viterbi won on CD-SCO dev)
@@ -33,7 +33,7 @@ def window_cues(words: Sequence[str]) -> list[tuple[int, ...]]:
 
 
 def window_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
-    """NegEx window after the cue (emodata.negation rules)."""
+    """NegEx window after the cue (emodata.text.negation rules)."""
     toks = _tokens(words)
     last = max(cue)
     out = []
@@ -58,9 +58,9 @@ def punct_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
 
 
 def parse_scope_of(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
-    """Dependency-rule scope (emodata.negation_parse) of the cue's tokens on spaCy's parse."""
-    from .negation_parse import _scope_of
-    from .negation_scope import analyse
+    """Dependency-rule scope (emodata.text.negation_parse) of the cue's tokens on spaCy's parse."""
+    from emodata.text.negation_parse import _scope_of
+    from emodata.text.negation_scope import analyse
     doc = analyse(tuple(words))
     out: set[int] = set()
     for i in cue:
@@ -70,14 +70,14 @@ def parse_scope_of(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
 
 def crf_cues(words: Sequence[str]) -> list[tuple[int, ...]]:
     """Cues by the CD-SCO cue detector."""
-    from .negation_cues import default_detector
+    from emodata.text.negation_cues import default_detector
     return default_detector().detect(words)
 
 
 def crf_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
     """Scope by the CD-SCO-trained CRF (marginal ≥ SCOPE_THRESHOLD)."""
-    from .negation_cues import default_detector
-    from .negation_scope import predict_scope
+    from emodata.text.negation_cues import default_detector
+    from emodata.text.negation_scope import predict_scope
     return predict_scope(words, cue, default_detector(), threshold=SCOPE_THRESHOLD)
 
 
@@ -90,7 +90,7 @@ METHODS: dict[str, tuple[Callable, Callable]] = {
 
 
 def resolve_with(words: Sequence[str], cues: Sequence[Sequence[int]] | None, method: str | None) -> list[Negation]:
-    """`emodata.negation.resolve` (documented there)."""
+    """`emodata.text.negation.resolve` (documented there)."""
     name = method or DEFAULT_METHOD
     if name not in METHODS:
         raise ValueError(f"unknown negation method {name!r}; choose one of {', '.join(sorted(METHODS))}")

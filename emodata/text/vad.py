@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .lemma import LexiconLookup
-from .lexicon import VAD
-from .nlp import Tokens
+from emodata.text.lemma import LexiconLookup
+from emodata.text.lexicon import VAD
+from emodata.text.nlp import Tokens
 
 #: Label smoothing of the paper: x ← (1 − 2ε)·x + ε keeps every score inside (0, 1).
 EPSILON = 0.01

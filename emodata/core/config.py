@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from .hashing import sha1_json
+from emodata.core.hashing import sha1_json
 
 
 def opt(default: Any, help: str, *, positional: bool = False, choices: tuple | None = None,

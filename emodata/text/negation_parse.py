@@ -28,7 +28,7 @@ it great?", "Don't you hate it when...", "Is it not obvious?") presupposes the p
 negates nothing. Wh-questions ("Why don't you like it?") are scoped like statements.
 
 Depth counts how many scopes cover a token, so double negation ("I don't not like it") gives 2.
-The output is aligned to `emodata.nlp.tokenize`: same tokenizer, whitespace tokens dropped.
+The output is aligned to `emodata.text.nlp.tokenize`: same tokenizer, whitespace tokens dropped.
 """
 from __future__ import annotations
 
@@ -38,9 +38,9 @@ from typing import Sequence
 
 from spacy.tokens import Doc, Token
 
-from . import negation
-from .hashing import sha1_text
-from .nlp import Pipeline, Tokens
+from emodata.text import negation
+from emodata.core.hashing import sha1_text
+from emodata.text.nlp import Pipeline, Tokens
 
 #: Recorded in manifests and cache keys; bump when the rules below change.
 METHOD = "depparse-v1"
@@ -271,7 +271,7 @@ class NegationScoper:
     def name(self) -> str:
         """The method's versioned name: "cdsco-crf-v1", "depparse-v1" or "negex-window-v1"."""
         if self.method == "crf":
-            from .negation_scope import MODEL_VERSION
+            from emodata.text.negation_scope import MODEL_VERSION
             return MODEL_VERSION
         return METHOD if self.method == "parse" else negation.METHOD
 
@@ -282,7 +282,7 @@ class NegationScoper:
         if self.method in ("parse", "crf"):
             entry["pipeline"] = f"{self.pipeline.name}=={self.pipeline.version}"
         if self.method == "crf":
-            from .negation_scope import model_artifacts, MIRROR
+            from emodata.text.negation_scope import model_artifacts, MIRROR
             entry["models"] = model_artifacts()
             entry["mirror"] = MIRROR
         return entry
@@ -317,14 +317,14 @@ class NegationScoper:
         for row, (depth, tokens) in enumerate(zip(out, tokens_list)):
             if len(depth) != len(tokens.lower):
                 raise ValueError(f"negation scope: row {row} has {len(tokens.lower)} tokens but the parse of "
-                                 f"its text has {len(depth)}; tokens must come from emodata.nlp.tokenize "
+                                 f"its text has {len(depth)}; tokens must come from emodata.text.nlp.tokenize "
                                  f"with the same pipeline ({self.pipeline.name})")
         return out  # type: ignore[return-value]
 
     def _crf_depths(self, texts: Sequence[str], tokens_list: Sequence[Tokens]) -> list[list[int] | None]:
         """CRF depths, memoised by text like the parse (emodata/negation_scope.py)."""
-        from .negation_cues import default_detector
-        from .negation_scope import batch_depths
+        from emodata.text.negation_cues import default_detector
+        from emodata.text.negation_scope import batch_depths
         out: list[list[int] | None] = [None] * len(texts)
         todo: dict[str, list[int]] = {}
         for row, text in enumerate(texts):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from .errors import EmodataError
+from emodata.core.errors import EmodataError
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from typing import Sequence
 
 from spacy.tokens import Doc
 
-from .cdsco import Sentence
-from .negation_cues import CueDetector
+from emodata.text.cdsco import Sentence
+from emodata.text.negation_cues import CueDetector
 
 MODEL_VERSION = "cdsco-crf-v1"
 TRAIN_PARAMS = {"c1": 0.05, "c2": 0.5, "max_iterations": 300, "feature.possible_transitions": True}
@@ -34,7 +34,7 @@ def model_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _nlp():
-    from .nlp import load_pipeline
+    from emodata.text.nlp import load_pipeline
     return load_pipeline().nlp
 
 
@@ -91,8 +91,8 @@ def _path(doc: Doc, j: int, c: int) -> str:
 
 
 def _rule_scope(doc: Doc, cue: Sequence[int]) -> set[int]:
-    """The dependency-rule scope (emodata.negation_parse) of the cue tokens: a feature, not the answer."""
-    from .negation_parse import _scope_of
+    """The dependency-rule scope (emodata.text.negation_parse) of the cue tokens: a feature, not the answer."""
+    from emodata.text.negation_parse import _scope_of
     out: set[int] = set()
     for i in cue:
         out.update(_scope_of(doc[i]))
@@ -197,16 +197,16 @@ def predict_scope(words: Sequence[str], cue: Sequence[int], detector: CueDetecto
 
 def model_artifacts() -> dict[str, str]:
     """{file name: SHA-1} of the shipped cue lists and scope CRF (for manifests and cache keys)."""
-    from .hashing import sha1_file
-    from .negation_cues import lists_path
+    from emodata.core.hashing import sha1_file
+    from emodata.text.negation_cues import lists_path
     return {p.name: sha1_file(p) for p in (lists_path(), model_path())}
 
 
 def train_all(training_files: Sequence[Path], out_dir: Path | None = None) -> dict[str, str]:
     """Rebuild the cue lists and the scope CRF from CD-SCO training files; returns {artifact: SHA-1}."""
-    from .cdsco import read_many
-    from .hashing import sha1_file
-    from .negation_cues import CueLists, learn_cues
+    from emodata.text.cdsco import read_many
+    from emodata.core.hashing import sha1_file
+    from emodata.text.negation_cues import CueLists, learn_cues
     out_dir = out_dir or model_path().parent
     sentences = read_many(training_files)
     lists = learn_cues(sentences)

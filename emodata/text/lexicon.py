@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import BadRowError, DataNotFoundError, EmodataError
-from .hashing import sha1_file, sha1_text
-from .sources.validate import EmptyInputError, read_utf8
+from emodata.core.errors import BadRowError, DataNotFoundError, EmodataError
+from emodata.core.hashing import sha1_file, sha1_text
+from emodata.core.validate import EmptyInputError, read_utf8
 
 VAD = tuple[float, float, float]
 

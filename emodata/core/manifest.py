@@ -77,7 +77,7 @@ class Manifest:
 
     def resolve(self, rel: str) -> Path:
         """Absolute path of a file the manifest lists; EmodataError when it leads outside the build."""
-        from .safepath import inside_build
+        from emodata.core.safepath import inside_build
 
         return inside_build(self.root, rel, self.path)
 

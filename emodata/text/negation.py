@@ -4,7 +4,7 @@ This is the tokenizer-only method: a cue opens a scope over the following tokens
 punctuation mark, contrastive conjunction ("but", "however", ...) or `WINDOW` tokens. Pseudo-negations
 ("not only", "no doubt", "nothing but", "no wonder") open no scope, and a token inside two scopes
 is not negated (double negation cancels). This is the documented fallback of the dependency-parse
-scope (`emodata.negation_parse`) when the spaCy pipeline has no parser.
+scope (`emodata.text.negation_parse`) when the spaCy pipeline has no parser.
 
 VAD adjustment (`adjust_with_depth` over a precomputed depth list, from either scope method;
 `negation_adjuster` computes the window depth itself): a covered token at odd negation depth has its
@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .lexicon import VAD
-from .nlp import Tokens
+from emodata.text.lexicon import VAD
+from emodata.text.nlp import Tokens
 
 #: Recorded in manifests and cache keys; bump when the rules below change.
 METHOD = "negex-window-v1"
@@ -56,7 +56,7 @@ def resolve(words: Sequence[str], cues: Sequence[Sequence[int]] | None = None,
     (dependency rules, emodata/negation_parse.py), "window" (this module's tokenizer-only fallback) or
     "punct" (the baseline: every token after the cue up to the next punctuation mark).
     """
-    from .negation_api import resolve_with
+    from emodata.text.negation_api import resolve_with
     return resolve_with(words, cues, method)
 
 

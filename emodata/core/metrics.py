@@ -4,7 +4,7 @@ and the screening ranker use exactly the code the trainer uses.
 
 Definitions (paper brief, "Output contract"; every choice the brief leaves open is marked *):
 - N = all examples, including missing outputs (None, e.g. an overflowed input that was never decoded)
-  and outputs that fail to parse. An output is *valid* when `trainer.contract.parse_output` finds a
+  and outputs that fail to parse. An output is *valid* when `emodata.core.contract.parse_output` finds a
   JSON object that passes the schema; V = the valid ones. ParseOK = |V| / N.
 - * When a label space is given, an answer naming a label outside it breaks the schema (reason
   `unknown_label`, the contract's rule), so it is invalid. Without one, any list of strings is valid.
@@ -38,7 +38,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .contract import MAX_RATIONALE_WORDS, parse_output
+from emodata.core.contract import MAX_RATIONALE_WORDS, parse_output
 
 EPS = 1e-9
 VAD_KEYS = ("v", "a", "d")
