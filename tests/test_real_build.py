@@ -1,8 +1,15 @@
-"""The real-corpus build (../shared/data): ratios, dev fraction, overlap, verify. Skips without the data."""
+"""The real-corpus build (../shared/data): ratios, dev fraction, overlap, verify.
+
+Three real mixes take 10-20 minutes on a 2-core machine, more than CI's whole budget allows, so this
+module runs only when asked: `EMODATA_REAL_BUILD=1 python -m pytest tests/test_real_build.py`. It also
+skips without the data. benchmarks/bench_build.py measures the same build.
+"""
 from __future__ import annotations
 
 import pyarrow.parquet as pq
 import pytest
+
+import os
 
 from emodata.build import build
 from emodata.core.config import BuildConfig
@@ -11,8 +18,12 @@ from emodata.verify import verify
 
 from tests.conftest import SHARED_DATA
 
-pytestmark = pytest.mark.skipif(not (SHARED_DATA / "goemotions" / "train.tsv").is_file(),
-                                reason="../shared/data/goemotions is not present")
+pytestmark = [
+    pytest.mark.skipif(not (SHARED_DATA / "goemotions" / "train.tsv").is_file(),
+                       reason="../shared/data/goemotions is not present"),
+    pytest.mark.skipif(os.environ.get("EMODATA_REAL_BUILD") != "1",
+                       reason="the three real mixes take 10-20 min: set EMODATA_REAL_BUILD=1 to run them"),
+]
 
 
 @pytest.fixture(scope="module")

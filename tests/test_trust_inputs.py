@@ -17,7 +17,8 @@ from emodata.build import build
 from emodata.core.errors import BadRowError, DataNotFoundError, EmodataError
 from emodata.text.lexicon import read_lexicon_file
 from emodata.mix import Ratio, require_mix_satisfiable, require_rows_kept
-from emodata.sources import SAMPLE_DIR, REGISTRY, SourceLocation, read_source, register_source
+from emodata.core import registry
+from emodata.sources import SAMPLE_DIR, SourceLocation, read_source, register_source
 from emodata.sources.base import ReadReport, SourceData, make_frame
 from emodata.sources.dailydialog import read_dailydialog
 from emodata.sources.empathetic import read_empathetic
@@ -303,7 +304,7 @@ def test_registered_reader_without_max_chars_is_capped_on_its_records(tmp_path):
         with pytest.raises(EmodataError, match=r"local:.*: duplicate id 'mine:0'"):
             check_records(SourceData("mine", f"local:{tmp_path}", make_frame(rows + rows), ReadReport()), 100, "skip")
     finally:
-        REGISTRY.pop("mine")
+        registry.unregister(registry.sources, "mine")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Source readers, registered by name, and where each source's data is found.
 
 `locate()` decides where a source comes from (an explicit path or `hf:ID`, the embedded sample,
-or `DATA_DIR/<name>/`) and `read_source()` reads it. Users add a source with `register_source`.
+or `DATA_DIR/<name>/`) and `read_source()` reads it. The readers live in the `sources` registry
+(`emodata.core.registry`); users add a source with `register_source` or the `emodata_sources`
+entry-point group.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Callable, Iterable, Mapping
 
 from catalog import load_catalog
 
+from emodata.core import registry
 from emodata.core.errors import DataNotFoundError
 from emodata.sources.base import READER_COLUMNS, OnBadRow, ReadReport, SourceData
 from emodata.sources.dailydialog import dailydialog_from_hub, read_dailydialog
@@ -34,17 +37,22 @@ class SourceEntry:
     from_hub: HubConverter | None = None
 
 
-REGISTRY: dict[str, SourceEntry] = {
-    "goemotions": SourceEntry(read_goemotions, goemotions_from_hub),
-    "empatheticdialogues": SourceEntry(read_empathetic, empathetic_from_hub),
-    "dailydialog": SourceEntry(read_dailydialog, dailydialog_from_hub),
-}
-
-
 def register_source(name: str, reader: Reader, from_hub: HubConverter | None = None) -> None:
     """Register a reader `reader(directory, on_bad_row=..., [max_chars=...]) -> SourceData` under `name`
     (a reader without `max_chars` has the length cap applied to its records by `read_source`)."""
-    REGISTRY[name] = SourceEntry(reader, from_hub)
+    registry.sources.register(name, func=SourceEntry(reader, from_hub))
+
+
+register_source("goemotions", read_goemotions, goemotions_from_hub)
+register_source("empatheticdialogues", read_empathetic, empathetic_from_hub)
+register_source("dailydialog", read_dailydialog, dailydialog_from_hub)
+
+
+def source_entry(name: str) -> SourceEntry:
+    """The registered entry of source `name`; `DataNotFoundError` listing the known sources otherwise."""
+    if name not in registry.sources:
+        raise DataNotFoundError(f"unknown source {name!r}; known: {', '.join(registry.names(registry.sources))}")
+    return registry.sources.get(name)
 
 
 @dataclass(frozen=True)
@@ -80,8 +88,7 @@ def how_to_supply(name: str) -> str:
 def locate(name: str, data_dir: str | Path | None = None, sample: bool = False,
            override: str | None = None) -> SourceLocation:
     """Resolve where `name` is read from; raise `DataNotFoundError` saying how to supply it."""
-    if name not in REGISTRY:
-        raise DataNotFoundError(f"unknown source {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    source_entry(name)
     if override:
         if override.startswith("hf:"):
             return SourceLocation(name, "hub", override[3:])
@@ -96,7 +103,7 @@ def locate(name: str, data_dir: str | Path | None = None, sample: bool = False,
 
 
 def _load_hub(location: SourceLocation) -> SourceData:
-    entry = REGISTRY[location.name]
+    entry = source_entry(location.name)
     if entry.from_hub is None:
         raise DataNotFoundError(f"source {location.name!r} has no Hub converter")
     hub_id, _, config = location.where.partition(":")
@@ -129,7 +136,7 @@ def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error", max_ch
     """
     if location.kind == "hub":
         return check_records(_load_hub(location), max_chars, on_bad_row)
-    reader = REGISTRY[location.name].reader
+    reader = source_entry(location.name).reader
     if _accepts(reader, "max_chars"):
         data = reader(location.where, on_bad_row=on_bad_row, max_chars=max_chars, **options)
     else:
@@ -139,5 +146,5 @@ def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error", max_ch
     return data
 
 
-__all__ = ["READER_COLUMNS", "REGISTRY", "ReadReport", "SAMPLE_DIR", "SourceData", "SourceLocation",
-           "locate", "read_source", "register_source", "how_to_supply"]
+__all__ = ["READER_COLUMNS", "ReadReport", "SAMPLE_DIR", "SourceData", "SourceLocation",
+           "locate", "read_source", "register_source", "source_entry", "how_to_supply"]
