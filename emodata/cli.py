@@ -3,7 +3,6 @@ screen and score."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import csv
 import json
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from emodata.core.config import (AppraisalConfig, BuildConfig, ExportConfig, NegationConfig, QcConfig, QueryConfig,
-                     ReportConfig, VerifyConfig, add_arguments, from_namespace)
+                                 ReportConfig, VerifyConfig, add_arguments, config_file_values, from_namespace)
 from emodata.core.errors import EmodataError
 
 COMMANDS = {
@@ -55,12 +54,7 @@ def parse_config(argv: Sequence[str] | None = None) -> tuple[str, Any]:
     cls = _all_commands()[args.command][0]
     path = getattr(args, "config", None)
     if path:
-        from trainer.config import load_yaml
-
-        values = load_yaml(path)
-        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)} - {"config"})
-        if unknown:
-            raise EmodataError(f"{path}: unknown option(s) {', '.join(unknown)} for `emodata {args.command}`")
+        values = config_file_values(path, cls, f"`emodata {args.command}`")
         top.get_default("_subparsers")[args.command].set_defaults(**values)
         args = top.parse_args(argv)
         args.config = None  # applied here; handlers must not apply it again

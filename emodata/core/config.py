@@ -10,8 +10,10 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from emodata.core.errors import EmodataError
 from emodata.core.hashing import sha1_json
 
 
@@ -234,3 +236,48 @@ def from_namespace(cls: type, namespace: argparse.Namespace) -> Any:
             continue
         values[f.name] = value
     return cls(**values)
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Options from a `--config FILE.yaml` as a dict with underscore keys; errors name the file."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise EmodataError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise EmodataError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise EmodataError(f"{path}: expected a mapping of option names to values")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def config_file_values(path: str | Path, cls: type, command: str) -> dict[str, Any]:
+    """The options of `cls` set in the YAML file `path`; an unknown option names the file and `command`.
+
+    The one loader of config files: the CLI applies the values as parser defaults (a typed option
+    always wins); `apply_config_file` fills them into a config built in Python."""
+    values = load_yaml(path)
+    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)} - {"config"})
+    if unknown:
+        raise EmodataError(f"{path}: unknown option(s) {', '.join(unknown)} for {command}")
+    return values
+
+
+def apply_config_file(config: Any) -> Any:
+    """`config` with values from its `--config` YAML filled in for the options left at their default.
+
+    For configs built in Python. The `emodata` CLI applies the file as parser defaults instead
+    (`emodata.cli.parse_config`, where a typed option always wins) and clears `config` afterwards."""
+    if not getattr(config, "config", None):
+        return config
+    values = config_file_values(config.config, type(config), type(config).__name__)
+    changes = {}
+    for f in dataclasses.fields(config):
+        if f.name in values:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            if getattr(config, f.name) == default:
+                changes[f.name] = values[f.name]
+    return dataclasses.replace(config, **changes)
