@@ -89,7 +89,7 @@ def test_report_shows_human_rating_auc_and_judges(tiny_build, tiny_report):
     for judge in ("vad", "plain", "vader"):
         assert f"<th>accepted by {judge}</th>" in flips
     for kind, shares in tiny_build.manifest["pairs"]["judges"].items():
-        cells = "".join(f'<td class="num">{shares[j]:.4g}</td>' if shares[j] is not None else "<td>–</td>"
+        cells = "".join(f'<td class="num">{100 * shares[j]:.1f}%</td>' if shares[j] is not None else "<td>–</td>"
                         for j in ("vad", "plain", "vader"))
         assert f'<td class="num">{shares["judged"]:,}</td>{cells}' in flips, kind
 

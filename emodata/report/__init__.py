@@ -48,8 +48,9 @@ from typing import Any
 
 from emodata.core.figstyle import CYCLE, DPI, OKABE_ITO, figure_png, style_axes
 from emodata.report.data import NOT_IN_BUILD, SECTIONS, collect
+from emodata.report.stages import appraisal_atoms
 
-__all__ = ["write_report", "FIGURES", "SECTIONS", "NOT_IN_BUILD",
+__all__ = ["write_report", "FIGURES", "SECTIONS", "NOT_IN_BUILD", "appraisal_atoms",
            # re-exported for trainer/plots.py until it imports emodata.core.figstyle itself
            "CYCLE", "DPI", "OKABE_ITO", "figure_png", "style_axes"]
 

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from emodata.card import qc_passed
 from emodata.core.manifest import Manifest
+from expectations.docs import plain_value
 
 ROW_ROLES = ("train", "dev", "test", "probe")
 NOT_IN_BUILD = "Not in this build"
@@ -42,6 +43,15 @@ class Badge:
 
     text: str
     cls: str
+
+
+class Share(float):
+    """A proportion in [0, 1], shown as a percentage."""
+
+    @classmethod
+    def of(cls, value: Any) -> Share | None:
+        """`value` as a Share; None stays None."""
+        return None if value is None else cls(value)
 
 
 @dataclass
@@ -84,8 +94,6 @@ def plain(value: Any) -> Any:
     """A manifest value made fit for one table cell: scalars stay, dicts and lists become short
     readable text (`key: value; ...`), never JSON."""
     if isinstance(value, (dict, list, tuple)):
-        from expectations.docs import plain_value
-
         return plain_value(value)
     return value
 

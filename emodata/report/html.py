@@ -14,7 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from emodata.report.data import NOT_IN_BUILD, SECTIONS, Badge, ReportData
+from emodata.report.data import NOT_IN_BUILD, SECTIONS, Badge, ReportData, Share
+from expectations.docs import plain_value
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Alt text of each figure (keys as in `emodata.report.figures.FIGURES`).
@@ -25,14 +26,14 @@ ALT = {"labels": "label distribution", "vad_hist": "VAD histograms", "va_scatter
 
 
 def cell(value: Any) -> str:
-    """One table cell's text: 1,234 / 0.1235 / yes / – (None) / the value as text."""
+    """One table cell's text: 1,234 / 0.1235 / 12.3% (a Share) / yes / – (None) / the value as text."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4g}"
+    if isinstance(value, Share):
+        return f"{100 * value:.1f}%"
     if isinstance(value, int):
         return f"{value:,}"
-    return "–" if value is None else str(value)
+    return plain_value(value)   # floats to 4 significant digits, None as "–"
 
 
 def is_number(value: Any) -> bool:
@@ -41,11 +42,10 @@ def is_number(value: Any) -> bool:
 
 
 def environment() -> Environment:
-    """The templates' environment: autoescaped, undefined names are errors, filters `cell`, `pct`."""
+    """The templates' environment: autoescaped, undefined names are errors, filter `cell`."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["cell"] = cell
-    env.filters["pct"] = lambda x: "–" if x is None else f"{100 * x:.1f}%"
     env.tests["badge"] = lambda v: isinstance(v, Badge)
     env.tests["numeric"] = is_number
     return env

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from emodata.card import QC_RESULT_COLUMNS, qc_passed, qc_rest, qc_results, qc_suites
-from emodata.report.data import NOT_IN_BUILD, Badge, Table, kv_table, plain
+from emodata.report.data import NOT_IN_BUILD, Badge, Share, Table, kv_table, plain
 
 #: Bucket names put in their natural order (manifests are written with sorted keys).
 ORDINAL = ("very_low", "low", "medium_low", "mid", "medium", "neutral", "medium_high", "high", "very_high",
@@ -276,7 +276,7 @@ def judge_table(pairs_info: Any) -> Table:
     rows = []
     for kind, shares in judges.items():
         c = candidates.get(kind) if isinstance(candidates.get(kind), dict) else {}
-        rows.append([kind, c.get("generated"), shares.get("judged"), *[shares.get(j) for j, _ in JUDGES],
+        rows.append([kind, c.get("generated"), shares.get("judged"), *[Share.of(shares.get(j)) for j, _ in JUDGES],
                      c.get("passed"), c.get("emitted")])
     return Table(["flip kind", "candidates", "judged"] + [f"accepted by {j}" for j, _ in JUDGES]
                  + ["passed the filter", "emitted"], rows,
@@ -314,7 +314,7 @@ def flips_section(manifest: dict, pairs: pd.DataFrame | None) -> dict[str, Any]:
         "kinds": Table(["flip kind", "pairs", "mean S_flip"],
                        [[k, n, summary["s_flip"].get(k)] for k, n in summary["by_kind"].items()]),
         "judges": judge_table(info),
-        "validity": Table(["validity", "share"], [[VALIDITY.get(k, k), v] for k, v in validity.items()
+        "validity": Table(["validity", "share"], [[VALIDITY.get(k, k), Share.of(v)] for k, v in validity.items()
                                                   if not isinstance(v, dict)]),
         "rejected": Table(["reason", "rows or candidates"],
                           sorted(([k, v] for k, v in rejected.items() if v), key=lambda r: (-r[1], r[0])),
