@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from emodata.core.figstyle import OKABE_ITO, style_axes
 from emodata.report.figures import new_figure as _new_figure
@@ -33,7 +34,12 @@ def fig_lf(lfs: list[dict]) -> Figure:
         ax.barh(y - 0.4 + width * (i + 0.5), values, height=width, color=colours[metric], label=metric)
     ax.set_yticks(y, names, fontsize=8)
     ax.set_ylim(len(lfs) - 0.5, -0.5)
-    ax.set_xlabel("% of rows", fontsize=10)
+    covered = [float(lf.get("coverage") or 0.0) for lf in lfs if float(lf.get("coverage") or 0.0) > 0]
+    log = len(covered) > 1 and max(covered) / min(covered) > 30   # a long tail stays visible on a log axis
+    if log:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.set_xlabel("% of rows" + (" (log scale)" if log else ""), fontsize=10)
     ax.legend(fontsize=8.5, frameon=True, loc="lower right", ncols=len(metrics))
     ax.set_title("Labeling functions by coverage: coverage, overlap, conflict", fontsize=11, loc="left")
     return fig
@@ -60,7 +66,8 @@ def fig_confusion(conf: dict) -> Figure:
     ax.set_ylabel("gold", fontsize=10)
     if len(labels) <= 30:
         for i, j in zip(*np.nonzero(matrix)):
-            ax.text(j, i, f"{int(matrix[i, j]):,}", ha="center", va="center",
+            n = int(matrix[i, j])
+            ax.text(j, i, f"{n / 1000:.0f}k" if n >= 10_000 else f"{n:,}", ha="center", va="center",
                     fontsize=10 if len(labels) <= 16 else 8, color="white" if share[i, j] > 0.55 else "black")
     fig.colorbar(image, ax=ax, shrink=0.8, label="share of gold row")
     left_out = int((~used).sum())
