@@ -274,7 +274,7 @@ def judge_table(pairs_info: Any) -> Table:
         return Table([], [])
     candidates = pairs_info.get("candidates") if isinstance(pairs_info.get("candidates"), dict) else {}
     rows = []
-    for kind, shares in judges.items():
+    for kind, shares in sorted(judges.items()):   # by name, as the saved manifest has them
         c = candidates.get(kind) if isinstance(candidates.get(kind), dict) else {}
         rows.append([kind, c.get("generated"), shares.get("judged"), *[Share.of(shares.get(j)) for j, _ in JUDGES],
                      c.get("passed"), c.get("emitted")])
@@ -291,11 +291,11 @@ def pair_examples(pairs_info: Any) -> dict[str, list[tuple[str, str]]]:
         return {}
     by_kind = pairs_info.get("examples_by_kind")
     if isinstance(by_kind, dict):
-        return {k: [(str(e["text"]), str(e["text_flip"])) for e in v] for k, v in by_kind.items() if v}
+        return {k: [(str(e["text"]), str(e["text_flip"])) for e in v] for k, v in sorted(by_kind.items()) if v}
     out: dict[str, list[tuple[str, str]]] = {}
     for e in pairs_info.get("examples") or []:
         out.setdefault(str(e["kind"]), []).append((str(e["text"]), str(e["text_flip"])))
-    return out
+    return dict(sorted(out.items()))
 
 
 def flips_section(manifest: dict, pairs: pd.DataFrame | None) -> dict[str, Any]:
