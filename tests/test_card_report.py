@@ -101,7 +101,7 @@ QC_OUTCOMES = [   # what the gate writes to manifests/qc.json beside the summary
 
 
 def _extras() -> dict:
-    """Fake optional manifest parts, in the shapes documented in emodata/report.py."""
+    """Fake optional manifest parts, in the shapes documented in emodata/report/__init__.py."""
     labels = ["anger", "joy", "sadness", "neutral"]
     return {
         "qc": {"success": False, "great_expectations": "1.3.0", "rows": 112,     # the gate's summary()
