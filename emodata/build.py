@@ -47,7 +47,8 @@ from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, encode_table, sh
                      write_parquet)
 from emodata.sources import SourceLocation, locate, read_source
 from emodata.verify import write_checksums
-from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, lf_report_markdown,
+from emodata.report.lf_markdown import lf_report_markdown
+from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler,
                    mix_end_model_check, mix_lf_analysis, probe_all_turns, with_labels, with_situation_votes)
 
 SOURCE_A = "goemotions"
@@ -409,7 +410,7 @@ def build_mix(ratio: Ratio, prepared: dict[str, PreparedSource], config: BuildCo
         manifest_path = tmp / "manifests" / f"{ratio.name}.json"
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         (tmp / "manifests" / f"{LF_REPORT}.json").write_text(dumps(lf_full), encoding="utf-8")
-        (tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(lf_full), encoding="utf-8")
+        (tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(lf_full, manifest), encoding="utf-8")
         gate_seconds = _run_gate(tmp, manifest, reporter)
         manifest_path.write_text(dumps(manifest), encoding="utf-8")
         write_card(tmp, manifest)

@@ -6,9 +6,10 @@ import time
 from typing import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
 
 
 #: Seconds between the plain progress lines printed when stderr is not a terminal.
@@ -39,6 +40,27 @@ class PlainProgress:
             self.console.print(f"{self.name}: {self.done:,} ({rate:,.0f}/s)", highlight=False)
 
 
+class CountColumn(ProgressColumn):
+    """Items done (of the total, when known) and the rate: `1,234/5,000 · 812/s`, `1,234 · 812/s`;
+    empty while nothing was counted (a stage without a total that never counts shows only its time)."""
+
+    def render(self, task: Task) -> Text:
+        """The column's text for `task`."""
+        if task.total is None and not task.completed:
+            return Text("")
+        done = f"{int(task.completed):,}" + (f"/{int(task.total):,}" if task.total is not None else "")
+        rate = f" · {task.speed:,.0f}/s" if task.speed else ""
+        return Text(done + rate, style="progress.download")
+
+
+def stage_columns(total: int | None) -> list[ProgressColumn]:
+    """The terminal progress columns of a stage: a bar and ETA only when the total is known."""
+    if total is None:
+        return [SpinnerColumn(), TextColumn("{task.description}"), CountColumn(), TimeElapsedColumn()]
+    return [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), CountColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn()]
+
+
 class Reporter:
     """Progress and summaries on stderr; silent when `quiet`."""
 
@@ -61,9 +83,7 @@ class Reporter:
         elif not self.console.is_terminal:  # piped or CI: a plain line at most every PLAIN_EVERY seconds
             yield PlainProgress(self.console, name, total).advance
         else:
-            columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), TimeRemainingColumn()]
-            with Progress(*columns, console=self.console, transient=True) as progress:
+            with Progress(*stage_columns(total), console=self.console, transient=True) as progress:
                 task = progress.add_task(name, total=total)
                 yield lambda n: progress.advance(task, n)
         self.timings[name] = time.perf_counter() - started

@@ -129,37 +129,6 @@ def mix_lf_analysis(labelled: dict[str, pd.DataFrame], lfs: Sequence[LabelingFun
     return summary, full
 
 
-def lf_report_markdown(full: dict) -> str:
-    """The LF report as Markdown: aggregator scores per split, then the LF table of the pooled splits."""
-    lines = ["# Labeling-function report", "",
-             "Weak labels vs gold on the labelled dev splits of this mix (and the DailyDialog probe).",
-             "Macro-F1 over the labels present in gold (ε = 1e-9), as the evaluator computes it.", ""]
-    labeler = full["labeler"]
-    lines += [f"Aggregator shipped: fine = **{labeler['fine']['aggregator']}**, Ekman-7 = "
-              f"**{labeler['ekman']['aggregator']}** (chosen by Macro-F1 on the mix's train gold: fine "
-              f"{labeler['fine']['train_macro_f1']}, Ekman {labeler['ekman']['train_macro_f1']}).", "",
-              "| split | space | aggregator | Macro-F1 | no neutral | Macro-P | Macro-R | rows with a weak label |",
-              "|---|---|---|---|---|---|---|---|"]
-    for name, report in list(full["splits"].items()) + ([("pooled", full["pooled"])] if "pooled" in full else []):
-        for space in ("fine", "ekman"):
-            for method, s in report[space]["scores"].items():
-                emotions = "n/a" if s.get("macro_f1_emotions") is None else f"{s['macro_f1_emotions']:.4f}"
-                lines.append(f"| {name} | {space} | {method} | {s['macro_f1']:.4f} | {emotions} | {s['macro_p']:.4f} | "
-                             f"{s['macro_r']:.4f} | {s['coverage']:.3f} |")
-    for name, note in full.get("notes", {}).items():
-        lines += ["", f"*{name}*: {note}"]
-    if "end_model" in full:
-        lines += end_model_markdown(full["end_model"])
-    if "pooled" in full:
-        lines += ["", "## Labeling functions (pooled labelled splits)", "",
-                  "| LF | polarity | coverage | overlap | conflict | votes | emp. acc. |", "|---|---|---|---|---|---|---|"]
-        for row in full["pooled"]["lfs"]:
-            acc = "n/a" if row.get("emp_acc") is None else f"{row['emp_acc']:.3f}"
-            lines.append(f"| {row['name']} | {', '.join(row['polarity'])} | {row['coverage']:.4f} | "
-                         f"{row['overlap']:.4f} | {row['conflict']:.4f} | {row.get('votes', 0)} | {acc} |")
-    return "\n".join(lines) + "\n"
-
-
 #: The probe scored on every gold-tagged turn (the build's training filters do not apply to it).
 PROBE_ALL = "dailydialog/all_tagged"
 

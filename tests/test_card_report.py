@@ -1,4 +1,4 @@
-"""The dataset card (emodata/card.py) and the visual build report (emodata/report.py).
+"""The dataset card (emodata/card.py); the build report's tests (tests/test_report.py) share these fixtures.
 
 A tiny GoEmotions + DailyDialog folder is written in the original formats and built once (100:0,
 default nrclex-proxy lexicon, so no shared data is needed).
@@ -6,7 +6,6 @@ default nrclex-proxy lexicon, so no shared data is needed).
 from __future__ import annotations
 
 import copy
-import html
 import json
 import re
 import shutil
@@ -22,11 +21,9 @@ from emodata.card import (ANNOTATION_HEADINGS, SECTION_HEADINGS, hf_license_id, 
 from emodata.core.config import BuildConfig
 from emodata.core.hashing import sha1_file
 from emodata.core.manifest import dumps
-from emodata.report import FIGURES, NOT_IN_BUILD, SECTIONS, write_report
 from emodata.core.schema import APPRAISAL_TYPE, RECORD_SCHEMA
+from emodata.report import NOT_IN_BUILD
 from emodata.shards import write_parquet
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # GoEmotions ids: 0 admiration, 1 amusement, 2 anger, 3 annoyance, 9 disappointment, 14 fear,
 # 15 gratitude, 17 joy, 18 love, 20 optimism, 25 sadness, 26 surprise, 27 neutral
@@ -93,11 +90,6 @@ def tiny_build(tmp_path_factory):
     return result
 
 
-@pytest.fixture(scope="session")
-def tiny_report(tiny_build):
-    return write_report(tiny_build.manifest_path)
-
-
 QC_OUTCOMES = [   # what the gate writes to manifests/qc.json beside the summary
     {"suite": "record", "check": "record.text_not_null", "expectation": "expect_column_values_to_not_be_null",
      "column": "text", "severity": "critical", "success": True, "observed": {"unexpected_count": 0}},
@@ -109,7 +101,7 @@ QC_OUTCOMES = [   # what the gate writes to manifests/qc.json beside the summary
 
 
 def _extras() -> dict:
-    """Fake optional manifest parts, in the shapes documented in emodata/report.py."""
+    """Fake optional manifest parts, in the shapes documented in emodata/report/__init__.py."""
     labels = ["anger", "joy", "sadness", "neutral"]
     return {
         "qc": {"success": False, "great_expectations": "1.3.0", "rows": 112,     # the gate's summary()
@@ -177,13 +169,6 @@ def bare_manifest(tiny_build, tmp_path_factory):
     path = root / "manifests" / f"{tiny_build.name}.json"
     path.write_text(dumps(manifest), encoding="utf-8")
     return path, manifest
-
-
-def _section(page: str, sid: str) -> str:
-    """The HTML of one report section (from its heading to the next section)."""
-    start = page.index(f'id="{sid}"')
-    end = page.find("<section>", start)
-    return page[start:end if end != -1 else len(page)]
 
 
 def _card_section(text: str, heading: str, level: int = 2) -> str:
@@ -341,99 +326,3 @@ def test_build_folder_loads_with_datasets(tiny_build, tmp_path):
     assert {k: len(v) for k, v in ds.items()} == {"train": tiny_build.manifest["counts"]["train"],
                                                    "validation": tiny_build.manifest["counts"]["dev"],
                                                    "dailydialog": tiny_build.manifest["counts"]["probe"]}
-
-
-# ---------------------------------------------------------------------------------------------- report
-
-def test_report_is_self_contained(tiny_build, tiny_report):
-    assert tiny_report == tiny_build.root.parent / f"{tiny_build.root.name}-derived" / "report" / "report.html"
-    page = tiny_report.read_text(encoding="utf-8")
-    for sid, heading in SECTIONS:
-        assert f'<h2 id="{sid}">' in page, sid
-    pngs = sorted(tiny_report.parent.glob("*.png"))
-    # every build now carries QC results, LF analysis, appraisal atoms and flip pairs: every figure is there
-    assert [p.name for p in pngs] == sorted(FIGURES.values())
-    assert page.count("data:image/png;base64,") == len(pngs)
-    for png in pngs:
-        blob = png.read_bytes()
-        assert blob.startswith(PNG_SIGNATURE), png.name
-        assert len(blob) > 5 * 1024, png.name
-    assert not re.search(r"""(src|href)=["'](?!data:|#)""", page)   # nothing fetched from outside
-    assert "<style>" in page
-    summary = _section(page, "summary")
-    m = tiny_build.manifest
-    for fact in (m["name"], m["lexicon"]["name"], m["pipeline"]["name"], f"{m['counts']['train']:,}", "100:0"):
-        assert fact in summary, fact
-
-
-def test_report_shows_weak_supervision_parts(tiny_build, tiny_report):
-    page = tiny_report.read_text(encoding="utf-8")
-    for sid in ("lf-analysis", "label-model", "appraisal", "flips"):
-        section = _section(page, sid)
-        assert NOT_IN_BUILD not in section and "<img" in section, sid
-    manifest = tiny_build.manifest
-    assert manifest["weak_supervision"]["lfs"]["names"][0] in _section(page, "lf-analysis")
-    assert f"<b>{manifest['lf_analysis']['chosen']}</b>" in _section(page, "label-model")
-    flips = _section(page, "flips")
-    kinds = {kind: info["pairs"] for kind, info in manifest["pairs"]["by_kind"].items() if info["pairs"]}
-    assert kinds
-    for kind, n in kinds.items():
-        assert f"<td>{kind}</td><td class=\"num\">{n:,}</td>" in flips, kind
-    # the pairs `examples` table, for a human to read
-    assert "Pairs for a human to read" in flips
-    examples = manifest["pairs"]["examples"]
-    assert examples and all(html.escape(e["text_flip"]) in flips for e in examples)
-
-
-def test_report_notes_absent_parts(bare_manifest, tmp_path):
-    path, _ = bare_manifest
-    page = write_report(path, tmp_path / "rep").read_text(encoding="utf-8")
-    for sid in ("lf-analysis", "label-model", "appraisal", "flips"):
-        section = _section(page, sid)
-        assert NOT_IN_BUILD in section and "<img" not in section, sid
-    assert "passed" in _section(page, "qc") and "<img" in _section(page, "qc")
-
-
-def test_report_drops_table_matches_manifest(tiny_build, tiny_report):
-    drops = _section(tiny_report.read_text(encoding="utf-8"), "drops")
-    for name, info in tiny_build.manifest["sources"].items():
-        for reason, n in info["drops"].items():
-            if n:
-                assert f"<td>{reason}</td><td class=\"num\">{n:,}</td>" in drops, (name, reason)
-
-
-def test_report_renders_optional_sections(full_manifest, tmp_path):
-    path, _ = full_manifest
-    report = write_report(path, tmp_path / "rep")
-    page = report.read_text(encoding="utf-8")
-    pngs = sorted(report.parent.glob("*.png"))
-    assert [p.name for p in pngs] == sorted(FIGURES.values())
-    assert page.count("data:image/png;base64,") == len(pngs)
-    assert all(p.read_bytes().startswith(PNG_SIGNATURE) and p.stat().st_size > 5 * 1024 for p in pngs)
-    for sid in ("lf-analysis", "label-model", "appraisal", "flips", "qc"):
-        assert NOT_IN_BUILD not in _section(page, sid), sid
-    lf = _section(page, "lf-analysis")
-    assert "lf_not_happy" in lf and "<img" in lf
-    assert "majority_vote" in _section(page, "label-model") and "<img" in _section(page, "label-model")
-    qc = _section(page, "qc")
-    assert "FAILED" in qc and "<img" in qc and "<td>record</td>" in qc
-    # outcomes come from manifests/qc.json, failing ones first
-    assert "3 rows below 0.25" in qc and qc.index("record.vad_conf_range") < qc.index("record.text_not_null")
-    import pyarrow.parquet as pq  # every kind in the pairs shard has its row (the report reads the shard)
-
-    kinds = set(pq.read_table(path.parents[1] / "pairs" / "train_pairs.parquet").column("kind").to_pylist())
-    assert kinds and all(f"<td>{kind}</td>" in _section(page, "flips") for kind in kinds)
-
-
-def test_report_is_deterministic_and_prunes_stale_figures(full_manifest, bare_manifest, tmp_path):
-    out = tmp_path / "rep"
-    path, _ = full_manifest
-    write_report(path, out)
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert len(list(out.glob("*.png"))) == len(FIGURES)
-    write_report(path, out)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
-    write_report(bare_manifest[0], out)                  # no optional parts: their figures go away
-    assert len(list(out.glob("*.png"))) == 6            # five core figures + the QC summary
-    page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 6
