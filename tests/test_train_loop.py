@@ -217,9 +217,10 @@ def test_lora_trains_only_adapters_and_heads(manifest, tmp_path):
 
 
 def test_yaml_config_and_cli_commands(tmp_path):
-    from trainer.cli import TRAINER_COMMANDS
+    from trainer.cli import trainer_commands
     from trainer.config import EvalConfig, ScreenConfig, apply_config_file
 
+    TRAINER_COMMANDS = trainer_commands()
     assert {"train", "eval", "screen"} <= set(TRAINER_COMMANDS)
     assert TRAINER_COMMANDS["train"][0] is TrainConfig and TRAINER_COMMANDS["eval"][0] is EvalConfig
     assert TRAINER_COMMANDS["screen"][0] is ScreenConfig and callable(TRAINER_COMMANDS["screen"][2])
