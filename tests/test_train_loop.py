@@ -47,8 +47,8 @@ def log_rows(run: Path) -> list[dict]:
 
 def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     from emodata.core.manifest import Manifest
+    from emodata.core.reader import read_split
     from trainer.checkpoint import load_model_dir
-    from trainer.data import split_records
     from trainer.evaluate import evaluate_model
     from trainer.tiny import tiny_model
 
@@ -59,8 +59,8 @@ def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     result = train(cfg)
     train_s = time.perf_counter() - started
     loaded = Manifest.load(manifest)
-    held_out = split_records(loaded, "dev") + split_records(loaded, "test")  # never trained on
-    train_ids = {r["id"] for r in split_records(loaded, "train")}
+    held_out = read_split(loaded, "dev").to_pylist() + read_split(loaded, "test").to_pylist()  # never trained on
+    train_ids = set(read_split(loaded, "train", ["id"]).column("id").to_pylist())
     assert held_out and not train_ids & {r["id"] for r in held_out}
 
     trained, tokenizer, bundle = load_model_dir(tmp_path / "run" / "final")
@@ -326,7 +326,7 @@ def test_budget_stops_the_outer_loop_and_checkpoints(manifest, tmp_path):
 
 
 def test_learning_rate_warmup_then_cosine():
-    from trainer.train import lr_at
+    from trainer.setup import lr_at
 
     cfg = TrainConfig(lr=1.0, warmup_frac=0.03, min_lr_frac=0.1)
     lrs = [lr_at(s, 200, cfg) for s in range(200)]

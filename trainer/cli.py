@@ -53,7 +53,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def _device(name: str):
-    from trainer.train import pick_device
+    from trainer.setup import pick_device
 
     return pick_device(name)
 
