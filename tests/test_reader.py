@@ -67,3 +67,6 @@ def test_roles_without_shards_read_as_no_rows(sample_build):
     manifest = Manifest.load(sample_build.manifest_path)
     assert read_role(manifest, "no_such_role").num_rows == 0
     assert read_role(manifest, "train").num_rows == manifest.data["counts"]["train"]
+    goemotions = read_role(manifest, "train", ["source"], source="goemotions")
+    assert set(goemotions.column("source").to_pylist()) == {"goemotions"}
+    assert goemotions.num_rows == sum(s["rows"] for s in manifest.shards(role="train", source="goemotions"))

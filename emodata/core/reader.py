@@ -5,7 +5,7 @@ A manifest is data read from disk, so each file it lists is first resolved insid
 with the SHA-1 the manifest lists, and after reading its row count is compared with the listed `rows`;
 a difference raises `VerificationError` naming the file. Reads return Arrow tables: of one shard, of a
 user-facing split (train, dev, test, each probe by its source: `Manifest.split_names`), of a role (e.g.
-the flip pairs), optionally only some columns.
+the flip pairs) and/or a source, optionally only some columns.
 
 Who reads through it: the trainer (`trainer.data`, `trainer.score`, `trainer.screen`), `emodata export`
 and `emodata.load` (`emodata.export`), `emodata verify` (`emodata.core.verify`, which collects
@@ -93,7 +93,9 @@ def read_splits(manifest: Manifest, columns: Sequence[str] | None = None, *, ver
             for name, shards in manifest.split_names().items()}
 
 
-def read_role(manifest: Manifest, role: str, columns: Sequence[str] | None = None, *, verify: bool = True,
-              missing_ok: bool = False) -> pa.Table:
-    """Every shard of one role (train, dev, test, probe, pairs) as one table (no rows when there is none)."""
-    return read_shards(manifest, manifest.shards(role=role), columns, verify=verify, missing_ok=missing_ok)
+def read_role(manifest: Manifest, role: str | None, columns: Sequence[str] | None = None, *,
+              source: str | None = None, verify: bool = True, missing_ok: bool = False) -> pa.Table:
+    """Every shard of one role (train, dev, test, probe, pairs; None = all) and, with `source`, of one
+    source, as one table (no rows when there is none)."""
+    return read_shards(manifest, manifest.shards(role=role, source=source), columns, verify=verify,
+                       missing_ok=missing_ok)
