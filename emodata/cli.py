@@ -26,11 +26,13 @@ COMMANDS = {
 
 
 def _all_commands() -> dict[str, tuple[type, str, Callable[[Any], int]]]:
-    """Our commands and the trainer's (trainer/cli.py; its configs import without torch)."""
-    from trainer.cli import TRAINER_COMMANDS
+    """Our commands and the trainer's (trainer/cli.py; its configs import without torch), its screen
+    command given the `tfidf-lr` floor (emodata/baseline.py: the trainer may not import the pipeline)."""
+    from emodata.baseline import tfidf_lr_answers
+    from trainer.cli import trainer_commands
 
     ours = {name: (cls, help_text, HANDLERS[name]) for name, (cls, help_text) in COMMANDS.items()}
-    return ours | dict(TRAINER_COMMANDS)
+    return ours | trainer_commands(baseline=tfidf_lr_answers)
 
 
 def parser() -> argparse.ArgumentParser:

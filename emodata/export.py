@@ -1,4 +1,8 @@
-"""Import a build into external trainers: HF `datasets`, record JSONL, chat-messages SFT JSONL."""
+"""Import a build into external trainers: HF `datasets`, record JSONL, chat-messages SFT JSONL.
+
+Shards are read by the one verified shard reader (`emodata.core.reader`: paths inside the build, SHA-1
+and row counts as the manifest lists them); the HF features are derived from the record schema
+(`emodata.core.schema.hf_features`), never written out again here."""
 from __future__ import annotations
 
 import json
@@ -9,12 +13,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from emodata.core.contract import sft_example
-
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Manifest
+from emodata.core.reader import read_split, read_splits
 from emodata.core.schema import RECORD_SCHEMA, hf_features
 from emodata.shards import record_to_json
 
@@ -27,12 +30,6 @@ def features(labels: list[str], ekman_labels: list[str]):
     """HF `datasets` features of the record schema (`emodata.core.schema.hf_features`: label columns as
     Sequence(ClassLabel) of the build's label spaces)."""
     return hf_features(RECORD_SCHEMA, {"unified": list(labels), "ekman7": list(ekman_labels)})
-
-
-def read_split(manifest: Manifest, name: str) -> pa.Table:
-    """All shards of one user-facing split (train, dev, test, dailydialog) as one Arrow table."""
-    shards = manifest.split_names()[name]
-    return pa.concat_tables([pq.read_table(manifest.shard_path(s)) for s in shards])
 
 
 def _class_ids(column: pa.ChunkedArray, names: list[str], where: str) -> pa.ChunkedArray:
@@ -72,9 +69,9 @@ def load(manifest: str | Path):
     loaded = Manifest.load(manifest)
     feats = features(loaded.labels, loaded.data["label_space"]["ekman_labels"])
     out = {}
-    for name in loaded.split_names():
+    for name, split in read_splits(loaded).items():
         hub_name = HUB_SPLIT_NAMES.get(name, name)
-        table = to_hf_table(read_split(loaded, name), feats, f"{loaded.path} split {name}")
+        table = to_hf_table(split, feats, f"{loaded.path} split {name}")
         out[hub_name] = Dataset(table, info=DatasetInfo(features=feats), split=NamedSplit(hub_name))
     return DatasetDict(out)
 

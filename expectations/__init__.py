@@ -7,10 +7,6 @@
     print(result.failures_text())               # failing expectations with offending ids
     render_docs(build_root, manifest, out_dir)  # GX Data Docs; returns out_dir/index.html
 
-    with GateWorker() as gate:                  # optional: the same gate in a child process started
-        ...                                     # early, so GX's 2-3 s import overlaps the build
-        result = gate.run(build_root, manifest)
-
 Suites (bounds and bands in `expectations.checks`):
   record        schema columns present; id unique; text non-empty; qc len in [min, max] tokens;
                 vad v/a/d in [0, 1]; vad_conf >= tau; labels in the label space; split, source and
@@ -26,13 +22,10 @@ on first use.
 """
 from __future__ import annotations
 
-__all__ = ["ExpectationOutcome", "GateResult", "GateWorker", "run_gate", "render_docs"]
+__all__ = ["ExpectationOutcome", "GateResult", "run_gate", "render_docs"]
 
 
 def __getattr__(name: str):
-    if name == "GateWorker":
-        from expectations.worker import GateWorker
-        return GateWorker
     if name in __all__:
         from expectations import gate
         return getattr(gate, name)

@@ -22,23 +22,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.flips import FLIP_KINDS
+from emodata.core.manifest import ROLES
+from emodata.core.schema import SPLITS
 
 CRITICAL = "critical"
 WARNING = "warning"
 
-#: Columns every record shard must have (the record schema of emodata/schema.py).
-REQUIRED_COLUMNS = ("id", "source", "split", "source_split", "text", "context", "speaker", "conv_id", "turn",
-                    "situation", "labels", "labels_ekman", "source_labels", "vad", "vad_conf", "rationale",
-                    "qc_flags", "dedup_key")
 #: Columns that must never be null in a record (after flattening).
 NOT_NULL_COLUMNS = ("id", "source", "split", "labels_count", "text_chars", "vad_v", "vad_a", "vad_d", "vad_conf",
                     "qc_len", "qc_lang")
 #: Optional probability-like columns checked (within [0, 1], no null element inside a list) only when a
 #: shard has them; a null value means no LF voted and is allowed.
 OPTIONAL_UNIT_COLUMNS = ("weak_probs", "weak_probs_ekman", "appraisal", "appraisal_prototype")
-SPLITS = ("train", "dev", "test")
-#: Roles whose shards must not share an id or an exact text.
-LEAK_ROLES = ("train", "dev", "test", "probe")
+#: Roles whose shards must not share an id or an exact text: every record role of a build.
+LEAK_ROLES = ROLES
 
 # ---- mix suite tolerances -------------------------------------------------------------------------
 #: A share of train+dev may differ from the requested share by this much ...

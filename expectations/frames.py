@@ -1,6 +1,8 @@
 """Reading a build into the small, flat pandas frames the gate validates (no Great Expectations here).
 
-Shards are read once, only the columns the checks need, with pyarrow. Structs are flattened
+Shards are read once, only the columns the checks need, by the one shard reader (`emodata.core.reader`:
+paths inside the build) with `verify=False`: the gate judges rows and counts itself and must report a
+changed build rather than refuse it (`emodata verify` checks the SHA-1s). Structs are flattened
 (`vad.v` → `vad_v`, `qc_flags.len` → `qc_len`) and list columns are reduced to scalar helper columns
 (`labels_count`, `labels_unknown`, ...), so the frames GX sees hold only hashable scalars: GX
 fingerprints every batch and falls back to pickling the whole frame when a cell is a list, which
@@ -19,11 +21,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from emodata.core.hashing import normalize_text
-from emodata.core.safepath import inside_build
-from emodata.core.schema import RECORD_SCHEMA
+from emodata.core.reader import listed_file, read_shard
+from emodata.core.schema import RECORD_SCHEMA, REQUIRED_COLUMNS
 
-from expectations.checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS,
-                     REFERENCE_TOP_SHARE, REQUIRED_COLUMNS, top_share_bound)
+from expectations.checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS,
+                                 OPTIONAL_UNIT_COLUMNS, REFERENCE_TOP_SHARE, top_share_bound)
 
 #: Columns read from each record shard (when present).
 READ_COLUMNS = ("id", "source", "split", "text", "labels", "vad", "vad_conf", "qc_flags", "conv_id")
@@ -153,93 +155,99 @@ def _null_fields(records: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def load_frames(root: Path, manifest: dict) -> BuildFrames:
-    """Read every shard of the build under `root` into the gate's frames."""
+@dataclass
+class _ShardReads:
+    """What reading the shards gives `load_frames`: per-shard record frames and the checks' raw rows."""
+
+    parts: list[pd.DataFrame] = field(default_factory=list)
+    column_rows: list[tuple] = field(default_factory=list)
+    count_rows: list[tuple] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    pairs_tables: list[pa.Table] = field(default_factory=list)
+    label_counts: list[tuple] = field(default_factory=list)
+    texts: list[pa.ChunkedArray] = field(default_factory=list)
+    role_codes: list[np.ndarray] = field(default_factory=list)
+
+
+def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str],
+                 reads: _ShardReads) -> None:
+    """Add one record shard's frame (and its label counts, texts and role codes) to `reads`."""
+    n = table.num_rows
+    text = _column(table, "text", n)
+    labels = _column(table, "labels", n, pa.list_(pa.string()))
+    label_count, unknown = _list_helpers(labels, labels_allowed)
+    # grouped by split (role), not by file: a split written as several files is one group
+    reads.label_counts.append((f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
+                               pc.value_counts(pc.list_flatten(labels)).to_pylist()))
+    reads.texts.append(text)
+    role = shard.get("role")
+    reads.role_codes.append(np.full(n, LEAK_ROLES.index(role) if role in LEAK_ROLES else -1, dtype=np.int64))
+    data = {
+        "id": _column(table, "id", n).to_numpy(),
+        "source": _column(table, "source", n).to_numpy(),
+        "split": _column(table, "split", n).to_numpy(),
+        "shard": np.full(n, name, dtype=object),
+        "role": np.full(n, role, dtype=object),
+        "shard_split": np.full(n, shard.get("split"), dtype=object),
+        "shard_source": np.full(n, shard.get("source"), dtype=object),
+        "text_chars": pc.utf8_length(pc.utf8_trim_whitespace(text)).to_numpy().astype("float64"),
+        "labels_count": label_count,
+        "labels_unknown": np.array(unknown, dtype=object),
+        "vad_v": _struct_field(table, "vad", "v", n).to_numpy().astype("float64"),
+        "vad_a": _struct_field(table, "vad", "a", n).to_numpy().astype("float64"),
+        "vad_d": _struct_field(table, "vad", "d", n).to_numpy().astype("float64"),
+        "vad_conf": _column(table, "vad_conf", n, pa.float64()).to_numpy().astype("float64"),
+        "qc_len": _struct_field(table, "qc_flags", "len", n).to_numpy().astype("float64"),
+        "qc_lang": _struct_field(table, "qc_flags", "lang", n).to_numpy(),
+        "_conv": _column(table, "conv_id", n).to_numpy(),
+    }
+    for opt in OPTIONAL_UNIT_COLUMNS:
+        if opt in present:
+            data.update(_numeric_parts(opt, table[opt]))
+    reads.parts.append(pd.DataFrame(data))
+
+
+def _read_shards(root: Path, manifest: dict) -> _ShardReads:
+    """Read every shard the manifest lists (paths inside the build; SHA-1s are `emodata verify`'s job)."""
     labels_allowed = set((manifest.get("label_space") or {}).get("labels") or [])
-    mix = manifest.get("mix") or {}
-    source_a = mix.get("source_a")
-    mixed_sources = [s for s, share in ((mix.get("source_a"), mix.get("a", 0)), (mix.get("source_b"), mix.get("b", 0)))
-                     if s and share]
-    parts, column_rows, count_rows, unreadable, pairs_tables, label_counts = [], [], [], [], [], []
-    texts, role_codes = [], []
+    reads = _ShardReads()
+    listed_in = root / "manifests"
     for shard in manifest.get("shards", []):
-        path = inside_build(root, shard["path"], root / "manifests")  # refuses paths leading out of the build
+        path = listed_file(root, shard, listed_in, verify=False)  # refuses paths leading out of the build
         name = shard.get("name", shard["path"])
         expected = int(shard.get("rows", -1))
         try:
             schema = pq.read_schema(path)
         except (OSError, pa.ArrowException):
-            unreadable.append(name)
-            count_rows.append(("shard", f"shard {name}", expected, -1))
+            reads.unreadable.append(name)
+            reads.count_rows.append(("shard", f"shard {name}", expected, -1))
             continue
         present = set(schema.names)
         if is_pairs_shard(shard):
-            table = pq.read_table(path)
-            pairs_tables.append(table)
-            count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
+            table = read_shard(root, shard, listed_in, verify=False)
+            reads.pairs_tables.append(table)
+            reads.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
             continue
-        column_rows += [(name, col, col in present,
-                         col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
-                         str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
-        table = pq.read_table(path, columns=[c for c in READ_COLUMNS + OPTIONAL_UNIT_COLUMNS if c in present])
-        n = table.num_rows
-        count_rows.append(("shard", f"shard {name}", expected, n))
-        text = _column(table, "text", n)
-        labels = _column(table, "labels", n, pa.list_(pa.string()))
-        label_count, unknown = _list_helpers(labels, labels_allowed)
-        # grouped by split (role), not by file: a split written as several files is one group
-        label_counts.append((f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
-                             pc.value_counts(pc.list_flatten(labels)).to_pylist()))
-        texts.append(text)
-        role = shard.get("role")
-        role_codes.append(np.full(n, LEAK_ROLES.index(role) if role in LEAK_ROLES else -1, dtype=np.int64))
-        data = {
-            "id": _column(table, "id", n).to_numpy(),
-            "source": _column(table, "source", n).to_numpy(),
-            "split": _column(table, "split", n).to_numpy(),
-            "shard": np.full(n, name, dtype=object),
-            "role": np.full(n, role, dtype=object),
-            "shard_split": np.full(n, shard.get("split"), dtype=object),
-            "shard_source": np.full(n, shard.get("source"), dtype=object),
-            "text_chars": pc.utf8_length(pc.utf8_trim_whitespace(text)).to_numpy().astype("float64"),
-            "labels_count": label_count,
-            "labels_unknown": np.array(unknown, dtype=object),
-            "vad_v": _struct_field(table, "vad", "v", n).to_numpy().astype("float64"),
-            "vad_a": _struct_field(table, "vad", "a", n).to_numpy().astype("float64"),
-            "vad_d": _struct_field(table, "vad", "d", n).to_numpy().astype("float64"),
-            "vad_conf": _column(table, "vad_conf", n, pa.float64()).to_numpy().astype("float64"),
-            "qc_len": _struct_field(table, "qc_flags", "len", n).to_numpy().astype("float64"),
-            "qc_lang": _struct_field(table, "qc_flags", "lang", n).to_numpy(),
-            "_conv": _column(table, "conv_id", n).to_numpy(),
-        }
-        for opt in OPTIONAL_UNIT_COLUMNS:
-            if opt in present:
-                data.update(_numeric_parts(opt, table[opt]))
-        parts.append(pd.DataFrame(data))
-    if parts:
-        records = pd.concat(parts, ignore_index=True)
-        text_all = pa.chunked_array([c for t in texts for c in t.chunks], pa.string())
-        roles_all = np.concatenate(role_codes)
-    else:
-        records = pd.DataFrame({c: pd.Series(dtype=object) for c in (
-            "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
-            "_conv")} | {c: pd.Series(dtype="float64") for c in (
-            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
-        text_all, roles_all = pa.chunked_array([], pa.string()), np.zeros(0, dtype=np.int64)
-    optional = []
-    for col in list(records.columns):
-        if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS):
-            optional.append((col, "nulls" if col.endswith("_nulls") else "value"))
-            if col.endswith("_nulls"):  # rows of shards without the column have no null elements
-                records[col] = records[col].fillna(0).astype("int64")
+        reads.column_rows += [(name, col, col in present,
+                               col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
+                               str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
+        table = read_shard(root, shard, listed_in, READ_COLUMNS + OPTIONAL_UNIT_COLUMNS, verify=False,
+                           missing_ok=True)
+        reads.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
+        _record_part(table, shard, name, present, labels_allowed, reads)
+    return reads
 
-    records["null_fields"] = _null_fields(records)
-    records["id_roles"] = _roles_per_key(pa.array(records["id"].to_numpy(dtype=object), pa.string()), roles_all)
-    records["text_roles"] = _roles_per_key(normalise_text(text_all), roles_all)
+
+def _mix_counts(records: pd.DataFrame, manifest: dict, pairs_tables: list[pa.Table],
+                count_rows: list[tuple]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per mixed source: train+dev rows and the largest dev dialogue; appends the mix and role counts to
+    `count_rows`; adds `is_source_a` and `is_dev` to `records`."""
+    mix = manifest.get("mix") or {}
+    mixed_sources = [s for s, share in ((mix.get("source_a"), mix.get("a", 0)), (mix.get("source_b"), mix.get("b", 0)))
+                     if s and share]
     in_mix = (records["role"].isin(["train", "dev"]) & records["source"].isin(mixed_sources)).to_numpy()
-    records["is_source_a"] = (records["source"] == source_a).astype("float64")
+    records["is_source_a"] = (records["source"] == mix.get("source_a")).astype("float64")
     records["is_dev"] = (records["role"] == "dev").astype("float64")
-
     mixed_rows, largest_dev_group = {}, {}
     for s in mixed_sources:
         mine = in_mix & (records["source"] == s).to_numpy()
@@ -258,15 +266,41 @@ def load_frames(root: Path, manifest: dict) -> BuildFrames:
         actual = (sum(t.num_rows for t in pairs_tables) if role == PAIRS_ROLE
                   else int((records["role"] == role).sum()))
         count_rows.append(("role", f"counts.{role}", int(expected), actual))
+    return mixed_rows, largest_dev_group
 
-    pairs = _pairs_frame(pairs_tables, records, text_all) if pairs_tables else None
+
+def load_frames(root: Path, manifest: dict) -> BuildFrames:
+    """Read every shard of the build under `root` into the gate's frames."""
+    reads = _read_shards(root, manifest)
+    if reads.parts:
+        records = pd.concat(reads.parts, ignore_index=True)
+        text_all = pa.chunked_array([c for t in reads.texts for c in t.chunks], pa.string())
+        roles_all = np.concatenate(reads.role_codes)
+    else:
+        records = pd.DataFrame({c: pd.Series(dtype=object) for c in (
+            "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
+            "_conv")} | {c: pd.Series(dtype="float64") for c in (
+            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
+        text_all, roles_all = pa.chunked_array([], pa.string()), np.zeros(0, dtype=np.int64)
+    optional = []
+    for col in list(records.columns):
+        if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS):
+            optional.append((col, "nulls" if col.endswith("_nulls") else "value"))
+            if col.endswith("_nulls"):  # rows of shards without the column have no null elements
+                records[col] = records[col].fillna(0).astype("int64")
+
+    records["null_fields"] = _null_fields(records)
+    records["id_roles"] = _roles_per_key(pa.array(records["id"].to_numpy(dtype=object), pa.string()), roles_all)
+    records["text_roles"] = _roles_per_key(normalise_text(text_all), roles_all)
+    mixed_rows, largest_dev_group = _mix_counts(records, manifest, reads.pairs_tables, reads.count_rows)
+    pairs = _pairs_frame(reads.pairs_tables, records, text_all) if reads.pairs_tables else None
     return BuildFrames(
         records=records.drop(columns=["_conv"]),
-        columns=pd.DataFrame(column_rows, columns=["shard", "column", "present", "type_ok", "type"]),
-        counts=pd.DataFrame(count_rows, columns=["kind", "item", "expected", "actual"]).astype(
+        columns=pd.DataFrame(reads.column_rows, columns=["shard", "column", "present", "type_ok", "type"]),
+        counts=pd.DataFrame(reads.count_rows, columns=["kind", "item", "expected", "actual"]).astype(
             {"expected": "int64", "actual": "int64"}),
-        labels=_label_groups(label_counts), vad=_vad_stats(records), pairs=pairs, optional_columns=optional,
-        mixed_rows=mixed_rows, largest_dev_group=largest_dev_group, unreadable=unreadable)
+        labels=_label_groups(reads.label_counts), vad=_vad_stats(records), pairs=pairs, optional_columns=optional,
+        mixed_rows=mixed_rows, largest_dev_group=largest_dev_group, unreadable=reads.unreadable)
 
 
 def _vad_stats(records: pd.DataFrame) -> pd.DataFrame:

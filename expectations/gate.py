@@ -95,17 +95,6 @@ class GateResult:
             out["seconds"] = round(self.seconds, 3)
         return out
 
-    @classmethod
-    def from_json(cls, data: dict) -> "GateResult":
-        """Rebuild a result from `to_json()` output (as the gate worker process sends it)."""
-        fields = ExpectationOutcome.__dataclass_fields__
-        return cls(success=data["success"],
-                   outcomes=[ExpectationOutcome(**{k: v for k, v in o.items() if k in fields})
-                             for o in data["outcomes"]],
-                   seconds=data.get("seconds", 0.0), skipped=[Skipped(**s) for s in data.get("skipped", [])],
-                   rows=data.get("rows", 0), gx_version=data.get("great_expectations", ""),
-                   docs_index=Path(data["docs_index"]) if data.get("docs_index") else None)
-
     def failures_text(self, examples: int = 3) -> str:
         """Each failing expectation (critical first) with a few offending rows."""
         failed = sorted(self.failed(), key=lambda o: (o.severity != CRITICAL, SUITES.index(o.suite), o.check))

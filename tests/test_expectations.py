@@ -19,8 +19,7 @@ from emodata.core.config import BuildConfig
 from emodata.core.schema import APPRAISAL_TYPE
 from emodata.shards import write_parquet
 from emodata.sources import SAMPLE_DIR
-from expectations import GateResult, GateWorker, render_docs, run_gate
-from expectations.worker import GateWorkerError
+from expectations import GateResult, render_docs, run_gate
 
 # A tiny GoEmotions (simplified TSV) and DailyDialog corpus, written for these tests. Emotion words
 # keep the nrclex-proxy lexicon coverage above tau; labels are spread so no label dominates.
@@ -227,19 +226,6 @@ def test_import_is_cheap():
     code = "import sys, expectations; assert 'great_expectations' not in sys.modules; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
-
-
-def test_gate_worker_matches_in_process(tiny_build, clean_result, tiny_copy):
-    root, manifest = tiny_copy
-    rewrite(root, "data/goemotions/train.parquet", lambda rs: rs[4]["vad"].update(v=1.5))
-    with GateWorker() as worker:                     # one worker process serves several requests
-        clean = worker.run(tiny_build.root, tiny_build.manifest)
-        broken = worker.run(root, manifest)
-        with pytest.raises(GateWorkerError, match="KeyError"):
-            worker.run(root, {"shards": [{"name": "no path"}]})
-    assert clean.to_json() == clean_result.to_json() and clean.seconds > 0
-    assert not broken.success and failed(broken, "record.vad_v_range").unexpected_examples
-    assert broken.failures_text() == run_gate(root, manifest).failures_text()
 
 
 # ---- corruptions ----------------------------------------------------------------------------------

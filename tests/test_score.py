@@ -8,8 +8,8 @@ import pytest
 
 from emodata.core.config import add_arguments, from_namespace
 from emodata.core.errors import EmodataError
-from emodata.export import read_split
 from emodata.core.manifest import Manifest
+from emodata.core.reader import read_split
 from emodata.core.contract import serialize_target
 from trainer.score import ScoreConfig, read_predictions, run_score, score
 

@@ -47,8 +47,8 @@ def log_rows(run: Path) -> list[dict]:
 
 def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     from emodata.core.manifest import Manifest
+    from emodata.core.reader import read_split
     from trainer.checkpoint import load_model_dir
-    from trainer.data import split_records
     from trainer.evaluate import evaluate_model
     from trainer.tiny import tiny_model
 
@@ -59,8 +59,8 @@ def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     result = train(cfg)
     train_s = time.perf_counter() - started
     loaded = Manifest.load(manifest)
-    held_out = split_records(loaded, "dev") + split_records(loaded, "test")  # never trained on
-    train_ids = {r["id"] for r in split_records(loaded, "train")}
+    held_out = read_split(loaded, "dev").to_pylist() + read_split(loaded, "test").to_pylist()  # never trained on
+    train_ids = set(read_split(loaded, "train", ["id"]).column("id").to_pylist())
     assert held_out and not train_ids & {r["id"] for r in held_out}
 
     trained, tokenizer, bundle = load_model_dir(tmp_path / "run" / "final")
@@ -217,9 +217,10 @@ def test_lora_trains_only_adapters_and_heads(manifest, tmp_path):
 
 
 def test_yaml_config_and_cli_commands(tmp_path):
-    from trainer.cli import TRAINER_COMMANDS
+    from trainer.cli import trainer_commands
     from trainer.config import EvalConfig, ScreenConfig, apply_config_file
 
+    TRAINER_COMMANDS = trainer_commands()
     assert {"train", "eval", "screen"} <= set(TRAINER_COMMANDS)
     assert TRAINER_COMMANDS["train"][0] is TrainConfig and TRAINER_COMMANDS["eval"][0] is EvalConfig
     assert TRAINER_COMMANDS["screen"][0] is ScreenConfig and callable(TRAINER_COMMANDS["screen"][2])
@@ -325,7 +326,7 @@ def test_budget_stops_the_outer_loop_and_checkpoints(manifest, tmp_path):
 
 
 def test_learning_rate_warmup_then_cosine():
-    from trainer.train import lr_at
+    from trainer.setup import lr_at
 
     cfg = TrainConfig(lr=1.0, warmup_frac=0.03, min_lr_frac=0.1)
     lrs = [lr_at(s, 200, cfg) for s in range(200)]

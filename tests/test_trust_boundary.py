@@ -67,12 +67,13 @@ def test_load_export_query_refuse_a_shard_outside_the_build(escaping, tmp_path):
 
 
 def test_trainer_and_report_refuse_a_shard_outside_the_build(escaping, tmp_path):
+    from emodata.core.reader import read_split
     from emodata.report import write_report
-    from trainer.data import load_records, split_records
+    from trainer.data import load_records
 
     manifest, target = escaping
     _refuses(lambda: load_records(manifest), manifest, target)
-    _refuses(lambda: split_records(Manifest.load(manifest), "train"), manifest, target)
+    _refuses(lambda: read_split(Manifest.load(manifest), "train"), manifest, target)
     _refuses(lambda: write_report(manifest, tmp_path / "rep"), manifest, target)
 
 

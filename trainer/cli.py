@@ -1,19 +1,23 @@
 """The trainer's commands for the `emodata` CLI: train, eval, screen (and score).
 
-`TRAINER_COMMANDS[name] = (config dataclass, help line, handler(config) -> exit status)`; emodata/cli.py
-registers them next to its own commands. Handlers import torch lazily so `emodata --help` stays fast.
+`trainer_commands(baseline)[name] = (config dataclass, help line, handler(config) -> exit status)`;
+emodata/cli.py registers them next to its own commands, passing the `tfidf-lr` floor's answers in. Handlers import torch lazily so `emodata --help` stays fast.
 Each handler first applies `--config FILE.yaml` (`trainer.config.apply_config_file`).
 """
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from emodata.core.errors import EmodataError
 
 from trainer.config import EvalConfig, ScreenConfig, TrainConfig, apply_config_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from trainer.screen import BaselineAnswers
 
 
 def _need(value: str, flag: str, command: str) -> None:
@@ -49,7 +53,7 @@ def _seeds(text: str) -> list[int]:
 
 
 def _device(name: str):
-    from trainer.train import pick_device
+    from trainer.setup import pick_device
 
     return pick_device(name)
 
@@ -60,14 +64,14 @@ def evaluate_checkpoint(checkpoint: str | Path, manifest: str | Path, split: str
                         device: str = "auto", quiet: bool = True) -> dict:
     """Load a checkpoint (or HF folder), read the manifest split (SHA-1-verified) and run `evaluate_model`."""
     from emodata.core.manifest import Manifest
+    from emodata.core.reader import read_split
 
     from trainer.checkpoint import load_model_dir
-    from trainer.data import split_records
     from trainer.envstamp import check_drift, environment_stamp
     from trainer.evaluate import evaluate_model
 
     loaded = Manifest.load(manifest)
-    records = split_records(loaded, split)
+    records = read_split(loaded, split).to_pylist()
     if max_rows:
         records = records[:max_rows]
     model, tokenizer, bundle = load_model_dir(checkpoint, _device(device))
@@ -101,9 +105,10 @@ def run_eval(config: EvalConfig) -> int:
     return 0
 
 
-def run_screen(config: ScreenConfig) -> int:
+def run_screen(config: ScreenConfig, baseline: BaselineAnswers | None = None) -> int:
     """`emodata screen`: quick-evaluate each candidate under the same budget (after an optional short
-    SFT of `--train-steps`), rank them by the composite z-score, write ranking.json/CSV."""
+    SFT of `--train-steps`), rank them by the composite z-score, write ranking.json/CSV. The candidate
+    `tfidf-lr` is scored from the answers of `baseline` (emodata/cli.py passes the end-model floor)."""
     config = apply_config_file(config)
     _need(config.manifest, "--manifest PATH", "screen")
     names = [m.strip() for m in config.models.split(",") if m.strip()]
@@ -114,12 +119,16 @@ def run_screen(config: ScreenConfig) -> int:
     from trainer.screen import BASELINE, baseline_metrics, rank_candidates, write_table
     from trainer.train import train
 
+    if BASELINE in names and baseline is None:
+        raise EmodataError(f"screen: candidate {BASELINE!r} needs the baseline's answers, which `emodata screen` "
+                           "passes in (trainer.cli.trainer_commands(baseline=...))")
+
     out = Path(config.out)
     results = []
     for i, name in enumerate(names):
         if name == BASELINE:  # the TF-IDF + LR floor: no checkpoint, scored by the same metrics
             results.append({"name": name, "metrics": baseline_metrics(config.manifest, config.split, config.seed,
-                                                                      config.max_rows)})
+                                                                      baseline, config.max_rows)})
             continue
         slot = out / (f"{i:02d}_" + "_".join(Path(name).parts[-2:]).replace(" ", "_"))
         checkpoint: str | Path = name
@@ -138,12 +147,15 @@ def run_screen(config: ScreenConfig) -> int:
     return 0
 
 
-def _commands() -> dict[str, tuple[type, str, Callable[[Any], int]]]:
+def trainer_commands(baseline: BaselineAnswers | None = None) -> dict[str, tuple[type, str, Callable[[Any], int]]]:
+    """{name: (config dataclass, help line, handler)} of the trainer's commands; `baseline` answers for
+    `emodata screen --models tfidf-lr` (the trainer cannot build them: see `trainer.screen.BaselineAnswers`)."""
     commands: dict[str, tuple[type, str, Callable[[Any], int]]] = {
         "train": (TrainConfig, "SFT a model on a frozen manifest (composite loss, A/B entropy sampler, EMA, "
                                "checkpoints, resume, OOM self-healing)", run_train),
         "eval": (EvalConfig, "evaluate a checkpoint on a manifest split (greedy, KV-off; full or quick)", run_eval),
-        "screen": (ScreenConfig, "rank candidate backbones under the same budget (composite z-score)", run_screen),
+        "screen": (ScreenConfig, "rank candidate backbones under the same budget (composite z-score)",
+                   functools.partial(run_screen, baseline=baseline)),
     }
     try:
         from trainer.score import ScoreConfig, run_score
@@ -152,5 +164,3 @@ def _commands() -> dict[str, tuple[type, str, Callable[[Any], int]]]:
     commands["score"] = (ScoreConfig, "score raw model outputs (PRED JSONL) against gold, model-free", run_score)
     return commands
 
-
-TRAINER_COMMANDS = _commands()

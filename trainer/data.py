@@ -1,7 +1,9 @@
 """Manifest-fed training data: verified shards → tokenised chat examples with the loss mask on the answer.
 
-- Data is read ONLY through a manifest (`emodata.core.manifest.Manifest`); the SHA-1 and row count of every
-  shard are checked against it right before the shard is read, and a mismatch refuses to go on.
+- Data is read ONLY through a manifest, by the one verified shard reader (`emodata.core.reader`): the
+  whole build is verified first (`emodata.core.verify.require_verified`, what `emodata verify` runs), and
+  the SHA-1 and row count of every shard are checked again right before it is read; a mismatch refuses
+  to go on.
 - Each record becomes the contract's chat example (`emodata.core.contract.sft_example`: frozen system
   prompt, `build_prompt` user turn, `serialize_target` answer). The prompt is tokenised exactly as the
   decoder does (`trainer.decode.encode_prompt`); the answer is what the model's chat template appends
@@ -20,14 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import pyarrow.parquet as pq
-
-from emodata.core.errors import EmodataError, VerificationError
+from emodata.core.contract import build_prompt, sft_example
+from emodata.core.errors import EmodataError
 from emodata.core.hashing import sha1_file, sha1_text
 from emodata.core.manifest import Manifest
-from emodata.verify import require_verified
+from emodata.core.reader import read_role, read_split
+from emodata.core.verify import require_verified
 
-from emodata.core.contract import build_prompt, sft_example
 from trainer.decode import encode_prompt
 
 IGNORE = -100
@@ -77,29 +78,6 @@ class TrainData:
     def sources(self) -> list[str]:
         """Train sources in first-seen order."""
         return list(dict.fromkeys(e.source for e in self.train))
-
-
-def read_verified(manifest: Manifest, shard: dict) -> list[dict]:
-    """The rows of one shard after checking its SHA-1 and row count against the manifest."""
-    path = manifest.shard_path(shard)
-    if not path.is_file():
-        raise VerificationError(f"{path}: shard listed in {manifest.path.name} is missing")
-    actual = sha1_file(path)
-    if actual != shard["sha1"]:
-        raise VerificationError(f"{path}: SHA-1 {actual} != manifest {shard['sha1']}; refusing to train on a "
-                                "changed build (rebuild it, or run `emodata verify` to list every mismatch)")
-    rows = pq.read_table(path).to_pylist()
-    if len(rows) != shard["rows"]:
-        raise VerificationError(f"{path}: {len(rows)} rows != manifest {shard['rows']}")
-    return rows
-
-
-def split_records(manifest: Manifest, split: str) -> list[dict]:
-    """All verified rows of a user-facing split (train, dev, test, or a probe such as dailydialog)."""
-    groups = manifest.split_names()
-    if split not in groups:
-        raise EmodataError(f"{manifest.path}: no split {split!r} (has {', '.join(groups) or 'none'})")
-    return [row for shard in groups[split] for row in read_verified(manifest, shard)]
 
 
 def dedup(records: Iterable[dict]) -> tuple[list[dict], int]:
@@ -202,13 +180,13 @@ def load_records(manifest_path: str | Path, dev_split: str = "dev", dev_rows: in
     The whole build is checked first, exactly as `emodata verify` does (`require_verified`)."""
     require_verified(manifest_path)
     manifest = Manifest.load(manifest_path)
-    train, dropped = dedup(split_records(manifest, "train"))
+    train, dropped = dedup(read_split(manifest, "train").to_pylist())
     if not train:
         raise EmodataError(f"{manifest.path}: the train split is empty")
-    dev = split_records(manifest, dev_split) if dev_split and dev_split in manifest.split_names() else []
+    dev = read_split(manifest, dev_split).to_pylist() if dev_split and dev_split in manifest.split_names() else []
     if dev_rows:
         dev = dev[:dev_rows]
-    pairs = [row for shard in manifest.shards(role="pairs") for row in read_verified(manifest, shard)]
+    pairs = read_role(manifest, "pairs").to_pylist()
     return Records(manifest, sha1_file(manifest.path), manifest.labels, train, dev, pairs, dropped)
 
 

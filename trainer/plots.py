@@ -11,8 +11,9 @@
                         rolling 25–75% quantile band shaded; rolling windows are centred and
                         max(1, n // 25) logged steps wide (the LR is drawn as a plain line)
 A figure whose input is absent is not drawn, and a stale copy of it is removed, so the folder always
-matches the run. Figures use `matplotlib.figure.Figure` on the Agg canvas (no pyplot state) and
-`emodata.report`'s DPI, palette and metadata-free PNG writer, so the same logs give identical files.
+matches the run. Figures use `matplotlib.figure.Figure` on the Agg canvas (no pyplot state), the
+Okabe & Ito colour-blind-safe palette, light grids and PNGs written without software/date metadata, so
+the same logs give identical files.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from emodata.core.errors import EmodataError
-from emodata.report import CYCLE, DPI, figure_png, style_axes
 
 TRAIN_LOG = "train_log.jsonl"
 FIGURE_DIR = "figures"
@@ -34,6 +34,19 @@ SCORES = (("macro_f1", "Macro-F1"), ("macro_p", "Macro-P"), ("macro_r", "Macro-R
 CURVES = (("loss", "loss_curve.png", "training loss"), ("lr", "lr_curve.png", "learning rate"),
           ("grad_norm", "grad_norm_curve.png", "gradient norm (before clipping)"))
 FIGURES = ("dev_scores_bars.png", "dev_scores_radar.png") + tuple(c[1] for c in CURVES)
+DPI = 110
+#: Okabe & Ito (2008) colour-blind-safe colours, one per run or curve.
+CYCLE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+def _axes(fig: Figure) -> Any:
+    """One plain axes: no top/right spines, small ticks, light grid on both axes behind the data."""
+    ax = fig.subplots()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=9)
+    ax.grid(color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    return ax
 
 
 def read_log(path: str | Path) -> pd.DataFrame:
@@ -74,9 +87,7 @@ def _scores(metrics: Mapping[str, Any]) -> tuple[list[float], list[float]]:
 def fig_bars(results: Mapping[str, Mapping]) -> Figure:
     """Grouped bars of the dev scores, one colour per result, ± std error bars."""
     fig = Figure(figsize=(9.0, 3.8), dpi=DPI, layout="constrained")
-    ax = fig.subplots()
-    style_axes(ax)
-    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax = _axes(fig)
     x = np.arange(len(SCORES))
     width = 0.8 / max(len(results), 1)
     for i, (name, metrics) in enumerate(results.items()):
@@ -124,9 +135,7 @@ def rolling_band(values: pd.Series, window: int) -> tuple[pd.Series, pd.Series, 
 def fig_curve(log: pd.DataFrame, key: str, title: str, band: bool = True) -> Figure:
     """One logged quantity against the step: raw (faint), rolling median and 25–75% band."""
     fig = Figure(figsize=(7.0, 3.4), dpi=DPI, layout="constrained")
-    ax = fig.subplots()
-    style_axes(ax)
-    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax = _axes(fig)
     data = log[["step", key]].dropna()
     steps, values = data["step"].to_numpy(), data[key].astype(float).reset_index(drop=True)
     colour = CYCLE[0]
@@ -166,7 +175,7 @@ def plot_all(run_dir: str | Path) -> list[Path]:
     for name in FIGURES:
         path = out / name
         if name in figures:
-            path.write_bytes(figure_png(figures[name]))
+            figures[name].savefig(path, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
             written.append(path)
         elif path.exists():
             path.unlink()

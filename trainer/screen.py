@@ -18,9 +18,11 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+
+from emodata.core.errors import EmodataError
 
 WEIGHTS = {"macro_f1": 0.4, "vad": 0.4, "quality": 0.2}
 WORST = {"macro_f1": 0.0, "vad_pearson": 0.0, "vad_rmse": 1.0, "json_rate": 0.0, "parse_ok": 0.0,
@@ -99,43 +101,33 @@ def write_table(ranked: Sequence[Mapping[str, Any]], out_dir: str | Path) -> lis
     return [csv_path, md_path]
 
 
-#: The screening floor: TF-IDF + logistic regression (labeling_functions/end_model.py) trained on the
-#: build's train labels, with a ridge regression on the same features for VAD.
+#: The screening floor's candidate name: TF-IDF + logistic regression (labeling_functions/end_model.py)
+#: trained on the build's train labels, with a ridge regression on the same features for VAD.
 BASELINE = "tfidf-lr"
-BASELINE_RATIONALE = "tfidf-lr baseline"
+
+#: (train records, evaluated records, label space, seed) -> one contract answer per evaluated record.
+#: `emodata/cli.py` passes `emodata.baseline.tfidf_lr_answers` (the trainer may not import the pipeline).
+BaselineAnswers = Callable[[Sequence[dict], Sequence[dict], Sequence[str], int], Sequence[str]]
 
 
-def baseline_metrics(manifest: str | Path, split: str, seed: int, max_rows: int = 0) -> dict:
-    """Metrics of the `tfidf-lr` baseline on a manifest split, by the evaluator's own definitions.
+def baseline_metrics(manifest: str | Path, split: str, seed: int, answers: BaselineAnswers,
+                     max_rows: int = 0) -> dict:
+    """Metrics of a model-free baseline on a manifest split, by the evaluator's own definitions.
 
-    Fit on the manifest's train records (their `labels` and `vad`, the neural candidates' targets; a
-    seeded sample of at most the end model's `max_rows`), it writes a contract answer per row
-    (labels, VAD clipped to [0, 1], a fixed short rationale) that `evaluate_outputs` scores like any
-    generated text, so its row in the screening table is comparable.
+    `answers` is fit on the manifest's (verified) train records and writes a contract answer per row of
+    `split` (its first `max_rows`, 0 = all) that `evaluate_outputs` scores like any generated text, so
+    its row in the screening table is comparable with the neural candidates'.
     """
-    from sklearn.linear_model import Ridge
-    from threadpoolctl import threadpool_limits
-
     from emodata.core.manifest import Manifest
-    from labeling_functions.end_model import fit_end_models, sample_rows
-
-    from emodata.core.contract import serialize_target
-    from trainer.data import split_records
     from emodata.core.metrics import evaluate_outputs
+    from emodata.core.reader import read_split
 
     loaded = Manifest.load(manifest)
-    train = split_records(loaded, "train")
-    rows = split_records(loaded, split)
+    train = read_split(loaded, "train").to_pylist()
+    rows = read_split(loaded, split).to_pylist()
     rows = rows[:max_rows] if max_rows else rows
-    texts = [r["text"] for r in train]
-    model = fit_end_models(texts, {"labels": [r["labels"] for r in train]}, loaded.labels, seed)["labels"]
-    chosen = sample_rows(len(train), model.settings["max_rows"], seed)
-    with threadpool_limits(1):
-        ridge = Ridge(alpha=1.0).fit(model.features([texts[i] for i in chosen]),
-                                     np.array([[train[i]["vad"][k] for k in "vad"] for i in chosen]))
-    features = model.features([r["text"] for r in rows])
-    with threadpool_limits(1):
-        vads = np.clip(ridge.predict(features), 0.0, 1.0)
-    outputs = [serialize_target(labels, dict(zip("vad", (float(x) for x in vad))), BASELINE_RATIONALE)
-               for labels, vad in zip(model.predict_sets([r["text"] for r in rows], features), vads)]
+    outputs = list(answers(train, rows, loaded.labels, seed))
+    if len(outputs) != len(rows):
+        raise EmodataError(f"{loaded.path} split {split}: the baseline gave {len(outputs)} answers for "
+                           f"{len(rows)} rows")
     return evaluate_outputs(outputs, rows, loaded.labels)

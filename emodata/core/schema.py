@@ -18,7 +18,8 @@ QC_TYPE = pa.struct([
 #: Appraisal atoms (catalog/appraisal/prototypes.yaml), each a probability of "high"; null = unknown.
 APPRAISAL_TYPE = pa.struct([(atom, pa.float64()) for atom in load_prototypes().atoms])
 
-RECORD_SCHEMA = pa.schema([
+#: The record columns every shard has (fields of RECORD_SCHEMA, in order).
+_BASE_FIELDS = [
     ("id", pa.string()),
     ("source", pa.string()),
     ("split", pa.string()),
@@ -37,6 +38,9 @@ RECORD_SCHEMA = pa.schema([
     ("rationale", pa.string()),
     ("qc_flags", QC_TYPE),
     ("dedup_key", pa.string()),
+]
+#: The columns of the weak-supervision and appraisal stages (checked only where a shard has them).
+_WEAK_FIELDS = [
     # Weak supervision (labeling_functions/): label sets read off the LF aggregator's class
     # distribution over the fine labels (GoEmotions-28) and over Ekman-7; probs null = every LF abstained.
     ("weak_labels", pa.list_(pa.string())),
@@ -47,7 +51,11 @@ RECORD_SCHEMA = pa.schema([
     # the record's gold labels (labeling_functions/appraisal/, catalog/appraisal/).
     ("appraisal", APPRAISAL_TYPE),
     ("appraisal_prototype", APPRAISAL_TYPE),
-])
+]
+RECORD_SCHEMA = pa.schema(_BASE_FIELDS + _WEAK_FIELDS)
+
+#: Columns every record shard must have (the QC gate's `record.required_columns`).
+REQUIRED_COLUMNS = tuple(name for name, _ in _BASE_FIELDS)
 
 #: Split names a record may carry.
 SPLITS = ("train", "dev", "test")
