@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from emodata.query import connect
     from emodata.verify import verify
 
-_LAZY = {"build": "build", "BuildConfig": "config", "load": "export", "connect": "query", "verify": "verify"}
+_LAZY = {"build": "build", "BuildConfig": "core.config", "load": "export", "connect": "query", "verify": "verify"}
 
 
 def __getattr__(name: str):

@@ -364,7 +364,7 @@ def test_agreement_metrics():
 
 
 def test_summary_shape_for_the_report(fitted, trained):
-    from emodata.report import appraisal_atoms
+    from emodata.report.stages import appraisal_atoms
 
     frame, _, model, pred = fitted
     summary = appraisal_summary(pred, list(frame["labels"]), None, model, trained[3])

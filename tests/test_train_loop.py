@@ -218,7 +218,8 @@ def test_lora_trains_only_adapters_and_heads(manifest, tmp_path):
 
 def test_yaml_config_and_cli_commands(tmp_path):
     from trainer.cli import trainer_commands
-    from trainer.config import EvalConfig, ScreenConfig, apply_config_file
+    from emodata.core.config import apply_config_file
+    from trainer.config import EvalConfig, ScreenConfig
 
     TRAINER_COMMANDS = trainer_commands()
     assert {"train", "eval", "screen"} <= set(TRAINER_COMMANDS)

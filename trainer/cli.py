@@ -2,7 +2,7 @@
 
 `trainer_commands(baseline)[name] = (config dataclass, help line, handler(config) -> exit status)`;
 emodata/cli.py registers them next to its own commands, passing the `tfidf-lr` floor's answers in. Handlers import torch lazily so `emodata --help` stays fast.
-Each handler first applies `--config FILE.yaml` (`trainer.config.apply_config_file`).
+Each handler first applies `--config FILE.yaml` (`emodata.core.config.apply_config_file`).
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from emodata.core.errors import EmodataError
 
-from trainer.config import EvalConfig, ScreenConfig, TrainConfig, apply_config_file
+from emodata.core.config import apply_config_file
+from trainer.config import EvalConfig, ScreenConfig, TrainConfig
 
 if TYPE_CHECKING:  # pragma: no cover
     from trainer.screen import BaselineAnswers

@@ -3,17 +3,13 @@ no torch, so the CLI and `--help` load fast).
 
 Defaults follow the paper brief ("Training defaults") where it gives one. Every command takes
 `--config FILE.yaml`: keys are option names (underscores or dashes); options given on the command
-line win over the file (see `apply_config_file`).
+line win over the file (see `emodata.core.config.apply_config_file`).
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from emodata.core.config import opt
-from emodata.core.errors import EmodataError
 
 CONFIG_HELP = "YAML file of options (keys = option names); options on the command line override it"
 
@@ -134,41 +130,3 @@ class ScreenConfig:
     max_rows: int = opt(0, "evaluate only the first N rows (0 = all)")
     device: str = opt("auto", "auto, cpu or cuda[:N]")
     out: str = opt("runs/screen", "output folder (ranking JSON/CSV, per-candidate metrics)", hashed=False)
-
-
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Options from a YAML file as a dict with underscore keys; errors name the file."""
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise EmodataError(f"{path}: not valid YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise EmodataError(f"{path}: expected a mapping of option names to values")
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
-
-
-def apply_config_file(config: Any) -> Any:
-    """`config` with values from its `--config` YAML filled in for the options left at their default.
-
-    For configs built in Python. The `emodata` CLI applies the file as parser defaults instead
-    (`emodata.cli.parse_config`, where a typed option always wins) and clears `config` afterwards."""
-    if not getattr(config, "config", None):
-        return config
-    values = load_yaml(config.config)
-    fields = {f.name: f for f in dataclasses.fields(config)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise EmodataError(f"{config.config}: unknown option(s) {', '.join(unknown)} for "
-                           f"{type(config).__name__}")
-    changes = {}
-    for name, value in values.items():
-        f = fields[name]
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        if getattr(config, name) == default:
-            changes[name] = value
-    return dataclasses.replace(config, **changes)

@@ -26,6 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from emodata.core.errors import EmodataError
+from emodata.core.figstyle import CYCLE, DPI, figure_png
 
 TRAIN_LOG = "train_log.jsonl"
 FIGURE_DIR = "figures"
@@ -34,9 +35,6 @@ SCORES = (("macro_f1", "Macro-F1"), ("macro_p", "Macro-P"), ("macro_r", "Macro-R
 CURVES = (("loss", "loss_curve.png", "training loss"), ("lr", "lr_curve.png", "learning rate"),
           ("grad_norm", "grad_norm_curve.png", "gradient norm (before clipping)"))
 FIGURES = ("dev_scores_bars.png", "dev_scores_radar.png") + tuple(c[1] for c in CURVES)
-DPI = 110
-#: Okabe & Ito (2008) colour-blind-safe colours, one per run or curve.
-CYCLE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
 def _axes(fig: Figure) -> Any:
@@ -175,7 +173,7 @@ def plot_all(run_dir: str | Path) -> list[Path]:
     for name in FIGURES:
         path = out / name
         if name in figures:
-            figures[name].savefig(path, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+            path.write_bytes(figure_png(figures[name]))
             written.append(path)
         elif path.exists():
             path.unlink()

@@ -46,13 +46,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from emodata.core.figstyle import CYCLE, DPI, OKABE_ITO, figure_png, style_axes
 from emodata.report.data import NOT_IN_BUILD, SECTIONS, collect
 from emodata.report.stages import appraisal_atoms
 
-__all__ = ["write_report", "FIGURES", "SECTIONS", "NOT_IN_BUILD", "appraisal_atoms",
-           # re-exported for trainer/plots.py until it imports emodata.core.figstyle itself
-           "CYCLE", "DPI", "OKABE_ITO", "figure_png", "style_axes"]
+__all__ = ["write_report", "FIGURES", "SECTIONS", "NOT_IN_BUILD", "appraisal_atoms"]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from emodata.card import qc_passed
 from emodata.core.manifest import Manifest
+from emodata.core.reader import read_role, read_shard
 from expectations.docs import plain_value
 
 ROW_ROLES = ("train", "dev", "test", "probe")
@@ -104,15 +104,15 @@ def kv_table(data: dict, caption: str | None = None) -> Table:
 
 
 def load_rows(manifest: Manifest) -> pd.DataFrame:
-    """The record shards' plotted columns, one row per record: source, role, labels, v/a/d, vad_conf."""
+    """The record shards' plotted columns, one row per record: source, role, labels, v/a/d, vad_conf
+    (read through the verified shard reader, `emodata.core.reader`)."""
     frames = []
     wanted = ("source", "labels", "labels_ekman", "vad", "vad_conf", "appraisal")
     for shard in manifest.data.get("shards", []):
         if shard.get("role") not in ROW_ROLES:
             continue
-        path = manifest.shard_path(shard)
-        names = set(pq.read_schema(path).names)
-        table = pq.read_table(path, columns=[c for c in wanted if c in names])
+        table = read_shard(manifest.root, shard, manifest.path, wanted, missing_ok=True)
+        names = set(table.column_names)
         frame = pd.DataFrame({"source": shard["source"], "role": shard["role"]}, index=range(table.num_rows))
         for column in ("labels", "labels_ekman", "appraisal"):
             if column in names:
@@ -131,16 +131,12 @@ def load_rows(manifest: Manifest) -> pd.DataFrame:
 
 def load_pairs(manifest: Manifest) -> pd.DataFrame | None:
     """Flip-pair shards (role "pairs") as `flip_kind` and optional `s_flip`, or None."""
-    frames = []
-    for shard in manifest.shards(role="pairs"):
-        path = manifest.shard_path(shard)
-        names = pq.read_schema(path).names
-        kind = "flip_kind" if "flip_kind" in names else "kind" if "kind" in names else None
-        if kind is None:
-            continue
-        frame = pq.read_table(path, columns=[c for c in (kind, "s_flip") if c in names]).to_pandas()
-        frames.append(frame.rename(columns={kind: "flip_kind"}))
-    return pd.concat(frames, ignore_index=True) if frames else None
+    if not manifest.shards(role="pairs"):
+        return None
+    table = read_role(manifest, "pairs", ("kind", "s_flip"), missing_ok=True)
+    if "kind" not in table.column_names:
+        return None
+    return table.to_pandas().rename(columns={"kind": "flip_kind"})
 
 
 def sources_in_order(manifest: dict, rows: pd.DataFrame) -> list[str]:
