@@ -216,7 +216,7 @@ def gate(ctx: MixContext) -> None:
 def freeze(ctx: MixContext) -> Path:
     """Write the manifest, the dataset card (README.md) and `checksums.sha1`; the manifest's final path."""
     (ctx.tmp / "manifests" / f"{ctx.name}.json").write_text(ctx.manifest.dumps(), encoding="utf-8")
-    write_card(ctx.tmp, ctx.manifest.to_dict())
+    write_card(ctx.tmp, ctx.manifest)
     write_checksums(ctx.tmp)
     return ctx.final / "manifests" / f"{ctx.name}.json"
 
