@@ -16,12 +16,13 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from catalog import Catalog, load_catalog
 from labeling_functions.emotion import FINE_LABELS
+from labeling_functions.weak_labels import WeakLabeler
 
 from emodata.annotate import Annotator
 from emodata.core.config import BuildConfig
@@ -33,8 +34,8 @@ from emodata.minsize import require_min_train_rows
 from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_and_split
 from emodata.progress import Reporter
 from emodata.sources import REGISTRY, SourceLocation
-from emodata.weak import MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis, \
-    probe_all_turns
+from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis,
+                          probe_all_turns)
 
 
 @dataclass(frozen=True)
@@ -116,14 +117,14 @@ class MixContext:
     records: list[RecordShard] = field(default_factory=list)          # every record shard, in manifest order
     # label
     train_rows: pd.DataFrame | None = None
-    labeler: Any = None
+    labeler: WeakLabeler | None = None
     lf_summary: dict = field(default_factory=dict)
     lf_full: dict = field(default_factory=dict)
     end_model: dict | None = None
     # appraise
     appraisal: MixAppraisal | None = None
     # flip_pairs
-    pairs: Any = None                                                 # pyarrow Table (PAIRS_SCHEMA) or None
+    pairs: pa.Table | None = None                                     # the pairs shard (PAIRS_SCHEMA)
     pair_tally: Counter | None = None
     # write (emodata/freeze.py)
     tmp: Path | None = None
