@@ -305,18 +305,18 @@ def test_card_with_optional_parts(full_manifest):
     assert data["dataset_info"][1]["splits"] == [{"name": "train", "num_examples": 60}]
     qc = _card_section(text, "QC results")
     assert "**FAILED**" in qc and "| record | 12 | 11 | 1 | 0 | 0 |" in qc and "| pairs | 0 | 0 | 0 | 0 | 1 |" in qc
-    legacy = render_card(manifest | {"qc": {"passed": True, "suite": "records_v1", "results": QC_OUTCOMES}})
-    qc = _card_section(legacy, "QC results")
-    assert "**passed**" in qc and "record.vad_conf_range" in qc and "3 rows below 0.25" in qc
+    assert "- **great_expectations**: 1.3.0" in qc and "- **rows**: 112" in qc
+    # a `qc` of another shape (no writer makes one) is refused, naming the key, not half-read
+    with pytest.raises(ValueError, match=r"qc\.success: missing"):
+        render_card(manifest | {"qc": {"passed": True, "suite": "records_v1", "results": QC_OUTCOMES}})
     assert "Present in this build: lexicon VAD, weak labels, appraisal atoms, Valence-Flip pairs." in text
     for heading in ("Weak labels", "Appraisal atoms", "Valence-Flip pairs"):
         assert NOT_IN_BUILD not in _card_section(text, heading, 3), heading
     assert "majority_vote" in _card_section(text, "Weak labels", 3)
-    # another producer's `weak_labels` entry alone is listed as it is
+    # a legacy `weak_labels` entry (nothing writes one) is not read: only `weak_supervision` means weak labels
     legacy_weak = render_card({k: v for k, v in manifest.items() if k != "weak_supervision"})
-    weak = _card_section(legacy_weak, "Weak labels", 3)
-    assert "- **method**: majority_vote" in weak and "- **n_lfs**: 5" in weak
-    assert "weak labels" in legacy_weak.split("Present in this build: ")[1].split("\n")[0]
+    assert _card_section(legacy_weak, "Weak labels", 3).strip().startswith(NOT_IN_BUILD)
+    assert "weak labels" not in legacy_weak.split("Present in this build: ")[1].split("\n")[0]
 
 
 def test_build_folder_loads_with_datasets(tiny_build, tmp_path):

@@ -32,7 +32,7 @@ CHILD = textwrap.dedent("""
     import os, signal, sys, time
     from pathlib import Path
     stage, out, cache = sys.argv[1:4]
-    import emodata.build as B, emodata.publish as P, emodata.engines.local as L, expectations as X
+    import emodata.build as B, emodata.freeze as F, emodata.publish as P, emodata.engines.local as L, expectations as X
     from emodata.core.config import BuildConfig
 
     def die(*args, **kwargs):
@@ -41,7 +41,7 @@ CHILD = textwrap.dedent("""
     if stage == "annotate":
         L.annotate_frame = die
     elif stage == "write":
-        B._write_index = die
+        F._write_index = die  # the write stage (emodata/freeze.py)
     elif stage == "qc":
         X.run_gate = die
     elif stage == "publish-before-swap":

@@ -1,0 +1,230 @@
+"""The last stages of one mix's build: write the files, describe them in the manifest, gate, freeze, publish.
+
+Everything is written into a temporary folder beside the destination (`staging`), which is removed
+if any stage fails and renamed into place only by `publish`, after the Great Expectations gate
+passed, so a failed build leaves nothing behind. Row-wise work (labelling + encoding per shard file,
+at most `--shard-rows` rows each) runs on the build's engine; this process writes the bytes.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+
+from emodata import __version__
+from emodata.annotate import lf_set_describe
+from emodata.card import write_card
+from emodata.core.errors import QualityGateError
+from emodata.core.hashing import sha1_file, sha1_json
+from emodata.core.manifest import (ROLES, SCHEMA_VERSION, Artifact, BuildStamp, CatalogRef, FileRef, IndexFile,
+                                   InputFile, LabelSpace, Location, Manifest, Mix, QcSummary, Shard, SourceCard,
+                                   SourceInfo, Thresholds, dumps, git_commit)
+from emodata.core.typed_json import from_json
+from emodata.flips import pairs_summary
+from emodata.publish import publish as publish_folder
+from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
+from emodata.stages import MixContext, PreparedSource
+from emodata.verify import write_checksums
+from emodata.report.lf_markdown import lf_report_markdown
+from emodata.weak import CONTEXT_COLUMN
+
+QC_FILE = "qc.json"
+LF_REPORT = "lf_report"
+PAIRS_SHARD = "pairs/train_pairs"  # outside data/: the glob data/*/*.parquet reads records only
+#: Annotated columns a shard file's map task needs: the record's (`to_record_table`) and the LF votes
+#: it is labelled from (`with_labels`). Only these travel to a worker.
+SHARD_TASK_COLUMNS = (*RECORD_INPUT_COLUMNS, "emotion_votes", "appraisal_votes", CONTEXT_COLUMN)
+
+
+@dataclass(frozen=True)
+class ShardChunk:
+    """The rows of one shard file and the split they are written under (a map task's part)."""
+
+    split: str
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+#: The write stage's map task: (labeler, n_lfs, appraisal model, min_tokens, max_tokens, chunk) → bytes.
+EncodeTask = Callable[..., EncodedShard]
+
+
+@contextmanager
+def staging(ctx: MixContext) -> Iterator[Path]:
+    """The mix's temporary folder beside its destination (`ctx.tmp`), removed if anything inside fails."""
+    out = Path(ctx.config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ctx.tmp = Path(tempfile.mkdtemp(prefix=f".{ctx.name}.tmp-", dir=out))
+    try:
+        yield ctx.tmp
+    except BaseException:
+        shutil.rmtree(ctx.tmp, ignore_errors=True)
+        raise
+
+
+def _put(tmp: Path, rel: str, encoded: EncodedShard, name: str, source: str, split: str, role: str) -> Shard:
+    """Write an encoded shard at `rel` (no suffix) as Parquet + JSONL; returns its manifest entry."""
+    write_bytes(tmp / f"{rel}.parquet", encoded.parquet)
+    write_bytes(tmp / f"{rel}.jsonl", encoded.jsonl)
+    return Shard(name, source, split, role, f"{rel}.parquet", sha1_file(tmp / f"{rel}.parquet"), encoded.rows,
+                 FileRef(f"{rel}.jsonl", sha1_file(tmp / f"{rel}.jsonl")))
+
+
+def _write_record_shards(ctx: MixContext, encode: EncodeTask, progress=None) -> list[Shard]:
+    """Label, encode (on the engine, one task per file) and write every record shard; their entries.
+
+    Each file is written as soon as its bytes arrive, so at most a few files' bytes are held at once.
+    """
+    files, chunks = [], []
+    columns = list(SHARD_TASK_COLUMNS)
+    for shard in ctx.records:
+        frame = shard.frame.reset_index(drop=True)[columns]
+        for name, start, stop in shard_files(shard.stem, len(frame), ctx.config.shard_rows):
+            files.append((shard, name))
+            chunks.append(ShardChunk(shard.split, frame.iloc[start:stop]))
+
+    def put(index: int, encoded: EncodedShard) -> Shard:
+        shard, name = files[index]
+        return _put(ctx.tmp, f"data/{shard.source}/{name}", encoded, f"{shard.source}/{name}", shard.source,
+                    shard.split, shard.role)
+
+    args = (ctx.labeler, len(ctx.annotator.lfs), ctx.appraisal.model, ctx.config.min_tokens, ctx.config.max_tokens)
+    return ctx.engine.map(encode, chunks, args, progress, consume=put)
+
+
+def _write_verifier(tmp: Path, verifier) -> Artifact:
+    """Save the appraisal verifier (the trainer's L_app) as a build artifact."""
+    rel = "artifacts/appraisal_verifier.npz"
+    (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+    verifier.save(tmp / rel)
+    return Artifact("appraisal_verifier", rel, sha1_file(tmp / rel))
+
+
+def _write_index(tmp: Path, drawn: list[pd.DataFrame]) -> IndexFile:
+    """Write the frozen draw order (`index/permutation.parquet`)."""
+    frame = pd.concat([d[["id", "source", "split", "perm_rank"]] for d in drawn], ignore_index=True)
+    table = pa.Table.from_pandas(frame.astype({"perm_rank": "int64"}), preserve_index=False)
+    table = table.replace_schema_metadata(None)
+    path = tmp / "index" / "permutation.parquet"
+    write_parquet(table, path)
+    return IndexFile("index/permutation.parquet", sha1_file(path), table.num_rows)
+
+
+def write(ctx: MixContext, encode: EncodeTask) -> None:
+    """Write the record shards (labelled by `encode` on the engine), the pairs shard, the draw order, the
+    verifier, and the LF report (MANIFEST_DIR/lf_report.json + .md)."""
+    with ctx.reporter.stage(f"write {ctx.name}", total=sum(len(r.frame) for r in ctx.records)) as advance:
+        ctx.shards = _write_record_shards(ctx, encode, advance)
+        if ctx.pairs is not None:
+            ctx.shards.append(_put(ctx.tmp, PAIRS_SHARD, encode_table(ctx.pairs), "pairs/train_pairs", "mix",
+                                   "train", "pairs"))
+        ctx.index = _write_index(ctx.tmp, list(ctx.drawn.values()))
+        ctx.artifacts = [_write_verifier(ctx.tmp, ctx.appraisal.verifier)]
+    manifests = ctx.tmp / "manifests"
+    manifests.mkdir(parents=True, exist_ok=True)
+    (manifests / f"{LF_REPORT}.json").write_text(dumps(ctx.lf_full), encoding="utf-8")
+
+
+def _relative_files(prep: PreparedSource) -> list[InputFile]:
+    """A source's input files, named relative to its folder (Hub files by their base name)."""
+    base, files = Path(prep.location.where), []
+    for f in prep.report["files"]:
+        path = Path(f["path"])
+        local = prep.location.kind != "hub" and path.is_relative_to(base)
+        files.append(InputFile(path.relative_to(base).as_posix() if local else path.name, f["sha1"], f["rows"]))
+    return files
+
+
+def _source_info(ctx: MixContext, prep: PreparedSource) -> SourceInfo:
+    """One source's manifest entry: inputs, reader and filter outcome, rows used per role."""
+    used = Counter()  # a split may be several files
+    for shard in ctx.shards:
+        if shard.source == prep.name:
+            used[shard.role] += shard.rows
+    card = ctx.catalog.sources.get(prep.name)
+    kind = prep.location.kind
+    return SourceInfo(
+        location=Location(kind, prep.location.where if kind == "hub" else None),
+        files=_relative_files(prep), rows_read=prep.report["rows_read"],
+        reader_skipped=prep.report["skipped"], reader_repaired=prep.report["repaired"],
+        rows_annotated=prep.rows_annotated, drops=dict(sorted((prep.drops + ctx.extra_drops[prep.name]).items())),
+        rows_kept=len(prep.kept), rows_used=dict(sorted(used.items())),
+        card=SourceCard(card.version, card.license) if card else None)
+
+
+def describe(ctx: MixContext) -> None:
+    """The mix's manifest (`ctx.manifest`, without the gate's `qc`) from the context."""
+    ratio, config, annotator, catalog = ctx.ratio, ctx.config, ctx.annotator, ctx.catalog
+    counts = Counter()
+    for shard in ctx.shards:
+        counts[shard.role] += shard.rows
+    counts = {role: counts.get(role, 0) for role in ROLES} | ({"pairs": ctx.pairs.num_rows} if ctx.pairs is not None else {})
+    rows = ctx.n_a + ctx.n_b
+    # Only this mix's own ratio: building 20:80 alone or beside 50:50 gives the same manifest.
+    mix_config = config.hashed() | {"mix": [f"{ratio.a}:{ratio.b}"]}
+    ctx.manifest = Manifest(
+        schema_version=SCHEMA_VERSION, name=ratio.name,
+        mix=Mix(ratio.a, ratio.b, ctx.roles.a, ctx.roles.b, round(ratio.share_a, 6),
+                round(ctx.n_a / rows, 6) if rows else None, rows, ctx.n_a, ctx.n_b),
+        seed=config.seed, dev_frac=config.dev_frac,
+        thresholds=Thresholds(ctx.vad_conf_min, config.min_tokens, config.max_tokens, annotator.epsilon),
+        sources={name: _source_info(ctx, prep) for name, prep in ctx.prepared.items()},
+        shard_entries=ctx.shards, index=ctx.index, counts=counts,
+        label_space=LabelSpace("unified", list(catalog.unified_labels), "ekman7",
+                               list(catalog.taxonomies["ekman7"].labels)),
+        catalog=CatalogRef(catalog.sha1, list(catalog.files)),
+        lexicon=annotator.lexicon.describe(), pipeline=annotator.pipeline.describe(),
+        annotate=annotator.describe() | {"lexicon": annotator.lexicon.sha1},
+        emodata=BuildStamp(__version__, git_commit()), config=mix_config,
+        config_sha1=sha1_json({"config": mix_config, "annotate": annotator.key(), "catalog": catalog.sha1}),
+        weak_supervision={"lfs": lf_set_describe(annotator.lfs), "negation_scope": annotator.scoper.describe(),
+                          **ctx.labeler.describe(), "report": {"json": f"manifests/{LF_REPORT}.json",
+                                                               "markdown": f"manifests/{LF_REPORT}.md"}},
+        lf_analysis=ctx.lf_summary, end_model=ctx.end_model, appraisal=ctx.appraisal.summary,
+        artifacts=ctx.artifacts,
+        pairs=pairs_summary(ctx.pairs, ctx.pair_tally, seed=config.seed) if ctx.pairs is not None else None)
+    # The LF report's Markdown shows the manifest's appraisal AUC, flip judges and pairs beside the LFs.
+    (ctx.tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(ctx.lf_full, ctx.manifest.to_dict()),
+                                                           encoding="utf-8")
+
+
+def gate(ctx: MixContext) -> None:
+    """Run the Great Expectations gate on the written shards; a critical failure aborts the build.
+
+    The summary goes into the manifest (`qc`), the full results next to it (`manifests/qc.json`).
+    """
+    from expectations import run_gate
+
+    with ctx.reporter.stage("QC gate (Great Expectations)"):
+        result = run_gate(ctx.tmp, ctx.manifest.to_dict())
+    ctx.manifest = replace(ctx.manifest, qc=from_json(QcSummary, result.summary(), "the QC gate's summary", "qc"))
+    (ctx.tmp / "manifests" / QC_FILE).write_text(dumps(result.to_json()), encoding="utf-8")
+    if not result.success:
+        raise QualityGateError(f"QC gate failed for {ctx.name}; nothing was written.\n" + result.failures_text())
+    warnings = result.failed("warning")
+    if warnings:
+        ctx.reporter.note(f"QC gate: {len(warnings)} warning(s): " + ", ".join(o.check for o in warnings))
+    ctx.timings["qc_gate"] = result.seconds
+
+
+def freeze(ctx: MixContext) -> Path:
+    """Write the manifest, the dataset card (README.md) and `checksums.sha1`; the manifest's final path."""
+    (ctx.tmp / "manifests" / f"{ctx.name}.json").write_text(ctx.manifest.dumps(), encoding="utf-8")
+    write_card(ctx.tmp, ctx.manifest)
+    write_checksums(ctx.tmp)
+    return ctx.final / "manifests" / f"{ctx.name}.json"
+
+
+def publish(ctx: MixContext) -> None:
+    """Move the finished build into place; an old build stays complete at its path until one atomic swap
+    (`emodata.publish.publish`: renameat2 RENAME_EXCHANGE, with a documented fallback)."""
+    publish_folder(ctx.tmp, ctx.final)

@@ -1,0 +1,239 @@
+"""The stages of one mix's build, in order, and the one context they pass along.
+
+`emodata.build.build_mix` runs: `select` (draw and split the mix, keep each source's official test
+split, drop texts that would sit in two places) → `label` (weak labels fit on the train rows, LF
+analysis, end-model check) → `appraise` (appraisal atoms and the verifier) → `flip_pairs`
+(Valence-Flip pairs from the train rows) → then emodata/freeze.py: `write` → `describe` → `gate` →
+`freeze` → `publish`. Every stage reads what it needs from a `MixContext` and records its results on
+it, so a stage's inputs are the fields named above it.
+
+Which source is mix part A, part B or the probe comes from the source registry (emodata.sources) and
+the catalog card of each registered source (`role: A | B | probe`): `SourceRoles.from_registry()`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from catalog import Catalog, load_catalog
+from labeling_functions.emotion import FINE_LABELS
+from labeling_functions.weak_labels import WeakLabeler
+
+from emodata.annotate import Annotator
+from emodata.core.config import BuildConfig
+from emodata.core.errors import EmodataError
+from emodata.core.manifest import Artifact, IndexFile, Manifest, Shard
+from emodata.engines import Engine
+from emodata.flips import make_pairs
+from emodata.minsize import require_min_train_rows
+from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_and_split
+from emodata.progress import Reporter
+from emodata.sources import REGISTRY, SourceLocation
+from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis,
+                          probe_all_turns)
+
+
+@dataclass(frozen=True)
+class SourceRoles:
+    """The registered sources that are mix part A, mix part B and the cross-corpus probe."""
+
+    a: str
+    b: str
+    probe: str
+
+    @classmethod
+    def from_registry(cls) -> "SourceRoles":
+        """Read the roles off the catalog cards of the registered sources (exactly one source per role)."""
+        cards = load_catalog().sources
+        by_role: dict[str, list[str]] = {}
+        for name in REGISTRY:
+            if name in cards:
+                by_role.setdefault(cards[name].role, []).append(name)
+        chosen = {}
+        for role in ("A", "B", "probe"):
+            names = by_role.get(role, [])
+            if len(names) != 1:
+                raise EmodataError(f"the source registry needs exactly one source whose catalog card has role "
+                                   f"{role!r}, found {names or 'none'}")
+            chosen[role] = names[0]
+        return cls(chosen["A"], chosen["B"], chosen["probe"])
+
+    @property
+    def probe_shard(self) -> str:
+        """The probe's shard stem (its rows are written under the dev split)."""
+        return f"dev_{self.probe}_weak"
+
+
+@dataclass
+class PreparedSource:
+    """One source after reading, annotation and filtering."""
+
+    name: str
+    location: SourceLocation
+    report: dict
+    kept: pd.DataFrame
+    drops: Counter
+    rows_annotated: int
+    annotated: pd.DataFrame | None = None  # the unfiltered rows, kept for the probe (scored on every tagged turn)
+
+
+@dataclass(frozen=True)
+class RecordShard:
+    """One record split of a mix to write: its source, shard stem, role, split and rows."""
+
+    source: str
+    stem: str
+    role: str
+    split: str
+    frame: pd.DataFrame
+
+
+@dataclass
+class MixContext:
+    """One mix's build: the inputs every stage reads, then what each stage adds (in stage order)."""
+
+    ratio: Ratio
+    prepared: dict[str, PreparedSource]
+    config: BuildConfig
+    annotator: Annotator
+    vad_conf_min: float
+    reporter: Reporter
+    engine: Engine
+    roles: SourceRoles
+    catalog: Catalog = field(default_factory=load_catalog)
+    # select
+    drawn: dict[str, pd.DataFrame] = field(default_factory=dict)      # train + dev rows per mix member
+    tests: dict[str, pd.DataFrame] = field(default_factory=dict)      # official test rows per mix member
+    extra_drops: dict[str, Counter] = field(default_factory=dict)     # drops made by the mix, per source
+    n_a: int = 0
+    n_b: int = 0
+    probe: pd.DataFrame | None = None
+    mixed: set = field(default_factory=set)                           # text keys of every split of the mix
+    records: list[RecordShard] = field(default_factory=list)          # every record shard, in manifest order
+    # label
+    train_rows: pd.DataFrame | None = None
+    labeler: WeakLabeler | None = None
+    lf_summary: dict = field(default_factory=dict)
+    lf_full: dict = field(default_factory=dict)
+    end_model: dict | None = None
+    # appraise
+    appraisal: MixAppraisal | None = None
+    # flip_pairs
+    pairs: pa.Table | None = None                                     # the pairs shard (PAIRS_SCHEMA)
+    pair_tally: Counter | None = None
+    # write (emodata/freeze.py)
+    tmp: Path | None = None
+    shards: list[Shard] = field(default_factory=list)
+    index: IndexFile | None = None
+    artifacts: list[Artifact] = field(default_factory=list)
+    # describe, gate
+    manifest: Manifest | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The mix's name, e.g. mix_20_80."""
+        return self.ratio.name
+
+    @property
+    def final(self) -> Path:
+        """Where the finished build is published."""
+        return Path(self.config.out) / self.ratio.name
+
+
+def select(ctx: MixContext) -> None:
+    """Draw each member's train/dev rows from its non-test pool (seeded; dialogues stay whole), keep its
+    official test split, drop texts of part B that part A has, and texts of the probe that the mix has."""
+    roles, prepared, config = ctx.roles, ctx.prepared, ctx.config
+    members = [s for s, share in ((roles.a, ctx.ratio.a), (roles.b, ctx.ratio.b)) if share > 0]
+    ctx.extra_drops = {name: Counter() for name in prepared}
+    pools = {}
+    for name in members:
+        kept = prepared[name].kept
+        pools[name] = kept[kept["source_split"] != "test"]
+        ctx.tests[name] = kept[kept["source_split"] == "test"]
+    if len(members) == 2:  # an exact text may not sit in both sources of one mix
+        seen = set(prepared[roles.a].kept["text_key"])
+        for frames in (pools, ctx.tests):
+            dup = frames[roles.b]["text_key"].isin(seen)
+            ctx.extra_drops[roles.b]["duplicate_text_across_sources"] += int(dup.sum())
+            frames[roles.b] = frames[roles.b][~dup]
+    ctx.n_a, ctx.n_b = mixture_sizes(len(pools.get(roles.a, ())), len(pools.get(roles.b, ())), ctx.ratio)
+    sizes = {roles.a: ctx.n_a, roles.b: ctx.n_b}
+    require_mix_satisfiable(ctx.ratio, {n: sizes[n] for n in members}, {n: len(pools[n]) for n in members},
+                            {n: f"{len(prepared[n].kept):,} rows kept after filtering, {len(ctx.tests[n]):,} of "
+                                f"them in its test split, {ctx.extra_drops[n]['duplicate_text_across_sources']:,} "
+                                "repeat a text of the other source" for n in members})
+    ctx.drawn = {name: select_and_split(pools[name], sizes[name], config.dev_frac, config.seed, name)
+                 for name in members}
+    require_min_train_rows(ctx.name, ctx.drawn, config.min_train_rows,
+                           {n: (p.rows_annotated, len(p.kept), p.drops + ctx.extra_drops[n])
+                            for n, p in prepared.items()})
+    if roles.probe in prepared:
+        # The probe shares no exact text with any split of the mix, test included.
+        in_mix = [f["text_key"] for f in [*ctx.drawn.values(), *ctx.tests.values()]]
+        ctx.mixed = set(pd.concat(in_mix)) if in_mix else set()
+        probe = prepared[roles.probe].kept
+        leak = probe["text_key"].isin(ctx.mixed)
+        ctx.extra_drops[roles.probe]["text_in_mix"] += int(leak.sum())
+        ctx.probe = probe[~leak]
+    ctx.records = _record_shards(ctx)
+
+
+def _record_shards(ctx: MixContext) -> list[RecordShard]:
+    """Every record shard of the mix, in manifest order: per member train, dev (and test), then the probe."""
+    records = []
+    for name, frame in ctx.drawn.items():
+        for split in ("train", "dev"):
+            records.append(RecordShard(name, split, split, split, frame[frame["split"] == split]))
+        if len(ctx.tests[name]):
+            records.append(RecordShard(name, "test", "test", "test", ctx.tests[name]))
+    if ctx.probe is not None:
+        records.append(RecordShard(ctx.roles.probe, ctx.roles.probe_shard, "probe", "dev", ctx.probe))
+    return records
+
+
+def label(ctx: MixContext) -> None:
+    """Fit the weak labeler on the mix's train rows, analyse the LFs on the held-out rows and, unless
+    `--end-model off`, run the end-model check."""
+    annotator, config, probe = ctx.annotator, ctx.config, ctx.roles.probe
+    with ctx.reporter.stage(f"weak labels {ctx.name}"):
+        ctx.train_rows = pd.concat([f[f["split"] == "train"] for f in ctx.drawn.values()], ignore_index=True)
+        ctx.labeler = fit_mix_labeler(ctx.train_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
+        labelled = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in ctx.drawn.items()}
+        if ctx.probe is not None:
+            labelled[f"{probe}/{ctx.roles.probe_shard}"] = ctx.probe
+        probe_all, notes = ({}, {}) if ctx.probe is None else probe_all_turns(
+            ctx.prepared[probe].annotated, ctx.mixed, f"{probe}/{ctx.roles.probe_shard}",
+            ctx.prepared[probe].drops + ctx.extra_drops[probe])
+        ctx.lf_summary, ctx.lf_full = mix_lf_analysis(labelled, annotator.lfs, ctx.labeler, probe_all, notes)
+    if config.end_model == "on":
+        with ctx.reporter.stage(f"end model {ctx.name}"):
+            ctx.end_model = mix_end_model_check(ctx.train_rows, {**labelled, **probe_all}, ctx.labeler,
+                                                len(annotator.lfs), config.seed)
+        ctx.lf_full["end_model"] = ctx.end_model
+
+
+def appraise(ctx: MixContext) -> None:
+    """Fit the appraisal atoms' label models and the verifier (train rows only) over every record shard."""
+    with ctx.reporter.stage(f"appraisal {ctx.name}"):
+        parts = {f"{r.source}/{r.stem}": r.frame for r in ctx.records}
+        roles = {f"{r.source}/{r.stem}": r.role for r in ctx.records}
+        ctx.appraisal = fit_mix_appraisal(parts, roles, ctx.config.seed, ctx.config.negation == "on",
+                                          ctx.annotator.scoper.method)
+
+
+def flip_pairs(ctx: MixContext) -> None:
+    """Generate the Valence-Flip pairs from the train rows (unless `--flip-frac 0`)."""
+    if ctx.config.flip_frac <= 0:
+        return
+    with ctx.reporter.stage(f"valence-flip pairs {ctx.name}"):
+        # x' is re-scored by the annotate stage; its LF votes are not needed.
+        scorer = dataclasses.replace(ctx.annotator, lfs=(), appraisal_lfs=())
+        ctx.pairs, ctx.pair_tally = make_pairs(ctx.train_rows, scorer, scorer.pipeline, ctx.config.flip_frac,
+                                               ctx.config.seed, engine=ctx.engine)
