@@ -33,8 +33,7 @@ from emodata.card_annotations import annotations_section
 from emodata.card_markdown import HF_LICENSES, hf_license_id, license_of, md_table, title_of
 from emodata.card_sections import (build_command, hub_split, label_maps_section, license_section, limitations_section, qc_section,
                                    reproduce_section, sources_section, splits_section, summary_section)
-from emodata.core.manifest import QC_RESULT_COLUMNS, Manifest, QcSummary, Shard, qc_outcomes
-from emodata.core.typed_json import from_json
+from emodata.core.manifest import Manifest, Shard
 
 #: Markdown (level-2) headings of the card, in order. Tests and tools may rely on them.
 SECTION_HEADINGS = (
@@ -206,52 +205,5 @@ def write_card(root: Path, manifest: Manifest | dict) -> Path:
 # The dict accessors card.py used to hold, kept importable for this merge (emodata/report.py imports the qc_*
 # names); new code uses the typed `Manifest` (split_names, pair_shards, has_flips, built_sources, qc) instead.
 
-def split_groups(manifest: Manifest | dict) -> dict[str, list[Shard]]:
-    """Deprecated: `Manifest.split_names()`."""
-    return Manifest.coerce(manifest).split_names()
-
-
-def pair_shards(manifest: Manifest | dict) -> list[Shard]:
-    """Deprecated: `Manifest.pair_shards()`."""
-    return Manifest.coerce(manifest).pair_shards()
-
-
-def weak_supervision(manifest: Manifest | dict) -> dict | None:
-    """Deprecated: `Manifest.weak_supervision`."""
-    return Manifest.coerce(manifest).weak_supervision
-
-
-def has_flips(manifest: Manifest | dict) -> bool:
-    """Deprecated: `Manifest.has_flips`."""
-    return Manifest.coerce(manifest).has_flips
-
-
-def built_sources(manifest: Manifest | dict) -> list[str]:
-    """Deprecated: `Manifest.built_sources()`."""
-    return Manifest.coerce(manifest).built_sources()
-
-
-def qc_passed(qc: dict) -> bool | None:
-    """Deprecated: `Manifest.qc.success` (None when the dict does not say)."""
-    return qc["success"] if isinstance(qc.get("success"), bool) else None
-
-
-def qc_suites(qc: dict) -> list[dict]:
-    """Deprecated: `Manifest.qc.suite_rows()`."""
-    return from_json(QcSummary, qc, "qc", "qc").suite_rows()
-
-
-def qc_results(details: dict) -> list[dict]:
-    """Deprecated: `emodata.core.manifest.qc_outcomes` (the outcomes of MANIFEST_DIR/qc.json)."""
-    return qc_outcomes(details)
-
-
-def qc_rest(qc: dict) -> dict:
-    """Deprecated: the gate summary's entries besides success and suites (great_expectations, rows)."""
-    return {k: v for k, v in qc.items() if k not in ("success", "suites")}
-
-
-__all__ = ["ANNOTATION_HEADINGS", "HF_LICENSES", "QC_RESULT_COLUMNS", "SECTION_HEADINGS", "build_command", "built_sources",
-           "card_metadata", "has_flips", "hf_license_id", "hub_features", "md_table", "pair_shards", "qc_passed",
-           "qc_rest", "qc_results", "qc_suites", "render_card", "size_category", "split_groups",
-           "weak_supervision", "write_card"]
+__all__ = ["ANNOTATION_HEADINGS", "HF_LICENSES", "SECTION_HEADINGS", "build_command", "card_metadata",
+           "hf_license_id", "hub_features", "md_table", "render_card", "size_category", "write_card"]

@@ -33,7 +33,8 @@ from emodata.flips import make_pairs
 from emodata.minsize import require_min_train_rows
 from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_and_split
 from emodata.progress import Reporter
-from emodata.sources import REGISTRY, SourceLocation
+from emodata.core import registry
+from emodata.sources import SourceLocation
 from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis,
                           probe_all_turns)
 
@@ -51,7 +52,7 @@ class SourceRoles:
         """Read the roles off the catalog cards of the registered sources (exactly one source per role)."""
         cards = load_catalog().sources
         by_role: dict[str, list[str]] = {}
-        for name in REGISTRY:
+        for name in registry.names(registry.sources):
             if name in cards:
                 by_role.setdefault(cards[name].role, []).append(name)
         chosen = {}

@@ -16,11 +16,10 @@ import pytest
 import yaml
 
 from emodata.build import build
-from emodata.card import (ANNOTATION_HEADINGS, SECTION_HEADINGS, hf_license_id, render_card, size_category,
-                          split_groups, write_card)
+from emodata.card import ANNOTATION_HEADINGS, SECTION_HEADINGS, hf_license_id, render_card, size_category, write_card
 from emodata.core.config import BuildConfig
 from emodata.core.hashing import sha1_file
-from emodata.core.manifest import dumps
+from emodata.core.manifest import Manifest, dumps
 from emodata.core.schema import APPRAISAL_TYPE, RECORD_SCHEMA
 from emodata.report import NOT_IN_BUILD
 from emodata.shards import write_parquet
@@ -206,7 +205,7 @@ def test_card_parses_with_huggingface_hub(tiny_build):
         assert config["config_name"] == manifest["name"] == "mix_100_0" and config["default"] is True
         files = {entry["split"]: entry["path"] for entry in config["data_files"]}
         expected = {{"dev": "validation"}.get(name, name): [s["path"] for s in shards]
-                    for name, shards in split_groups(manifest).items()}
+                    for name, shards in Manifest.coerce(manifest).split_names().items()}
         assert files == expected and set(files) == {"train", "validation", "dailydialog"}
         pair_paths = [s["path"] for s in manifest["shards"] if s["role"] == "pairs"]
         assert pair_paths == ["pairs/train_pairs.parquet"]

@@ -93,11 +93,16 @@ def test_optional_parts_are_left_out_when_absent(sample_build):
     assert manifest.has_flips    # the pairs shard is still listed
 
 
-def test_source_roles_come_from_the_registry(monkeypatch):
-    import emodata.stages as stages
+def test_source_roles_come_from_the_registry():
+    from emodata.core import registry
+    from emodata.sources import register_source, source_entry
 
     assert SourceRoles.from_registry() == SourceRoles("goemotions", "empatheticdialogues", "dailydialog")
     assert SourceRoles.from_registry().probe_shard == "dev_dailydialog_weak"
-    monkeypatch.setattr(stages, "REGISTRY", {k: v for k, v in stages.REGISTRY.items() if k != "dailydialog"})
-    with pytest.raises(EmodataError, match="role 'probe'"):
-        SourceRoles.from_registry()
+    entry = source_entry("dailydialog")
+    registry.unregister(registry.sources, "dailydialog")
+    try:
+        with pytest.raises(EmodataError, match="role 'probe'"):
+            SourceRoles.from_registry()
+    finally:
+        register_source("dailydialog", entry.reader, entry.from_hub)

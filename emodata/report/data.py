@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from emodata.card import qc_passed
 from emodata.core.manifest import Manifest
 from emodata.core.reader import read_role, read_shard
 from expectations.docs import plain_value
@@ -146,6 +145,11 @@ def sources_in_order(manifest: dict, rows: pd.DataFrame) -> list[str]:
     present = set(rows["source"]) if len(rows) else set()
     present |= {n for n, info in (manifest.get("sources") or {}).items() if any((info.get("rows_used") or {}).values())}
     return sorted(present, key=lambda n: (first.index(n) if n in first else len(first), n))
+
+
+def qc_passed(qc: dict) -> bool | None:
+    """The gate's verdict in a manifest's `qc` dict; None when it does not say."""
+    return qc["success"] if isinstance(qc.get("success"), bool) else None
 
 
 def qc_status(qc: Any) -> str:

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from emodata.card import QC_RESULT_COLUMNS, qc_passed, qc_rest, qc_results, qc_suites
-from emodata.report.data import NOT_IN_BUILD, Badge, Share, Table, kv_table, plain
+from emodata.core.manifest import QC_RESULT_COLUMNS, QcSummary, qc_outcomes
+from emodata.core.typed_json import from_json
+
+from emodata.report.data import NOT_IN_BUILD, Badge, Share, Table, kv_table, plain, qc_passed
 
 #: Bucket names put in their natural order (manifests are written with sorted keys).
 ORDINAL = ("very_low", "low", "medium_low", "mid", "medium", "neutral", "medium_high", "high", "very_high",
@@ -32,10 +34,8 @@ VALIDITY = {"emitted": "pairs whose flipped text crosses valence 0.5 by the lexi
 JUDGES = (("vad", "negation-aware VAD (the generators' own)"), ("plain", "plain lexicon valence"),
           ("vader", "VADER compound"))
 
-
 def _missing(text: str) -> dict[str, Any]:
     return {"missing": f"{NOT_IN_BUILD}: {text}"}
-
 
 # ---------------------------------------------------------------------------------------- LF analysis
 
@@ -44,14 +44,12 @@ def lf_rows(lf: dict) -> list[dict]:
     lfs = [x for x in lf.get("lfs") or [] if isinstance(x, dict)]
     return sorted(lfs, key=lambda x: (-float(x.get("coverage") or 0.0), str(x.get("name", ""))))
 
-
 def score_table(scores: dict, caption: str | None = None) -> Table:
     """Aggregator scores ({method: {metric: value}}) as one row per method."""
     keys = [(k, h) for k, h in SCORE_COLUMNS if any(isinstance(v, dict) and k in v for v in scores.values())]
     return Table(["aggregator"] + [h for _, h in keys],
                  [[m] + [v.get(k) if isinstance(v, dict) else v for k, _ in keys] for m, v in scores.items()],
                  caption)
-
 
 def _by_split_table(by_split: dict) -> Table:
     keys = [(k, h) for k, h in SCORE_COLUMNS if k != "n"]
@@ -62,7 +60,6 @@ def _by_split_table(by_split: dict) -> Table:
                 rows.append([split, space, method] + [s.get(k) for k, _ in keys] + [s.get("n", report.get("n"))])
     return Table(["split", "label space", "aggregator"] + [h for _, h in keys] + ["rows"], rows,
                  "Weak labels vs gold per labelled split (fine: GoEmotions-28, ekman: Ekman-7)")
-
 
 def _labeler_facts(labeler: dict) -> Table:
     rows = []
@@ -75,7 +72,6 @@ def _labeler_facts(labeler: dict) -> Table:
     extra = {k: v for k, v in labeler.items() if k not in ("fine", "ekman")}
     caption = "Aggregators shipped" + (f" ({plain(extra)})" if extra else "")
     return Table(["label space", "aggregator", "labels", "train Macro-F1 per aggregator"], rows, caption)
-
 
 def lf_section(lf: Any) -> dict[str, Any]:
     """LF coverage/overlap/conflict (the LFs that fired; the silent ones named), per-split scores."""
@@ -101,12 +97,10 @@ def lf_section(lf: Any) -> dict[str, Any]:
         out["labeler"] = _labeler_facts(lf["labeler"])
     return out
 
-
 def confusion(lf: dict) -> dict | None:
     """`lf_analysis.confusion` ({labels, matrix, method}) when it has labels and a matrix."""
     conf = lf.get("confusion")
     return conf if isinstance(conf, dict) and conf.get("labels") and conf.get("matrix") else None
-
 
 def label_model_section(lf: Any) -> dict[str, Any]:
     """The shipped aggregator, its scores (fine and Ekman-7) and the confusion matrix's input."""
@@ -121,7 +115,6 @@ def label_model_section(lf: Any) -> dict[str, Any]:
         out["empty"] = "lf_analysis has no label-model scores or confusion matrix."
     return out
 
-
 # ------------------------------------------------------------------------------------------- appraisal
 
 def _bucket_key(name: str) -> tuple:
@@ -132,7 +125,6 @@ def _bucket_key(name: str) -> tuple:
         return (1, float(low.replace("–", "-").split("-")[0] or "nan"), low)
     except ValueError:
         return (2, 0.0, low)
-
 
 def _atom_series(spec: Any) -> tuple[list[str], list[float]] | None:
     if not isinstance(spec, dict):
@@ -148,7 +140,6 @@ def _atom_series(spec: Any) -> tuple[list[str], list[float]] | None:
     if isinstance(counts, list) and isinstance(bins, list) and len(bins) == len(counts) + 1:
         return [f"{bins[i]:g}–{bins[i + 1]:g}" for i in range(len(counts))], [float(c) for c in counts]
     return None
-
 
 def appraisal_atoms(manifest: dict, rows: pd.DataFrame) -> dict[str, tuple[list[str], list[float]]]:
     """Per atom: (bucket names, counts) from the manifest summary, else from an `appraisal` column."""
@@ -169,7 +160,6 @@ def appraisal_atoms(manifest: dict, rows: pd.DataFrame) -> dict[str, tuple[list[
                 atoms[name] = ([f"{edges[i]:.1f}–{edges[i + 1]:.1f}" for i in range(10)], counts.tolist())
     return atoms
 
-
 def appraisal_auc(appraisal: Any) -> tuple[list[tuple[str, str, float]], float | None]:
     """([(enISEAR dimension, atom, cross-validated ROC-AUC), ...], mean) from `appraisal.enisear_cv_auc`
     (keys "Dimension (atom)" and "mean"); ([], None) when the build has none."""
@@ -185,7 +175,6 @@ def appraisal_auc(appraisal: Any) -> tuple[list[tuple[str, str, float]], float |
     mean = auc.get("mean")
     return rows, float(mean) if isinstance(mean, (int, float)) else None
 
-
 def _classifier_facts(model: dict) -> Table:
     clf = model.get("classifier") if isinstance(model.get("classifier"), dict) else {}
     training = clf.get("training") if isinstance(clf.get("training"), dict) else {}
@@ -195,11 +184,9 @@ def _classifier_facts(model: dict) -> Table:
     rows += [[k, plain(model[k])] for k in ("seed", "n_fit_rows", "negation", "lf_sha1") if k in model]
     return Table(["field", "value"], rows, "Appraisal model")
 
-
 def _agreement_cells(entry: Any) -> list[Any]:
     entry = entry if isinstance(entry, dict) else {}
     return [entry.get("accuracy"), entry.get("majority_accuracy"), entry.get("n_decisive")]
-
 
 def appraisal_section(manifest: dict, rows: pd.DataFrame) -> dict[str, Any]:
     """Atom histograms' input, the human-rating ROC-AUC table, per-atom coverage and agreement."""
@@ -234,7 +221,6 @@ def appraisal_section(manifest: dict, rows: pd.DataFrame) -> dict[str, Any]:
     out["rest"] = kv_table({k: v for k, v in info.items() if k not in known})
     return out
 
-
 # ----------------------------------------------------------------------------------------------- flips
 
 def flip_summary(manifest: dict, pairs: pd.DataFrame | None) -> dict | None:
@@ -265,7 +251,6 @@ def flip_summary(manifest: dict, pairs: pd.DataFrame | None) -> dict | None:
     hist = (hist["bins"], hist["counts"]) if isinstance(hist, dict) and "bins" in hist and "counts" in hist else None
     return {"by_kind": by_kind, "s_flip": s_flip, "hist": hist}
 
-
 def judge_table(pairs_info: Any) -> Table:
     """Flip acceptance per kind and judge (`pairs.judges`): the share of a kind's judged candidates whose
     polarity each judge sees reversed, and the candidates generated/passed/emitted."""
@@ -283,7 +268,6 @@ def judge_table(pairs_info: Any) -> Table:
                  "Acceptance by each judge (share of judged candidates whose polarity the judge sees reversed); "
                  + "; ".join(f"{j}: {what}" for j, what in JUDGES))
 
-
 def pair_examples(pairs_info: Any) -> dict[str, list[tuple[str, str]]]:
     """{kind: [(text, flipped text), ...]}: the seeded draw per kind (`examples_by_kind`), or the
     mixed draw (`examples`) grouped by kind when the build stored only that."""
@@ -296,7 +280,6 @@ def pair_examples(pairs_info: Any) -> dict[str, list[tuple[str, str]]]:
     for e in pairs_info.get("examples") or []:
         out.setdefault(str(e["kind"]), []).append((str(e["text"]), str(e["text_flip"])))
     return dict(sorted(out.items()))
-
 
 def flips_section(manifest: dict, pairs: pd.DataFrame | None) -> dict[str, Any]:
     """Pairs per kind with S_flip, acceptance by judge, rejections and the pairs to read."""
@@ -323,7 +306,6 @@ def flips_section(manifest: dict, pairs: pd.DataFrame | None) -> dict[str, Any]:
         "examples": pair_examples(info),
     }
 
-
 # -------------------------------------------------------------------------------------------------- QC
 
 def read_qc_details(manifest_path: Path) -> list[dict]:
@@ -332,8 +314,7 @@ def read_qc_details(manifest_path: Path) -> list[dict]:
         data = json.loads((manifest_path.parent / "qc.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return qc_results(data) if isinstance(data, dict) else []
-
+    return qc_outcomes(data)
 
 def _outcome_table(results: list[dict], caption: str, collapsed: bool) -> Table:
     keys = [k for k in QC_RESULT_COLUMNS if any(k in r for r in results)]
@@ -341,16 +322,15 @@ def _outcome_table(results: list[dict], caption: str, collapsed: bool) -> Table:
               and isinstance(r.get(k), bool) else plain(r.get(k))) for k in keys] for r in results]
     return Table(keys, rows, caption, collapsed)
 
-
 def qc_section(qc: Any, manifest_path: Path) -> dict[str, Any]:
     """The gate's verdict, expectations per suite, failing outcomes in full and passing ones folded."""
     if not qc:
         return _missing("no QC gate results in this manifest.")
     if not isinstance(qc, dict):
         return {"text": plain(qc)}
-    suites = qc_suites(qc)
+    suites = from_json(QcSummary, qc, str(manifest_path), "qc").suite_rows()
     keys = ["suite", "evaluated", "passed", "failed_critical", "failed_warning", "skipped"]
-    results = qc_results(qc) or read_qc_details(manifest_path)
+    results = qc_outcomes(qc) or read_qc_details(manifest_path)
     failing = sorted((r for r in results if r.get("success") is False), key=lambda r: r.get("severity") != "critical")
     passing = [r for r in results if r.get("success") is not False]
     return {
@@ -360,9 +340,8 @@ def qc_section(qc: Any, manifest_path: Path) -> dict[str, Any]:
         "n_results": len(results), "n_failed": len(failing),
         "failing": _outcome_table(failing, "Failing expectations", False),
         "passing": _outcome_table(passing, f"{len(passing):,} expectations met", True),
-        "rest": kv_table({k: v for k, v in qc_rest(qc).items() if k not in ("great_expectations", "rows")}),
+        "rest": kv_table({k: v for k, v in qc.items() if k not in ("success", "suites", "great_expectations", "rows")}),
     }
-
 
 def stage_sections(manifest: dict, rows: pd.DataFrame, pairs: pd.DataFrame | None,
                    manifest_path: Path) -> dict[str, dict[str, Any]]:
