@@ -161,6 +161,11 @@ class CueDetector:
         self.multi = sorted((tuple(m) for m in lists.multi if "nor" not in m), key=len, reverse=True)
         self.fixed = sorted({tuple(f) for f in lists.fixed} | set(FIXED), key=len, reverse=True)
         self.seen_plain = frozenset(lists.seen_plain)
+        #: first word -> multi-word cues starting with it (longest first), for a linear scan
+        self._multi_by_first: dict[str, list[tuple[str, ...]]] = {}
+        for m in self.multi:
+            self._multi_by_first.setdefault(m[0], []).append(m)
+        self._affixal_memo: dict[str, bool] = {}
 
     def _in_fixed(self, low: list[str], i: int) -> bool:
         return any(tuple(low[i:i + len(f)]) == f for f in self.fixed)
@@ -170,8 +175,8 @@ class CueDetector:
         low = [w.lower() for w in words]
         used: set[int] = set()
         cues: list[tuple[int, ...]] = []
-        for i in range(len(low)):
-            for m in self.multi:
+        for i, w in enumerate(low):
+            for m in self._multi_by_first.get(w, ()):
                 if tuple(low[i:i + len(m)]) == m and not used & set(range(i, i + len(m))):
                     cues.append(tuple(range(i, i + len(m))))
                     used.update(range(i, i + len(m)))
@@ -190,10 +195,13 @@ class CueDetector:
         return sorted(cues)
 
     def is_affixal(self, w: str) -> bool:
-        """Whether the lowercased word carries an affixal negation cue."""
-        if w in self.lists.affixal:
-            return True
-        return w not in self.seen_plain and affix_rule(w) is not None
+        """Whether the lowercased word carries an affixal negation cue (memoised per word)."""
+        known = self._affixal_memo.get(w)
+        if known is None:
+            known = w in self.lists.affixal or (w not in self.seen_plain and affix_rule(w) is not None)
+            if len(self._affixal_memo) < 500_000:
+                self._affixal_memo[w] = known
+        return known
 
 
 def lists_path() -> Path:
