@@ -40,6 +40,15 @@ DIS_VERBS = frozenset({"dislike", "disagree", "disapprove", "disobey", "distrust
                        "displease", "disallow", "disqualify", "disconnect", "disown", "disregard", "dishonour",
                        "dishonor", "disavow"})
 MODEL_VERSION = "cdsco-cues-v1"
+#: Cue-word spellings of online text that the CD-SCO novels never use (so training cannot list them).
+INFORMAL_CUES = frozenset({"cannot", "nt", "dont", "didnt", "doesnt", "isnt", "wasnt", "cant", "wont", "couldnt",
+                           "wouldnt"})
+#: Cue words beyond CD-SCO's learned single-word list that the window method keeps: approximate negators
+#: and "lack" (rare or unannotated in CD-SCO, frequent in opinions), and "neither" on its own.
+WINDOW_EXTRA_CUES = frozenset({"hardly", "barely", "scarcely", "lack", "lacks", "lacked", "lacking", "neither"})
+#: (cue, next word) pairs that only the window treats as non-negation: "no matter" never occurs in
+#: CD-SCO; "not to" does and is annotated as a cue there, so the learned detector keeps it.
+WINDOW_PSEUDO = frozenset({("no", "matter"), ("not", "to")})
 
 
 @dataclass
@@ -168,7 +177,7 @@ class CueDetector:
         self._affixal_memo: dict[str, bool] = {}
 
     def _in_fixed(self, low: list[str], i: int) -> bool:
-        return any(tuple(low[i:i + len(f)]) == f for f in self.fixed)
+        return in_fixed_expression(low, i, self.fixed)
 
     def detect(self, words: Sequence[str]) -> list[tuple[int, ...]]:
         """The cues in `words`, each a sorted tuple of token indices, in order of their first token."""
@@ -207,6 +216,18 @@ class CueDetector:
 def lists_path() -> Path:
     """Where the shipped cue lists live."""
     return Path(__file__).parent / "models" / "negation_cues.json"
+
+
+def window_cue_words() -> frozenset[str]:
+    """The window method's cue words (`emodata.text.negation.CUES`): the single-word cues learned from
+    CD-SCO training (shipped lists) plus `INFORMAL_CUES` and `WINDOW_EXTRA_CUES`."""
+    learned = json.loads(lists_path().read_text(encoding="utf-8"))["words"]
+    return frozenset(learned) | INFORMAL_CUES | WINDOW_EXTRA_CUES
+
+
+def in_fixed_expression(low: Sequence[str], i: int, fixed: Sequence[tuple[str, ...]] = FIXED) -> bool:
+    """Whether lowercased token i starts one of the `fixed` non-negation expressions ("none the less")."""
+    return any(tuple(low[i:i + len(f)]) == f for f in fixed)
 
 
 @lru_cache(maxsize=1)

@@ -268,7 +268,7 @@ class NegationScoper:
 
     @property
     def name(self) -> str:
-        """The method's versioned name: "cdsco-crf-v1", "depparse-v1" or "negex-window-v1"."""
+        """The method's versioned name: the CRF's MODEL_VERSION, "depparse-v1" or negation.METHOD."""
         if self.method == "crf":
             from emodata.text.negation_scope import MODEL_VERSION
             return MODEL_VERSION

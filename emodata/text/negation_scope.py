@@ -179,8 +179,8 @@ def _cue_sentences(words: Sequence[str], cues: list[tuple[int, ...]]) -> list[tu
 def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector, mirror: str | None = None,
                  batch_size: int = 256) -> list[list[int]]:
     """Negation depth per token for token lists (utterances): cues detected, each utterance split into
-    sentences (`sentence_spans`), only the sentences with a cue tagged and parsed (one `nlp.pipe` over
-    pre-tokenized Docs, tagger and parser only), each cue's scope by the CRF."""
+    sentences (`sentence_spans`), only the sentences with a cue tagged and parsed (batches of
+    pre-tokenized Docs through tok2vec, tagger and parser only), each cue's scope by the CRF."""
     mirror = mirror or MIRROR
     out = [[0] * len(w) for w in words_list]
     todo = []
@@ -191,9 +191,13 @@ def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector
     if not todo:
         return out
     tagger = _tagger(str(model_path()))
-    disable = [p for p in nlp.pipe_names if p in SKIPPED_PIPES]
-    docs = nlp.pipe((Doc(nlp.vocab, words=list(sent)) for _, _, sent, _ in todo), batch_size=batch_size,
-                    disable=disable)
+    procs = [proc for name, proc in nlp.pipeline if name not in SKIPPED_PIPES]
+    docs = []
+    for start in range(0, len(todo), batch_size):
+        batch = [Doc(nlp.vocab, words=list(sent)) for _, _, sent, _ in todo[start:start + batch_size]]
+        for proc in procs:  # the components' batch calls, without Language.pipe's per-doc generator chain
+            proc.set_annotations(batch, proc.predict(batch))
+        docs += batch
     for (row, offset, sent, cues), doc in zip(todo, docs):
         parsed = Parsed(doc)
         for cue in cues:
