@@ -22,8 +22,9 @@ from emodata.text.negation_cues import CueDetector
 from emodata.text.negation_features import FEATURES_VERSION, Sentence as Parsed, token_features
 
 MODEL_VERSION = f"cdsco-crf-{FEATURES_VERSION}"
-#: c2 chosen by 5-fold CV on CD-SCO training (0.2: 0.895, 0.5: 0.901, 1: 0.907, 2: 0.906, 4: 0.906).
-TRAIN_PARAMS = {"c1": 0.05, "c2": 1.0, "max_iterations": 300, "feature.possible_transitions": True}
+#: c2 chosen by 5-fold CV on CD-SCO training (gold-cue scope F1; 0.5: 0.901, 1: 0.903, 2: 0.907, 4: 0.908,
+#: 8: 0.911, 16: 0.911; benchmarks/bench_negation_scope.py --cv).
+TRAIN_PARAMS = {"c1": 0.05, "c2": 16.0, "max_iterations": 300, "feature.possible_transitions": True}
 #: spaCy components the CRF does not use (features read tags and the parse only).
 SKIPPED_PIPES = ("ner", "lemmatizer", "attribute_ruler")
 #: What the dependency rules (emodata.text.negation_parse) need skipped: they read coarse POS.
