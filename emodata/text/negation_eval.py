@@ -63,6 +63,7 @@ def cross_validate(files: Sequence[str | Path], folds: int = 5) -> Evaluation:
             train_model(rest, detector, path)
 
             def resolver(words, cues=None, detector=detector, path=path):
+                """`resolve` with this fold's cue lists and CRF."""
                 found = detector.detect(words) if cues is None else [tuple(sorted(c)) for c in cues]
                 return [Negation(cue=c, scope=predict_scope(words, c, detector, path=path)) for c in found]
             _add(total, evaluate(held, resolver))
