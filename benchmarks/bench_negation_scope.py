@@ -1,4 +1,4 @@
-"""Negation scope: the CD-SCO CRF (cdsco-crf-v1), dependency parse (depparse-v1), NegEx window (negex-window-v1).
+"""Negation scope: the CD-SCO CRF (cdsco-crf-v2), dependency parse (depparse-v1), NegEx window (negex-window-v2).
 
 The yardstick (issue 15) is the *SEM 2012 CD-SCO development file: `--cdsco` prints the shared-task
 figures of every method (`emodata negation eval --method all`) and the EmoBank r(V) of each CRF
@@ -13,7 +13,7 @@ Three older measurements, the rule methods side by side:
    utterances, with the share of utterances that needed parsing (cold, then memoised);
 3. EmoBank valence/arousal/dominance Pearson r with each scope (NRC-VAD v1 lexicon).
 
-Usage: python benchmarks/bench_negation_scope.py [--data-dir ../shared/data] [--n 5000] [--skip-real] [--cdsco]
+Usage: python benchmarks/bench_negation_scope.py [--data-dir ../shared/data] [--n 5000] [--skip-real] [--cdsco] [--cv]
 """
 from __future__ import annotations
 
@@ -218,13 +218,30 @@ def cdsco_report(data: Path) -> None:
         print(f"| {mirror} | {covered:,} | " + " | ".join(f"{r:.4f}" for r in rs) + " |")
 
 
+def cv_report(data: Path, folds: int = 5) -> None:
+    """Print the CRF's k-fold cross-validation figures on the CD-SCO training file, and the rule methods'
+    figures on the same file (they learn nothing from it; punct's own cues come from the shipped lists,
+    learned from this file, so its own-cue row is in-sample)."""
+    from emodata.text.negation_eval import METHOD_NAMES, cross_validate, evaluate_method
+    train = data / "cdsco" / "SEM-2012-SharedTask-CD-SCO-training-09032012.txt"
+    print(f"## CD-SCO training ({train.name})\n")
+    print(f"### crf, {folds}-fold cross-validation (contiguous blocks)\n{cross_validate([train], folds).format()}\n")
+    for name in METHOD_NAMES:
+        if name != "crf":
+            print(f"### {name} (no training)\n{evaluate_method([train], name).format()}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     parser.add_argument("--n", type=int, default=5000, help="GoEmotions utterances for the throughput run")
     parser.add_argument("--skip-real", action="store_true", help="only the gold set (no shared data needed)")
     parser.add_argument("--cdsco", action="store_true", help="only the CD-SCO dev figures and EmoBank mirror rules")
+    parser.add_argument("--cv", action="store_true", help="only the CD-SCO training-file cross-validation figures")
     args = parser.parse_args()
+    if args.cv:
+        cv_report(Path(args.data_dir))
+        return
     if args.cdsco:
         cdsco_report(Path(args.data_dir))
         return

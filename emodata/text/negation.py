@@ -1,8 +1,10 @@
 """Negation scope (NegEx-style window) and the negation/intensifier VAD adjustment.
 
 This is the tokenizer-only method: a cue opens a scope over the following tokens up to the next
-punctuation mark, contrastive conjunction ("but", "however", ...) or `WINDOW` tokens. Pseudo-negations
-("not only", "no doubt", "nothing but", "no wonder") open no scope, and a token inside two scopes
+punctuation mark, contrastive conjunction ("but", "however", ...) or `WINDOW` tokens. The cue words and
+fixed non-negation expressions come from the CD-SCO cue detector's lists (emodata.text.negation_cues), so
+both methods share one vocabulary. Pseudo-negations ("not only", "no doubt", "nothing but", "no wonder",
+"none the less", "never mind") open no scope, and a token inside two scopes
 is not negated (double negation cancels). This is the documented fallback of the dependency-parse
 scope (`emodata.text.negation_parse`) when the spaCy pipeline has no parser.
 
@@ -19,18 +21,21 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from emodata.text.lexicon import VAD
+from emodata.text.negation_cues import FIXED, WINDOW_PSEUDO, in_fixed_expression, window_cue_words
 from emodata.text.nlp import Tokens
 
 #: Recorded in manifests and cache keys; bump when the rules below change.
-METHOD = "negex-window-v1"
-CUES = frozenset({"not", "n't", "no", "never", "nothing", "nobody", "none", "neither", "nor", "without",
-                  "hardly", "barely", "scarcely", "lack", "lacks", "lacked", "lacking", "nowhere", "cannot",
-                  "nt", "dont", "didnt", "doesnt", "isnt", "wasnt", "cant", "wont", "couldnt", "wouldnt"})
+METHOD = "negex-window-v2"
+#: Cue words: one home with the CD-SCO-learned lists (emodata.text.negation_cues.window_cue_words): the
+#: learned single-word cues plus the informal spellings and approximate negators only online text needs.
+CUES = window_cue_words()
 #: Multi-word cues: "fail(s|ed) to".
 FAIL_FORMS = frozenset({"fail", "fails", "failed", "failing"})
-#: (cue, next word) pairs that negate nothing.
-PSEUDO = frozenset({("not", "only"), ("no", "doubt"), ("nothing", "but"), ("no", "wonder"), ("not", "just"),
-                    ("not", "to"), ("no", "matter")})
+#: (cue, next word) pairs that negate nothing: the two-word fixed expressions of the cue detector
+#: (`negation_cues.FIXED`: no doubt, not only, nothing but, ...) and the window's own `WINDOW_PSEUDO`.
+PSEUDO = frozenset(f for f in FIXED if len(f) == 2) | WINDOW_PSEUDO
+#: The detector's longer fixed expressions ("none the less", "not to mention"): no scope either.
+FIXED_LONG = tuple(f for f in FIXED if len(f) > 2)
 BOUNDARIES = frozenset({"but", "however", "although", "though", "yet", "except", "whereas", "while"})
 WINDOW = 6
 DAMPING = 0.6
@@ -66,7 +71,7 @@ def is_cue(tokens: Tokens, i: int) -> bool:
     following = tokens.lower[i + 1] if i + 1 < len(tokens.lower) else ""
     if word in FAIL_FORMS:
         return following == "to"
-    return word in CUES and (word, following) not in PSEUDO
+    return word in CUES and (word, following) not in PSEUDO and not in_fixed_expression(tokens.lower, i, FIXED_LONG)
 
 
 def negation_scope(tokens: Tokens) -> list[int]:

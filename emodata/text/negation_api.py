@@ -60,8 +60,8 @@ def punct_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
 def parse_scope_of(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
     """Dependency-rule scope (emodata.text.negation_parse) of the cue's tokens on spaCy's parse."""
     from emodata.text.negation_parse import _scope_of
-    from emodata.text.negation_scope import analyse
-    doc = analyse(tuple(words))
+    from emodata.text.negation_scope import RULE_SKIPPED_PIPES, analyse
+    doc = analyse(tuple(words), RULE_SKIPPED_PIPES)
     out: set[int] = set()
     for i in cue:
         out.update(_scope_of(doc[i]))
@@ -75,7 +75,7 @@ def crf_cues(words: Sequence[str]) -> list[tuple[int, ...]]:
 
 
 def crf_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
-    """Scope by the CD-SCO-trained CRF (marginal ≥ SCOPE_THRESHOLD)."""
+    """Scope by the CD-SCO-trained CRF (Viterbi path, or marginal ≥ SCOPE_THRESHOLD)."""
     from emodata.text.negation_cues import default_detector
     from emodata.text.negation_scope import predict_scope
     return predict_scope(words, cue, default_detector(), threshold=SCOPE_THRESHOLD)

@@ -40,6 +40,15 @@ DIS_VERBS = frozenset({"dislike", "disagree", "disapprove", "disobey", "distrust
                        "displease", "disallow", "disqualify", "disconnect", "disown", "disregard", "dishonour",
                        "dishonor", "disavow"})
 MODEL_VERSION = "cdsco-cues-v1"
+#: Cue-word spellings of online text that the CD-SCO novels never use (so training cannot list them).
+INFORMAL_CUES = frozenset({"cannot", "nt", "dont", "didnt", "doesnt", "isnt", "wasnt", "cant", "wont", "couldnt",
+                           "wouldnt"})
+#: Cue words beyond CD-SCO's learned single-word list that the window method keeps: approximate negators
+#: and "lack" (rare or unannotated in CD-SCO, frequent in opinions), and "neither" on its own.
+WINDOW_EXTRA_CUES = frozenset({"hardly", "barely", "scarcely", "lack", "lacks", "lacked", "lacking", "neither"})
+#: (cue, next word) pairs that only the window treats as non-negation: "no matter" never occurs in
+#: CD-SCO; "not to" does and is annotated as a cue there, so the learned detector keeps it.
+WINDOW_PSEUDO = frozenset({("no", "matter"), ("not", "to")})
 
 
 @dataclass
@@ -161,17 +170,22 @@ class CueDetector:
         self.multi = sorted((tuple(m) for m in lists.multi if "nor" not in m), key=len, reverse=True)
         self.fixed = sorted({tuple(f) for f in lists.fixed} | set(FIXED), key=len, reverse=True)
         self.seen_plain = frozenset(lists.seen_plain)
+        #: first word -> multi-word cues starting with it (longest first), for a linear scan
+        self._multi_by_first: dict[str, list[tuple[str, ...]]] = {}
+        for m in self.multi:
+            self._multi_by_first.setdefault(m[0], []).append(m)
+        self._affixal_memo: dict[str, bool] = {}
 
     def _in_fixed(self, low: list[str], i: int) -> bool:
-        return any(tuple(low[i:i + len(f)]) == f for f in self.fixed)
+        return in_fixed_expression(low, i, self.fixed)
 
     def detect(self, words: Sequence[str]) -> list[tuple[int, ...]]:
         """The cues in `words`, each a sorted tuple of token indices, in order of their first token."""
         low = [w.lower() for w in words]
         used: set[int] = set()
         cues: list[tuple[int, ...]] = []
-        for i in range(len(low)):
-            for m in self.multi:
+        for i, w in enumerate(low):
+            for m in self._multi_by_first.get(w, ()):
                 if tuple(low[i:i + len(m)]) == m and not used & set(range(i, i + len(m))):
                     cues.append(tuple(range(i, i + len(m))))
                     used.update(range(i, i + len(m)))
@@ -190,15 +204,30 @@ class CueDetector:
         return sorted(cues)
 
     def is_affixal(self, w: str) -> bool:
-        """Whether the lowercased word carries an affixal negation cue."""
-        if w in self.lists.affixal:
-            return True
-        return w not in self.seen_plain and affix_rule(w) is not None
+        """Whether the lowercased word carries an affixal negation cue (memoised per word)."""
+        known = self._affixal_memo.get(w)
+        if known is None:
+            known = w in self.lists.affixal or (w not in self.seen_plain and affix_rule(w) is not None)
+            if len(self._affixal_memo) < 500_000:
+                self._affixal_memo[w] = known
+        return known
 
 
 def lists_path() -> Path:
     """Where the shipped cue lists live."""
     return Path(__file__).parent / "models" / "negation_cues.json"
+
+
+def window_cue_words() -> frozenset[str]:
+    """The window method's cue words (`emodata.text.negation.CUES`): the single-word cues learned from
+    CD-SCO training (shipped lists) plus `INFORMAL_CUES` and `WINDOW_EXTRA_CUES`."""
+    learned = json.loads(lists_path().read_text(encoding="utf-8"))["words"]
+    return frozenset(learned) | INFORMAL_CUES | WINDOW_EXTRA_CUES
+
+
+def in_fixed_expression(low: Sequence[str], i: int, fixed: Sequence[tuple[str, ...]] = FIXED) -> bool:
+    """Whether lowercased token i starts one of the `fixed` non-negation expressions ("none the less")."""
+    return any(tuple(low[i:i + len(f)]) == f for f in fixed)
 
 
 @lru_cache(maxsize=1)

@@ -34,3 +34,46 @@ def run_negation_command(action: str, files: Sequence[str], method: str, out_dir
         print(f"== {name}")
         print(evaluate(sentences, partial(resolve, method=name)).format())
     return 0
+
+
+def cross_validate(files: Sequence[str | Path], folds: int = 5) -> Evaluation:
+    """The shared-task figures of the CRF method by `folds`-fold cross-validation over CD-SCO files.
+
+    The sentences that carry a negation are cut into `folds` contiguous blocks (in file order, so a
+    story's neighbouring sentences stay together; sentences without negation join the block they fall
+    in); each block is scored with cue lists and a scope CRF learned from the other blocks.
+    """
+    import tempfile
+
+    from emodata.text.negation import Negation
+    from emodata.text.negation_cues import CueDetector, learn_cues
+    from emodata.text.negation_scope import predict_scope, train_model
+    sentences = read_many(files)
+    negated = [i for i, s in enumerate(sentences) if s.negations]
+    if folds < 2 or len(negated) < folds:
+        raise EmodataError(f"cross-validation needs 2 <= folds <= {len(negated)} negated sentences, not {folds}")
+    cuts = [0] + [negated[len(negated) * f // folds] for f in range(1, folds)] + [len(sentences)]
+    total = Evaluation()
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(folds):
+            held = sentences[cuts[f]:cuts[f + 1]]
+            rest = sentences[:cuts[f]] + sentences[cuts[f + 1]:]
+            detector = CueDetector(learn_cues(rest))
+            path = Path(tmp) / f"fold{f}.crfsuite"
+            train_model(rest, detector, path)
+
+            def resolver(words, cues=None, detector=detector, path=path):
+                """`resolve` with this fold's cue lists and CRF."""
+                found = detector.detect(words) if cues is None else [tuple(sorted(c)) for c in cues]
+                return [Negation(cue=c, scope=predict_scope(words, c, detector, path=path)) for c in found]
+            _add(total, evaluate(held, resolver))
+    return total
+
+
+def _add(total: Evaluation, part: Evaluation) -> None:
+    """Add `part`'s counts into `total`."""
+    for name in ("scope_gold_cues", "scope_own_cues", "cue_tokens", "cue_instances"):
+        a, b = getattr(total, name), getattr(part, name)
+        a.tp, a.fp, a.fn = a.tp + b.tp, a.fp + b.fp, a.fn + b.fn
+    total.exact_scope += part.exact_scope
+    total.instances += part.instances

@@ -39,7 +39,6 @@ from typing import Sequence
 from spacy.tokens import Doc, Token
 
 from emodata.text import negation
-from emodata.core.hashing import sha1_text
 from emodata.text.nlp import Pipeline, Tokens
 
 #: Recorded in manifests and cache keys; bump when the rules below change.
@@ -244,7 +243,7 @@ class NegationScoper:
     """Per-token negation depth for batches of texts, by dependency parse or by the NegEx window.
 
     `method="parse"` parses only texts with a cue word, through `nlp.pipe` (NER and lemmatizer off),
-    and memoises depths by SHA-1 of the text (LRU of `cache_size` texts). A pipeline without a
+    and memoises depths by the text (LRU of `cache_size` texts). A pipeline without a
     parser falls back to the window method with a warning; `describe()` says which one ran.
     """
 
@@ -269,7 +268,7 @@ class NegationScoper:
 
     @property
     def name(self) -> str:
-        """The method's versioned name: "cdsco-crf-v1", "depparse-v1" or "negex-window-v1"."""
+        """The method's versioned name: the CRF's MODEL_VERSION, "depparse-v1" or negation.METHOD."""
         if self.method == "crf":
             from emodata.text.negation_scope import MODEL_VERSION
             return MODEL_VERSION
@@ -341,7 +340,7 @@ class NegationScoper:
 
     def _recall(self, text: str, row: int, out: list, todo: dict[str, list[int]]) -> None:
         """Fill out[row] from the memo, or queue the row under its text's key in `todo`."""
-        key = sha1_text(text)
+        key = text
         cached = self._memo.get(key)
         if cached is None:
             todo.setdefault(key, []).append(row)

@@ -1,13 +1,13 @@
 """Negation scope as sequence labelling: a linear-chain CRF (python-crfsuite) trained on CD-SCO training.
 
-Each (sentence, cue) pair is one sequence; every token is labelled C (cue), I (in scope) or O. A token's
-features are its word, lemma and PTB tag (spaCy's tagger/parser run on the given tokens, so training
-and use see the same analyses), its neighbours' words and tags, its side and binned distance from the
-cue, the punctuation between it and the cue, the cue's words and kind (syntactic / affixal), and
-dependency features: its relation, its tree distance to the cue, whether it governs the cue and
-whether it lies under the cue's head or the head's head (the constituent a cue negates). The model
-file (`emodata/models/negation_scope.crfsuite`) is rebuilt byte-identically by `emodata negation
-train` (fixed training order, L-BFGS, single thread); its SHA-1 goes in a build's manifest.
+Each (sentence, cue) pair is one sequence; every token is labelled C (cue), LI/RI (in scope, left or
+right of the cue) or LO/RO (out of scope, left or right): the side in the label lets the transitions
+learn that a scope is mostly one stretch on each side of its cue (5-fold CV on CD-SCO training: token
+F1 0.908 against 0.904 with plain I/O labels). The token features (`emodata.text.negation_features`)
+read spaCy's tags and dependency parse of the given tokens (tagger and parser only: training and use
+see the same analyses). The model file (`emodata/text/models/negation_scope.crfsuite`) is rebuilt
+byte-identically by `emodata negation train` (fixed training order, L-BFGS, single thread); its SHA-1
+goes in a build's manifest.
 """
 from __future__ import annotations
 
@@ -19,12 +19,18 @@ from spacy.tokens import Doc
 
 from emodata.text.cdsco import Sentence
 from emodata.text.negation_cues import CueDetector
+from emodata.text.negation_features import FEATURES_VERSION, Sentence as Parsed, token_features
 
-MODEL_VERSION = "cdsco-crf-v1"
-TRAIN_PARAMS = {"c1": 0.05, "c2": 0.5, "max_iterations": 300, "feature.possible_transitions": True}
-PUNCT = frozenset(",.;:!?()\"'`-")
-#: spaCy components the features do not use (the rule lemmatizer alone costs a third of the time).
-SKIPPED_PIPES = ("ner", "lemmatizer")
+MODEL_VERSION = f"cdsco-crf-{FEATURES_VERSION}"
+#: c2 chosen by 5-fold CV on CD-SCO training (gold-cue scope F1; 0.5: 0.901, 1: 0.903, 2: 0.907, 4: 0.908,
+#: 8: 0.911, 16: 0.911; benchmarks/bench_negation_scope.py --cv).
+TRAIN_PARAMS = {"c1": 0.05, "c2": 16.0, "max_iterations": 300, "feature.possible_transitions": True}
+#: spaCy components the CRF does not use (features read tags and the parse only).
+SKIPPED_PIPES = ("ner", "lemmatizer", "attribute_ruler")
+#: What the dependency rules (emodata.text.negation_parse) need skipped: they read coarse POS.
+RULE_SKIPPED_PIPES = ("ner", "lemmatizer")
+#: Tokens after which an utterance is split into sentences for tagging (scopes never cross a sentence).
+SENTENCE_END = frozenset({".", "!", "?", "...", "!!", "??", "?!", "!?", "!!!", "???"})
 
 
 def model_path() -> Path:
@@ -39,117 +45,21 @@ def _nlp():
 
 
 @lru_cache(maxsize=4096)
-def analyse(words: tuple[str, ...]) -> Doc:
-    """spaCy tagger + parser over the given tokens (memoised by the token tuple)."""
+def analyse(words: tuple[str, ...], skipped: tuple[str, ...] = SKIPPED_PIPES) -> Doc:
+    """spaCy's pipeline minus `skipped` over the given tokens (memoised by the token tuple)."""
     nlp = _nlp()
     doc = Doc(nlp.vocab, words=list(words))
     for name, proc in nlp.pipeline:
-        if name not in SKIPPED_PIPES:
+        if name not in skipped:
             doc = proc(doc)
     return doc
 
 
-def _bin(d: int) -> str:
-    a = abs(d)
-    b = str(a) if a <= 4 else ("5-7" if a <= 7 else ("8-12" if a <= 12 else "13+"))
-    return ("-" if d < 0 else "+") + b
-
-
-def _ancestors(tok) -> list[int]:
-    return [a.i for a in tok.ancestors]
-
-
-def _tree_dist(up_cue: dict[int, int], up_j: list[int]) -> int:
-    """Tree distance between a token (its chain to the root, itself first) and the cue (chain as {i: depth})."""
-    for k, a in enumerate(up_j):
-        if a in up_cue:
-            return k + up_cue[a]
-    return 99
-
-
-SUBJECTS = frozenset({"nsubj", "nsubjpass", "expl", "csubj"})
-CLAUSE_DEPS = frozenset({"ROOT", "ccomp", "advcl", "relcl", "conj", "xcomp", "acl", "pcomp", "parataxis"})
-
-
-def _clause_head(tok):
-    """The lowest verb at or above `tok` heading a clause (or the root)."""
-    for t in [tok] + list(tok.ancestors):
-        if t.pos_ in ("VERB", "AUX") and t.dep_ in CLAUSE_DEPS or t.dep_ == "ROOT":
-            return t
-    return tok
-
-
-def _path(doc: Doc, j: int, c: int) -> str:
-    """Dependency labels from token j up to its lowest common ancestor with the cue (at most 3)."""
-    up_c = {c} | set(_ancestors(doc[c]))
-    labels = []
-    t = doc[j]
-    while t.i not in up_c and len(labels) < 3 and t.head.i != t.i:
-        labels.append(t.dep_)
-        t = t.head
-    return "/".join(labels) + ("^" if t.i in up_c else "")
-
-
-def _rule_scope(doc: Doc, cue: Sequence[int]) -> set[int]:
-    """The dependency-rule scope (emodata.text.negation_parse) of the cue tokens: a feature, not the answer."""
-    from emodata.text.negation_parse import _scope_of
-    out: set[int] = set()
-    for i in cue:
-        out.update(_scope_of(doc[i]))
-    return out
-
-
-def token_features(doc: Doc, cue: Sequence[int], affixal: bool) -> list[list[str]]:
-    """Feature strings of every token for one cue."""
-    n = len(doc)
-    cset = set(cue)
-    c0, c1 = min(cue), max(cue)
-    cue_words = "_".join(doc[i].lower_ for i in cue)
-    head = doc[c0].head
-    grand = head.head
-    under_head = {t.i for t in head.subtree}
-    under_grand = {t.i for t in grand.subtree}
-    clause = _clause_head(doc[c0])
-    under_clause = {t.i for t in clause.subtree}
-    subj = {t.i for c in clause.children if c.dep_ in SUBJECTS for t in c.subtree}
-    puncts = [i for i in range(n) if doc[i].text in PUNCT or doc[i].is_punct]
-    nxt = next((k for k in puncts if k > c1), n)
-    prv = max((k for k in puncts if k < c0), default=-1)
-    rule = _rule_scope(doc, cue)
-    chain = [c0] + _ancestors(doc[c0])
-    up_cue = {a: k for k, a in enumerate(chain)}
-    out = []
-    for j in range(n):
-        t = doc[j]
-        f = [f"w={t.lower_}", f"p={t.tag_}", f"dep={t.dep_}", f"cw={cue_words}",
-             f"kind={'aff' if affixal else 'syn'}", f"cp={doc[c0].tag_}"]
-        if j in cset:
-            f.append("iscue")
-            out.append(f)
-            continue
-        d = j - c0 if j < c0 else j - c1
-        between = [k for k in puncts if min(j, c0) < k < max(j, c1)]
-        f += [f"d={_bin(d)}", f"side={'L' if d < 0 else 'R'}", f"npunct={min(len(between), 3)}",
-              f"side_p={'L' if d < 0 else 'R'}|{t.tag_}", f"cw_side={cue_words}|{'L' if d < 0 else 'R'}",
-              f"td={min(_tree_dist(up_cue, [j] + _ancestors(t)), 6)}", f"gov={int(j in up_cue and j != c0)}",
-              f"uh={int(j in under_head)}", f"ug={int(j in under_grand)}", f"uh_dep={int(j in under_head)}|{t.dep_}",
-              f"hd={int(j == head.i)}", f"uc={int(j in under_clause)}", f"subj={int(j in subj)}",
-              f"uc_side={int(j in under_clause)}|{'L' if d < 0 else 'R'}|{int(j in subj)}",
-              f"cw_d={cue_words}|{_bin(d)}", f"pw={int(prv < j < nxt)}|{'L' if d < 0 else 'R'}",
-              f"rule={int(j in rule)}", f"rule_uc={int(j in rule)}|{int(j in under_clause)}|{int(j in subj)}", f"path={_path(doc, j, c0)}", f"w_side={t.lower_}|{'L' if d < 0 else 'R'}"]
-        for k in (-1, 1):
-            m = j + k
-            f.append(f"w{k}={doc[m].lower_ if 0 <= m < n else '<s>'}")
-            f.append(f"p{k}={doc[m].tag_ if 0 <= m < n else '<s>'}")
-        out.append(f)
-    return out
-
-
 def labels_of(sent: Sentence, k: int) -> list[str]:
-    """Gold C/I/O labels of sentence `sent` for its k-th negation."""
+    """Gold labels of sentence `sent` for its k-th negation: C, or side (L/R) + in scope (I/O)."""
     neg = sent.negations[k]
-    cue, scope = set(neg.cue), set(neg.scope)
-    return ["C" if i in cue else ("I" if i in scope else "O") for i in range(len(sent.words))]
+    cue, scope, c0 = set(neg.cue), set(neg.scope), min(neg.cue)
+    return ["C" if i in cue else ("L" if i < c0 else "R") + ("I" if i in scope else "O") for i in range(len(sent.words))]
 
 
 def is_affixal_cue(words: Sequence[str], cue: Sequence[int], detector: CueDetector) -> bool:
@@ -183,16 +93,17 @@ def _tagger(path: str):
 
 def predict_scope(words: Sequence[str], cue: Sequence[int], detector: CueDetector, threshold: float | None = None,
                   path: Path | None = None) -> tuple[int, ...]:
-    """Scope token indices of one cue (cue tokens excluded): the Viterbi path's I tokens, or with a
-    threshold the tokens whose marginal P(I) reaches it."""
+    """Scope token indices of one cue (cue tokens excluded): the Viterbi path's LI/RI tokens, or with a
+    threshold the tokens whose marginal P(LI) + P(RI) reaches it."""
     doc = analyse(tuple(words))
     feats = token_features(doc, cue, is_affixal_cue(words, cue, detector))
     tagger = _tagger(str(path or model_path()))
     cset = set(cue)
     if threshold is None:
-        return tuple(i for i, t in enumerate(tagger.tag(feats)) if t == "I" and i not in cset)
+        return tuple(i for i, t in enumerate(tagger.tag(feats)) if t[-1] == "I" and i not in cset)
     tagger.set(feats)
-    return tuple(i for i in range(len(words)) if i not in cset and tagger.marginal("I", i) >= threshold)
+    return tuple(i for i in range(len(words)) if i not in cset
+                 and tagger.marginal("LI", i) + tagger.marginal("RI", i) >= threshold)
 
 
 def model_artifacts() -> dict[str, str]:
@@ -237,28 +148,62 @@ def _mirrored(i: int, cue: Sequence[int], mirror: str) -> bool:
 NEAR = 6
 
 
+def sentence_spans(words: Sequence[str]) -> list[tuple[int, int]]:
+    """[start, end) spans of the sentences of a token list: a run of `SENTENCE_END` tokens (and the
+    closing quotes/brackets after it) ends a sentence."""
+    spans, start, n = [], 0, len(words)
+    i = 0
+    while i < n:
+        if words[i] in SENTENCE_END:
+            while i + 1 < n and (words[i + 1] in SENTENCE_END or words[i + 1] in ("'", '"', "''", ")", "”", "’")):
+                i += 1
+            if i + 1 < n:
+                spans.append((start, i + 1))
+                start = i + 1
+        i += 1
+    spans.append((start, n))
+    return spans
+
+
+def _cue_sentences(words: Sequence[str], cues: list[tuple[int, ...]]) -> list[tuple[int, tuple[str, ...], list]]:
+    """(offset, sentence tokens, cues shifted into it) for each sentence of `words` that holds a cue."""
+    out = []
+    for a, b in sentence_spans(words):
+        inside = [tuple(i - a for i in c) for c in cues if a <= c[0] < b]
+        if inside:
+            # a cue spanning two sentences ("neither ... nor" across a full stop) keeps only this sentence's part
+            inside = [tuple(i for i in c if i < b - a) for c in inside]
+            out.append((a, tuple(words[a:b]), inside))
+    return out
+
+
 def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector, mirror: str | None = None,
                  batch_size: int = 256) -> list[list[int]]:
-    """Negation depth per token for token lists: cues detected, only texts with a cue tagged and parsed
-    (one `nlp.pipe` over pre-tokenized Docs, NER off), each cue's scope by the CRF."""
+    """Negation depth per token for token lists (utterances): cues detected, each utterance split into
+    sentences (`sentence_spans`), only the sentences with a cue tagged and parsed (batches of
+    pre-tokenized Docs through tok2vec, tagger and parser only), each cue's scope by the CRF."""
     mirror = mirror or MIRROR
     out = [[0] * len(w) for w in words_list]
     todo = []
     for row, words in enumerate(words_list):
         cues = detector.detect(words)
         if cues:
-            todo.append((row, cues))
+            todo += [(row, a, sent, sc) for a, sent, sc in _cue_sentences(words, cues)]
     if not todo:
         return out
     tagger = _tagger(str(model_path()))
-    disable = [p for p in nlp.pipe_names if p in SKIPPED_PIPES]
-    docs = nlp.pipe((Doc(nlp.vocab, words=list(words_list[row])) for row, _ in todo), batch_size=batch_size,
-                    disable=disable)
-    for (row, cues), doc in zip(todo, docs):
-        words = words_list[row]
+    procs = [proc for name, proc in nlp.pipeline if name not in SKIPPED_PIPES]
+    docs = []
+    for start in range(0, len(todo), batch_size):
+        batch = [Doc(nlp.vocab, words=list(sent)) for _, _, sent, _ in todo[start:start + batch_size]]
+        for proc in procs:  # the components' batch calls, without Language.pipe's per-doc generator chain
+            proc.set_annotations(batch, proc.predict(batch))
+        docs += batch
+    for (row, offset, sent, cues), doc in zip(todo, docs):
+        parsed = Parsed(doc)
         for cue in cues:
-            tags = tagger.tag(token_features(doc, cue, is_affixal_cue(words, cue, detector)))
+            tags = tagger.tag(token_features(parsed, cue, is_affixal_cue(sent, cue, detector)))
             for i, t in enumerate(tags):
-                if t == "I" and i not in cue and _mirrored(i, cue, mirror):
-                    out[row][i] += 1
+                if t[-1] == "I" and i not in cue and _mirrored(i, cue, mirror):
+                    out[row][offset + i] += 1
     return out
