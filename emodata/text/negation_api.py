@@ -6,8 +6,9 @@ Scopes never contain cue tokens and are sorted tuples.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
+from emodata.core import registry
 from emodata.text import negation
 from emodata.text.negation import Negation
 from emodata.text.nlp import Tokens
@@ -81,20 +82,21 @@ def crf_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
     return predict_scope(words, cue, default_detector(), threshold=SCOPE_THRESHOLD)
 
 
-METHODS: dict[str, tuple[Callable, Callable]] = {
-    "crf": (crf_cues, crf_scope),
-    "parse": (window_cues, parse_scope_of),
-    "window": (window_cues, window_scope),
-    "punct": (crf_cues, punct_scope),
-}
+# The scope methods live in the `scope_methods` registry (emodata.core.registry) as (find cues, scope of
+# a cue) pairs; a user registers another with `registry.scope_methods.register(NAME, func=(find, scope))`.
+for _name, _pair in {"crf": (crf_cues, crf_scope), "parse": (window_cues, parse_scope_of),
+                     "window": (window_cues, window_scope), "punct": (crf_cues, punct_scope)}.items():
+    registry.scope_methods.register(_name, func=_pair)
+METHODS: tuple[str, ...] = tuple(registry.names(registry.scope_methods))
 
 
 def resolve_with(words: Sequence[str], cues: Sequence[Sequence[int]] | None, method: str | None) -> list[Negation]:
     """`emodata.text.negation.resolve` (documented there)."""
     name = method or DEFAULT_METHOD
-    if name not in METHODS:
-        raise ValueError(f"unknown negation method {name!r}; choose one of {', '.join(sorted(METHODS))}")
-    find, scope = METHODS[name]
+    if name not in registry.scope_methods:
+        raise ValueError(f"unknown negation method {name!r}; choose one of "
+                         f"{', '.join(registry.names(registry.scope_methods))}")
+    find, scope = registry.scope_methods.get(name)
     words = list(words)
     if cues is None:
         cues = find(words)
