@@ -33,7 +33,7 @@ from emodata.text.lemma import suffix_candidates
 from emodata.text.lexicon import load_emolex
 
 from labeling_functions.core import ABSTAIN, DeclaredLF, declared_lf
-from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
+from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
                        WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
@@ -120,7 +120,10 @@ def _emolex_emotions(word: str, exclusive: bool) -> frozenset[str]:
     return frozenset()
 
 
-def _emolex_vote(x, emotion: str, label: str, negation: bool, exclusive: bool, min_hits: int) -> int:
+def _emolex_vote(x, emotion: str, label: str, negation: bool, exclusive: bool, min_hits: int,
+                 skip_dialogue: bool = False) -> int:
+    if skip_dialogue and x.in_dialogue:
+        return ABSTAIN
     positions = [i for i, t in enumerate(x.lower) if emotion in _emolex_emotions(t, exclusive)]
     if len(positions) < min_hits:
         return ABSTAIN
@@ -128,7 +131,7 @@ def _emolex_vote(x, emotion: str, label: str, negation: bool, exclusive: bool, m
 
 
 def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool = True, min_hits: int = 2,
-              prefix: str = "emolex") -> DeclaredLF:
+              prefix: str = "emolex", skip_dialogue: bool = False) -> DeclaredLF:
     """An LF voting `label` when at least `min_hits` tokens (or their suffix-rule lemmas) are EmoLex
     `emotion` words.
 
@@ -140,7 +143,8 @@ def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool =
     if emotion not in _emolex_sets(exclusive):
         raise ValueError(f"{emotion!r} is not an NRC Emotion Lexicon emotion")
     return DeclaredLF(f"{prefix}_{emotion}", _emolex_vote, {"emotion": emotion, "label": label, "negation": negation,
-                                                           "exclusive": exclusive, "min_hits": min_hits})
+                                                           "exclusive": exclusive, "min_hits": min_hits,
+                                                           "skip_dialogue": skip_dialogue})
 
 
 def _covered(x) -> bool:
@@ -209,7 +213,8 @@ def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
     """Our emotion LF set (negation-aware unless `negation=False`), in a fixed order."""
     lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
     lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
-    lfs += [emolex_lf(emotion, label, negation) for emotion, label in EMOLEX_TO_LABEL.items()]
+    lfs += [emolex_lf(emotion, label, negation, skip_dialogue=emotion in EMOLEX_NOT_IN_DIALOGUE)
+            for emotion, label in EMOLEX_TO_LABEL.items()]
     lfs += [vad_excitement, vad_joy, punct_question, punct_interrobang,
             punct_exclaim_positive, punct_shout_negative, neutral_no_cue]
     return lfs
