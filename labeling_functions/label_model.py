@@ -8,6 +8,10 @@ most `max_labels` of them. Majority vote gives a distribution from the vote coun
 the same way. Rows where every LF abstained get no weak label (an empty set and null
 probabilities), never a guess: the prior is not evidence.
 
+`DawidSkene` and `BinaryPerLabel` (one binary Snorkel model per label, class-balanced) are compared
+with both on the same matrix in benchmarks/bench_weak_labels.py; on every dev split they score below
+majority vote, so the build does not offer them.
+
 Which of the two to ship is measured, not assumed (DESIGN.md; argilla #1444): with
 `aggregator="auto"`, `weak_labels.fit_weak_labeler` compares them on the gold labels of the *train*
 split, and the LF report states the choice and the dev scores of both.
