@@ -1,14 +1,16 @@
 """Weak labels and end models vs gold on the three corpora's dev splits (Ekman-7 and the fine space).
 
 Annotates GoEmotions (train, dev), EmpatheticDialogues (train, valid; situation votes as context) and
-DailyDialog (every tagged turn of the splits present: the probe) with the build's annotator and scores
-against gold, for (a) nrclex-style EmoLex voting and (b) our LFs:
+DailyDialog (train, validation: the probe's dev is its validation split; its LFs were written from
+train turns) with the build's annotator and scores against gold, for (a) nrclex-style EmoLex voting
+and (b) our LFs:
   - aggregators on the same matrix: majority vote (+ situation context votes), Snorkel's LabelModel,
-    Dawid–Skene with abstain as evidence, and with abstain unobserved (the skweak-style naive Bayes);
+    one binary Snorkel LabelModel per label with class balance, Dawid–Skene with abstain as evidence,
+    and with abstain unobserved (the skweak-style naive Bayes);
     model-based ones are fit on the pooled GoEmotions + EmpatheticDialogues train matrices (the
     sources of a mix), never on gold;
   - the end model (TF-IDF + LR, labeling_functions/end_model.py) trained on a train split's weak
-    labels and on its gold labels (GoEmotions → GoEmotions dev, ED → ED valid, both pooled → probe);
+    labels (rows with an LF vote, as the build does) and on its gold labels (GoEmotions → GoEmotions dev, ED → ED valid, both pooled → probe);
   - the end-model step: rows without any LF vote relabelled by the weak end model where p ≥ 0.5.
 Macro-F1 is the evaluator's (`emodata.core.metrics.label_set_scores`), "no neutral" the mean F1 of the six
 emotions. Test splits are never read.
@@ -33,12 +35,12 @@ from labeling_functions.analysis import score_sets
 from labeling_functions.core import apply_lfs, with_lf_columns
 from labeling_functions.emotion import FINE_LABELS, nrclex_baseline_lfs
 from labeling_functions.end_model import fit_end_models
-from labeling_functions.label_model import DawidSkene, fit_label_model, label_model_probs
+from labeling_functions.label_model import BinaryPerLabel, DawidSkene, fit_label_model, label_model_probs
 from labeling_functions.weak_labels import ekman_gold, fit_weak_labeler, gold_sets
 
 #: (corpus, train split, evaluation splits); DailyDialog is the probe (all its non-test turns).
 CORPORA = (("goemotions", "train", ("validation",)), ("empatheticdialogues", "train", ("validation",)),
-           ("dailydialog", None, ("train", "validation")))
+           ("dailydialog", None, ("validation",)))
 
 
 def load(data_dir: Path, scope: str) -> tuple[dict[str, pd.DataFrame], list]:
@@ -90,6 +92,7 @@ def aggregator_rows(lfs, train: dict, evaluate: dict, label_model: bool, use_con
         methods["naive Bayes (abstain unobserved)"] = DawidSkene(k, abstain_is_evidence=False).fit(fit_matrix)
         if label_model:
             methods["Snorkel LabelModel"] = fit_label_model(fit_matrix, k, seed=42)
+            methods["binary LabelModel per label (class balance)"] = BinaryPerLabel(k, seed=42).fit(fit_matrix)
         print(f"  fitted {space} label models in {time.perf_counter() - start:.1f} s", flush=True)
         for title, fitted in methods.items():
             cells = []
@@ -127,7 +130,8 @@ def end_model_rows(lfs, train: dict, evaluate: dict) -> list[str]:
     for name, frame in evaluate.items():
         fit_on = sources[name]
         start = time.perf_counter()
-        models = fit_end_models(fit_on["text"].tolist(), {"weak": weak(fit_on)[0],
+        fit_labels, fit_covered = weak(fit_on)
+        models = fit_end_models(fit_on["text"].tolist(), {"weak": [s if c else [] for s, c in zip(fit_labels, fit_covered)],
                                                           "gold": [sorted(g) for g in ekman_gold(fit_on["labels"].tolist())]},
                                 labeler.ekman.names, seed=42)
         fit_s = time.perf_counter() - start

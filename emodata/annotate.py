@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from snorkel.labeling import LabelingFunction
 
 #: Bump when the annotate logic changes, so cached annotations are rebuilt.
-ANNOTATE_VERSION = "4"
+ANNOTATE_VERSION = "5"
 
 #: `tokens`/`lower` are the spaCy tokens (whitespace dropped) and `neg` marks tokens inside an odd
 #: number of negation scopes: the columns labeling functions read instead of calling spaCy per row.
@@ -85,23 +85,13 @@ class Annotator:
         return sha1_json(self.describe())
 
 
-def _stable_repr(value) -> str:
-    if hasattr(value, "pattern"):  # a compiled regex: its repr is truncated
-        return value.pattern
-    if isinstance(value, (set, frozenset)):
-        return repr(sorted(value, key=repr))
-    return repr(value)
-
-
 def lf_set_describe(lfs: Sequence[LabelingFunction]) -> dict:
-    """Names and a hash of an LF set, so editing an LF or its data rebuilds cached votes: the source
-    files of the packages defining the LFs (keyword lists, negation rules, helpers) and the values
-    each LF's closure captured (an LF built at run time from other data)."""
-    from labeling_functions.core import source_files_sha1
+    """Names and a hash of an LF set, so editing an LF or its data rebuilds cached votes: each LF's
+    declared resources and the source files of the packages defining the LFs
+    (`labeling_functions.core.lf_set_identity`)."""
+    from labeling_functions.core import lf_set_identity
 
-    captured = [[lf.name, [_stable_repr(c.cell_contents) for c in (lf._f.__closure__ or ())]] for lf in lfs]
-    sources = source_files_sha1(sorted({lf._f.__module__ for lf in lfs}))
-    return {"names": [lf.name for lf in lfs], "sha1": sha1_json({"captured": captured, "sources": sources})}
+    return lf_set_identity(lfs)
 
 
 def make_annotator(pipeline: Pipeline, lexicon: Lexicon, negation: str = "on", scope: str = "window",
@@ -125,8 +115,9 @@ def annotate_frame(records: pd.DataFrame, annotator: Annotator,
         batch_texts = texts[start:start + batch_size]
         batch = [next(tokenized) for _ in batch_texts]
         for tokens, depth in zip(batch, annotator.scoper.depths(batch_texts, batch)):
-            adjust = partial(adjust_with_depth, depth=depth) if annotator.negation == "on" else None
-            scored = score_utterance(tokens, annotator.lookup, adjust, annotator.epsilon)
+            negated = [d % 2 == 1 for d in depth] if annotator.negation == "on" else None
+            adjust = partial(adjust_with_depth, depth=depth) if negated is not None else None
+            scored = score_utterance(tokens, annotator.lookup, adjust, annotator.epsilon, negated)
             columns["tokens"].append(list(tokens.words))
             columns["lower"].append(list(tokens.lower))
             columns["neg"].append([d % 2 for d in depth])
@@ -157,3 +148,14 @@ def annotate_frame(records: pd.DataFrame, annotator: Annotator,
         if annotator.appraisal_lfs:
             out["appraisal_votes"] = list(matrix[:, n:])
     return out
+
+
+def annotate_texts(texts: Sequence[str], lexicon: Lexicon | None = None, negation: str = "on") -> pd.DataFrame:
+    """Rows for LFs from raw texts, through the real annotate stage (default lexicon: the nrclex proxy)."""
+    from labeling_functions.core import with_lf_columns
+    from emodata.text.lexicon import load_lexicon
+    from emodata.text.nlp import load_pipeline
+
+    annotator = make_annotator(load_pipeline(), lexicon if lexicon is not None else load_lexicon(None), negation)
+    records = pd.DataFrame({"id": [f"t{i}" for i in range(len(texts))], "text": list(texts)})
+    return with_lf_columns(annotate_frame(records, annotator))

@@ -7,6 +7,11 @@ nan without coverage), `padded` (" " + " ".join(lower) + " ", so a phrase is a s
 `in_dialogue` (the row is a conversation turn: a question there is mostly a turn-taking move).
 They never call spaCy themselves, so `apply_lfs` runs them over a whole frame at Python speed, and
 the very same objects still work with Snorkel's `PandasLFApplier` (a pandas row has these attributes).
+
+An LF's identity (what cached votes are keyed on) is its name, its declared resources and the source of
+its package: `DeclaredLF`/`declared_lf` are Snorkel LFs whose data (keyword lists, patterns, labels)
+is passed through Snorkel's `resources` and kept public, so `lf_identity` hashes what an LF declares
+instead of reading a function's closure.
 """
 from __future__ import annotations
 
@@ -14,11 +19,13 @@ import hashlib
 import importlib
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from snorkel.labeling import LabelingFunction
+
+from emodata.core.hashing import sha1_json
 
 ABSTAIN = -1
 LF_COLUMNS = ("text", "tokens", "lower", "neg", "vad_v", "vad_a", "vad_d", "vad_conf", "padded", "in_dialogue")
@@ -51,17 +58,6 @@ def apply_lfs(frame: pd.DataFrame, lfs: Sequence[LabelingFunction],
     return matrix
 
 
-def annotate_texts(texts: Sequence[str], lexicon=None, negation: str = "on") -> pd.DataFrame:
-    """Rows for LFs from raw texts, through the real annotate stage (default lexicon: nrclex proxy)."""
-    from emodata.annotate import annotate_frame, make_annotator
-    from emodata.text.lexicon import load_lexicon
-    from emodata.text.nlp import load_pipeline
-
-    annotator = make_annotator(load_pipeline(), lexicon if lexicon is not None else load_lexicon(None), negation)
-    records = pd.DataFrame({"id": [f"t{i}" for i in range(len(texts))], "text": list(texts)})
-    return with_lf_columns(annotate_frame(records, annotator))
-
-
 def source_files_sha1(modules: Sequence[str]) -> str:
     """SHA-1 over the source files of `modules` and of their sibling modules in the same package
     (an LF's keyword lists, negation rules and helpers live beside it), in a fixed order."""
@@ -69,8 +65,67 @@ def source_files_sha1(modules: Sequence[str]) -> str:
     for name in modules:
         module = sys.modules.get(name) or importlib.import_module(name)
         path = Path(module.__file__).resolve()
-        files.update(path.parent.glob("*.py") if getattr(module, "__package__", None) else [path])
+        if name == PACKAGE:  # the whole LF package, sub-packages included
+            files.update(path.parent.rglob("*.py"))
+        else:
+            files.update(path.parent.glob("*.py") if getattr(module, "__package__", None) else [path])
+    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha1()
     for path in sorted(files):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+class DeclaredLF(LabelingFunction):
+    """A Snorkel `LabelingFunction` whose identity is public: `resources` (the data it declares, passed to
+    `f` as keyword arguments, as Snorkel's `resources` are) and `module` (where `f` is defined)."""
+
+    def __init__(self, name: str, f: Callable[..., int], resources: Mapping[str, Any] | None = None,
+                 pre: list | None = None) -> None:
+        super().__init__(name, f, resources=dict(resources or {}), pre=pre)
+        self.resources: dict[str, Any] = dict(resources or {})
+        self.module: str = f.__module__
+
+
+def declared_lf(name: str | None = None, **resources: Any) -> Callable[[Callable[..., int]], DeclaredLF]:
+    """Decorator like Snorkel's `@labeling_function(name=..., resources=...)`, giving a `DeclaredLF`."""
+    def wrap(f: Callable[..., int]) -> DeclaredLF:
+        return DeclaredLF(name or f.__name__, f, resources)
+
+    return wrap
+
+
+def stable_repr(value: Any) -> str:
+    """A repr that is the same in every process: compiled regexes by their full pattern, sets sorted,
+    containers element by element."""
+    if hasattr(value, "pattern") and hasattr(value, "flags"):
+        return f"re({value.pattern!r}, {int(value.flags)})"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(stable_repr(v) for v in value)) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(stable_repr(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in sorted(value.items(), key=repr)) + "}"
+    return repr(value)
+
+
+#: The package whose source identifies an LF that declares nothing (a plain Snorkel LF).
+PACKAGE = __name__.rsplit(".", 1)[0]
+
+
+def lf_identity(lf: LabelingFunction) -> dict:
+    """What identifies an LF's votes: its name, its declared resources and the module whose package
+    source is hashed with it (a plain Snorkel LF declares nothing: the whole LF package's source)."""
+    if isinstance(lf, DeclaredLF):
+        return {"name": lf.name, "module": lf.module,
+                "resources": {k: stable_repr(v) for k, v in sorted(lf.resources.items())}}
+    return {"name": lf.name, "module": PACKAGE, "resources": {}}
+
+
+def lf_set_identity(lfs: Sequence[LabelingFunction]) -> dict:
+    """Names and one SHA-1 of an LF set: every LF's identity and the source files behind them, so editing
+    an LF, its keyword lists or its helpers rebuilds cached votes."""
+    identities = [lf_identity(lf) for lf in lfs]
+    sources = source_files_sha1(sorted({i["module"] for i in identities}))
+    return {"names": [lf.name for lf in lfs], "sha1": sha1_json({"lfs": identities, "sources": sources})}

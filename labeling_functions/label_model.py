@@ -8,6 +8,10 @@ most `max_labels` of them. Majority vote gives a distribution from the vote coun
 the same way. Rows where every LF abstained get no weak label (an empty set and null
 probabilities), never a guess: the prior is not evidence.
 
+`DawidSkene` and `BinaryPerLabel` (one binary Snorkel model per label, class-balanced) are compared
+with both on the same matrix in benchmarks/bench_weak_labels.py; on every dev split they score below
+majority vote, so the build does not offer them.
+
 Which of the two to ship is measured, not assumed (DESIGN.md; argilla #1444): with
 `aggregator="auto"`, `weak_labels.fit_weak_labeler` compares them on the gold labels of the *train*
 split, and the LF report states the choice and the dev scores of both.
@@ -154,5 +158,56 @@ class DawidSkene:
     def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
         """Posterior class probabilities; NaN rows where every LF abstained (no evidence, no guess)."""
         probs = self._posterior(self._one_hot(matrix))
+        probs[~(matrix != ABSTAIN).any(axis=1)] = np.nan
+        return probs
+
+
+BINARY_PER_LABEL = "binary_per_label"
+
+
+@dataclass
+class BinaryPerLabel:
+    """One binary Snorkel `LabelModel` per class (the multi-label reading of a label model).
+
+    For class k every LF becomes a binary LF: 1 where it voted k, 0 where it voted another class
+    (evidence against k), abstain otherwise. Each model is fit with a class balance [1 − π_k, π_k],
+    π_k the share of majority-vote labels that are k on the fit matrix (no gold), so rare classes are
+    not drowned. `predict_proba` gives P(k) per class, normalised to sum 1 per row (NaN rows where every
+    LF abstained), read out like any other aggregator.
+    """
+
+    cardinality: int
+    seed: int = 0
+    epochs: int = 200
+    models: list | None = None
+
+    def binary(self, matrix: np.ndarray, k: int) -> np.ndarray:
+        """The binary LF matrix of class k."""
+        return np.where(matrix == ABSTAIN, ABSTAIN, (matrix == k).astype(np.int64))
+
+    def fit(self, matrix: np.ndarray) -> "BinaryPerLabel":
+        """Fit one binary model per class that some LF votes (others get none)."""
+        shares = np.nan_to_num(majority_vote_probs(matrix, self.cardinality)).sum(axis=0)
+        prior = np.clip(shares / max(shares.sum(), 1.0), 1e-3, 0.5)
+        self.models = []
+        for k in range(self.cardinality):
+            if not (matrix == k).any():
+                self.models.append(None)
+                continue
+            model = LabelModel(cardinality=2, verbose=False, device="cpu")
+            model.fit(self.binary(matrix, k), n_epochs=self.epochs, seed=self.seed, log_freq=self.epochs + 1,
+                      lr=0.01, class_balance=[1.0 - prior[k], prior[k]], progress_bar=False)
+            self.models.append(model)
+        return self
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        """P(class) per row, normalised over classes; NaN rows where every LF abstained."""
+        out = np.zeros((len(matrix), self.cardinality))
+        for k, model in enumerate(self.models or ()):
+            if model is not None:
+                out[:, k] = model.predict_proba(self.binary(matrix, k))[:, 1]
+        totals = out.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            probs = np.where(totals > 0, out / totals, np.nan)
         probs[~(matrix != ABSTAIN).any(axis=1)] = np.nan
         return probs

@@ -17,7 +17,8 @@ from labeling_functions.appraisal import (APPRAISAL_ATOMS, agreement, appraisal_
 from labeling_functions.appraisal.cues import CueFamily, cue_vote, find_phrase
 from labeling_functions.appraisal.model import LABEL_MODEL_METHOD, VOTE_MEAN_METHOD, vote_mean
 from labeling_functions.appraisal.verifier import KEYS, heldout_mask
-from labeling_functions.core import ABSTAIN, annotate_texts, apply_lfs, with_lf_columns
+from emodata.annotate import annotate_texts
+from labeling_functions.core import ABSTAIN, apply_lfs, with_lf_columns
 
 from tests.conftest import SHARED_DATA
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from snorkel.labeling import PandasLFApplier
 
-from emodata.annotate import lf_set_describe
-from labeling_functions.core import ABSTAIN, annotate_texts, apply_lfs
+from emodata.annotate import annotate_texts, lf_set_describe
+from labeling_functions.core import ABSTAIN, apply_lfs
 from labeling_functions.emotion import FINE_LABELS, emotion_lfs, keyword_lf, nrclex_baseline_lfs
 from labeling_functions.emotion.lfs import match_positions, phrase_pattern
 from labeling_functions.label_model import ReadOut, fit_label_model, label_model_probs, majority_vote_probs, map_votes

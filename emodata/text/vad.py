@@ -81,8 +81,11 @@ def rationale(words: Sequence[str], valences: Sequence[float], v: float, top: in
 
 
 def score_utterance(tokens: Tokens, lookup: LexiconLookup, adjust: TokenAdjuster | None = None,
-                    epsilon: float = EPSILON) -> UtteranceVad:
-    """Score one tokenised utterance: `vad_conf` = covered / content tokens, smoothed weighted mean."""
+                    epsilon: float = EPSILON, negated: Sequence[bool] | None = None) -> UtteranceVad:
+    """Score one tokenised utterance: `vad_conf` = covered / content tokens, smoothed weighted mean.
+
+    `negated` (one flag per token: inside a negation scope, the scope `adjust` mirrored) makes the
+    rationale cite such a cue as negated ("not 'happy'"); pass it only with an adjuster that mirrors."""
     positions, vads = [], []
     for i, (low, is_content) in enumerate(zip(tokens.lower, tokens.content)):
         if is_content:
@@ -100,5 +103,6 @@ def score_utterance(tokens: Tokens, lookup: LexiconLookup, adjust: TokenAdjuster
     mean = [sum(w * t[k] for w, t in zip(weights, vads)) / total for k in range(3)]
     v, a, d = (smooth(x, epsilon) for x in mean)
     words = [tokens.lower[i] for i in positions]
+    cited_negated = None if negated is None else [bool(negated[i]) for i in positions]
     return UtteranceVad(v, a, d, len(vads) / n_content, n_content, len(vads),
-                        rationale(words, [t[0] for t in vads], v))
+                        rationale(words, [t[0] for t in vads], v, negated=cited_negated))

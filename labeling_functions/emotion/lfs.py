@@ -26,14 +26,14 @@ import functools
 import re
 from typing import Iterable
 
-from snorkel.labeling import LabelingFunction, labeling_function
+from snorkel.labeling import LabelingFunction
 
 from catalog import OTHER, load_catalog
 from emodata.text.lemma import suffix_candidates
 from emodata.text.lexicon import load_emolex
 
-from labeling_functions.core import ABSTAIN
-from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
+from labeling_functions.core import ABSTAIN, DeclaredLF, declared_lf
+from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
                        WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
@@ -65,36 +65,35 @@ def negation_vote(label: str, positions: Iterable[int], neg: list[int], negation
     return INDEX[mirror] if mirror else ABSTAIN
 
 
-def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw") -> LabelingFunction:
+def _keyword_vote(x, label: str, pattern: re.Pattern, exceptions: tuple, negation: bool,
+                  skip_dialogue: bool) -> int:
+    """The vote of a keyword LF (see `keyword_lf`); its arguments are the LF's declared resources."""
+    if skip_dialogue and x.in_dialogue:
+        return ABSTAIN
+    positions = match_positions(x.padded, pattern)
+    if positions and exceptions:
+        masked = {p + k for exception, width in exceptions for p in match_positions(x.padded, exception)
+                  for k in range(width)}
+        positions = [p for p in positions if p not in masked]
+    return negation_vote(label, positions, x.neg, negation)
+
+
+def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw") -> DeclaredLF:
     """An LF voting `label` when any phrase occurs (negation rule in the module docstring); labels in
     `keywords.NOT_IN_DIALOGUE` abstain on dialogue turns."""
-    pattern = phrase_pattern(phrases)
-    skip_dialogue = label in NOT_IN_DIALOGUE
-    exceptions = [(phrase_pattern([e]), len(e.split())) for e in EXCEPTIONS.get(label, ())]
-
-    @labeling_function(name=f"{prefix}_{label}")
-    def lf(x) -> int:
-        if skip_dialogue and x.in_dialogue:
-            return ABSTAIN
-        positions = match_positions(x.padded, pattern)
-        if positions and exceptions:
-            masked = {p + k for exception, width in exceptions for p in match_positions(x.padded, exception)
-                      for k in range(width)}
-            positions = [p for p in positions if p not in masked]
-        return negation_vote(label, positions, x.neg, negation)
-
-    return lf
+    exceptions = tuple((phrase_pattern([e]), len(e.split())) for e in EXCEPTIONS.get(label, ()))
+    return DeclaredLF(f"{prefix}_{label}", _keyword_vote, {
+        "label": label, "pattern": phrase_pattern(phrases), "exceptions": exceptions, "negation": negation,
+        "skip_dialogue": label in NOT_IN_DIALOGUE})
 
 
-def emoji_lf(label: str, symbols: Iterable[str]) -> LabelingFunction:
+def _emoji_vote(x, label: str, symbols: frozenset) -> int:
+    return INDEX[label] if any(t in symbols for t in x.lower) else ABSTAIN
+
+
+def emoji_lf(label: str, symbols: Iterable[str]) -> DeclaredLF:
     """An LF voting `label` when a token is one of the emoji/emoticons (negation does not apply)."""
-    symbols = frozenset(symbols)
-
-    @labeling_function(name=f"emoji_{label}")
-    def lf(x) -> int:
-        return INDEX[label] if any(t in symbols for t in x.lower) else ABSTAIN
-
-    return lf
+    return DeclaredLF(f"emoji_{label}", _emoji_vote, {"label": label, "symbols": frozenset(symbols)})
 
 
 @functools.lru_cache(maxsize=2)
@@ -121,8 +120,18 @@ def _emolex_emotions(word: str, exclusive: bool) -> frozenset[str]:
     return frozenset()
 
 
+def _emolex_vote(x, emotion: str, label: str, negation: bool, exclusive: bool, min_hits: int,
+                 skip_dialogue: bool = False) -> int:
+    if skip_dialogue and x.in_dialogue:
+        return ABSTAIN
+    positions = [i for i, t in enumerate(x.lower) if emotion in _emolex_emotions(t, exclusive)]
+    if len(positions) < min_hits:
+        return ABSTAIN
+    return negation_vote(label, positions, x.neg, negation)
+
+
 def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool = True, min_hits: int = 2,
-              prefix: str = "emolex") -> LabelingFunction:
+              prefix: str = "emolex", skip_dialogue: bool = False) -> DeclaredLF:
     """An LF voting `label` when at least `min_hits` tokens (or their suffix-rule lemmas) are EmoLex
     `emotion` words.
 
@@ -133,34 +142,28 @@ def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool =
     """
     if emotion not in _emolex_sets(exclusive):
         raise ValueError(f"{emotion!r} is not an NRC Emotion Lexicon emotion")
-
-    @labeling_function(name=f"{prefix}_{emotion}")
-    def lf(x) -> int:
-        positions = [i for i, t in enumerate(x.lower) if emotion in _emolex_emotions(t, exclusive)]
-        if len(positions) < min_hits:
-            return ABSTAIN
-        return negation_vote(label, positions, x.neg, negation)
-
-    return lf
+    return DeclaredLF(f"{prefix}_{emotion}", _emolex_vote, {"emotion": emotion, "label": label, "negation": negation,
+                                                           "exclusive": exclusive, "min_hits": min_hits,
+                                                           "skip_dialogue": skip_dialogue})
 
 
 def _covered(x) -> bool:
     return x.vad_conf >= VAD_MIN_CONF and x.vad_v == x.vad_v  # nan check
 
 
-@labeling_function(name="vad_high_v_high_a")
+@declared_lf("vad_high_v_high_a")
 def vad_excitement(x) -> int:
     """Very pleasant and aroused (V > .8, A > .6): excitement."""
     return INDEX["excitement"] if _covered(x) and x.vad_v > 0.8 and x.vad_a > 0.6 else ABSTAIN
 
 
-@labeling_function(name="vad_high_v")
+@declared_lf("vad_high_v")
 def vad_joy(x) -> int:
     """Very pleasant, not aroused (V > .8, A ≤ .6): joy."""
     return INDEX["joy"] if _covered(x) and x.vad_v > 0.8 and x.vad_a <= 0.6 else ABSTAIN
 
 
-@labeling_function(name="punct_question")
+@declared_lf("punct_question")
 def punct_question(x) -> int:
     """A question opened by a wh-word or an auxiliary ("Why is...?", "Does anyone...?"): curiosity.
 
@@ -171,19 +174,19 @@ def punct_question(x) -> int:
     return INDEX["curiosity"] if x.lower[0] in WH_WORDS else ABSTAIN
 
 
-@labeling_function(name="punct_interrobang")
+@declared_lf("punct_interrobang")
 def punct_interrobang(x) -> int:
     """"?!" or "!?": surprise."""
     return INDEX["surprise"] if "?!" in x.text or "!?" in x.text else ABSTAIN
 
 
-@labeling_function(name="punct_exclaim_positive")
+@declared_lf("punct_exclaim_positive")
 def punct_exclaim_positive(x) -> int:
     """Two or more "!" with positive lexicon valence (V > .6): excitement."""
     return INDEX["excitement"] if x.text.count("!") >= 2 and x.vad_v > 0.6 else ABSTAIN
 
 
-@labeling_function(name="punct_shout_negative")
+@declared_lf("punct_shout_negative")
 def punct_shout_negative(x) -> int:
     """A shouted word (all caps, ≥ 3 letters, not a placeholder like NAME) with negative valence: anger."""
     shouted = any(len(t) >= 3 and t.isalpha() and t.isupper() and t not in ("NAME", "RELIGION") for t in x.tokens)
@@ -194,7 +197,7 @@ _ANY_CUE = phrase_pattern(p for phrases in KEYWORDS.values() for p in phrases)
 _EMOJI_ALL = frozenset(s for symbols in EMOJI.values() for s in symbols)
 
 
-@labeling_function(name="neutral_no_cue")
+@declared_lf("neutral_no_cue")
 def neutral_no_cue(x) -> int:
     """No keyword, emoji, "!" or "?" and mid valence (|V − .5| < .12): neutral."""
     if "!" in x.text or "?" in x.text or not (abs(x.vad_v - 0.5) < 0.12):
@@ -210,7 +213,8 @@ def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
     """Our emotion LF set (negation-aware unless `negation=False`), in a fixed order."""
     lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
     lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
-    lfs += [emolex_lf(emotion, label, negation) for emotion, label in EMOLEX_TO_LABEL.items()]
+    lfs += [emolex_lf(emotion, label, negation, skip_dialogue=emotion in EMOLEX_NOT_IN_DIALOGUE)
+            for emotion, label in EMOLEX_TO_LABEL.items()]
     lfs += [vad_excitement, vad_joy, punct_question, punct_interrobang,
             punct_exclaim_positive, punct_shout_negative, neutral_no_cue]
     return lfs
