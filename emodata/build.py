@@ -17,11 +17,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labeling_functions.emotion import emotion_lfs
+import labeling_functions.emotion  # noqa: F401  (registers the "emotion" LF set)
 from labeling_functions.weak_labels import AGGREGATORS
 
 from emodata.annotate import Annotator, make_annotator
 from emodata.cache import AnnotatedCache
+from emodata.core import registry
 from emodata.core.config import BuildConfig
 from emodata.core.errors import DataNotFoundError, EmodataError
 from emodata.engines import Engine, open_engine
@@ -31,7 +32,8 @@ from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, encode_table, to_record_table
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, MixContext, PreparedSource, SourceRoles, appraise,
+                            flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
 from emodata.weak import with_labels, with_situation_votes
@@ -72,12 +74,13 @@ def resolve_lexicon(config: BuildConfig) -> Lexicon:
 
 def build_annotator(config: BuildConfig, pipeline: Pipeline | None = None, lexicon: Lexicon | None = None) -> Annotator:
     """The annotator `emodata build` uses for `config` (pipeline and lexicon loaded unless given)."""
-    from labeling_functions.appraisal import flat_appraisal_lfs
+    import labeling_functions.appraisal  # noqa: F401  (registers the "appraisal" LF set)
 
     negation = config.negation == "on"
+    emotion = registry.choose(registry.lf_sets, EMOTION_LF_SET, "LF set")
+    appraisal = registry.choose(registry.lf_sets, APPRAISAL_LF_SET, "LF set")
     return make_annotator(pipeline or load_pipeline(config.spacy_model), lexicon or resolve_lexicon(config),
-                          config.negation, config.negation_scope, emotion_lfs(negation=negation),
-                          flat_appraisal_lfs(negation))
+                          config.negation, config.negation_scope, emotion(negation=negation), appraisal(negation))
 
 
 def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, engine: Engine,

@@ -30,7 +30,7 @@ from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
 from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
-from emodata.stages import MixContext, PreparedSource
+from emodata.stages import MixContext, PreparedSource, chosen_by_name
 from emodata.verify import write_checksums
 from emodata.report.lf_markdown import lf_report_markdown
 from emodata.weak import CONTEXT_COLUMN
@@ -191,7 +191,8 @@ def describe(ctx: MixContext) -> None:
                                                                "markdown": f"manifests/{LF_REPORT}.md"}},
         lf_analysis=ctx.lf_summary, end_model=ctx.end_model, appraisal=ctx.appraisal.summary,
         artifacts=ctx.artifacts,
-        pairs=pairs_summary(ctx.pairs, ctx.pair_tally, seed=config.seed) if ctx.pairs is not None else None)
+        pairs=pairs_summary(ctx.pairs, ctx.pair_tally, seed=config.seed) if ctx.pairs is not None else None,
+        registry=chosen_by_name(config, sorted(ctx.prepared)))
     # The LF report's Markdown shows the manifest's appraisal AUC, flip judges and pairs beside the LFs.
     (ctx.tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(ctx.lf_full, ctx.manifest.to_dict()),
                                                            encoding="utf-8")

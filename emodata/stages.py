@@ -38,6 +38,22 @@ from emodata.sources import SourceLocation
 from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis,
                           probe_all_turns)
 
+#: The labeling-function sets every build applies (names in the `lf_sets` registry).
+EMOTION_LF_SET = "emotion"
+APPRAISAL_LF_SET = "appraisal"
+
+
+def chosen_by_name(config: BuildConfig, sources: list[str]) -> dict[str, list[dict[str, str]]]:
+    """What the build chose by name from each registry, with versions, for the manifest. The engine is left
+    out on purpose: outputs, manifest included, are identical on every engine."""
+    import emodata.text.negation_api  # noqa: F401  (registers the scope methods)
+
+    return {"sources": [registry.describe(registry.sources, name) for name in sources],
+            "lf_sets": [registry.describe(registry.lf_sets, name) for name in (EMOTION_LF_SET, APPRAISAL_LF_SET)],
+            "aggregators": [registry.describe(registry.aggregators, config.label_model)],
+            "scope_methods": [registry.describe(registry.scope_methods, config.negation_scope)]}
+
+
 
 @dataclass(frozen=True)
 class SourceRoles:

@@ -21,11 +21,30 @@ from snorkel.labeling.model import LabelModel
 
 from catalog import load_catalog
 
+from emodata.core import registry
+
 from labeling_functions.analysis import confusion, lf_table, score_sets
 from labeling_functions.label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
                           majority_vote_probs, map_votes)
 
-AGGREGATORS = ("auto", LABEL_MODEL, MAJORITY_VOTE)
+
+
+def fit_majority_vote(matrix: np.ndarray, cardinality: int, seed: int) -> None:
+    """Majority vote needs no fit (`majority_vote_probs` reads the votes)."""
+    return None
+
+
+def fit_auto(matrix: np.ndarray, cardinality: int, seed: int) -> LabelModel:
+    """"auto" fits Snorkel's LabelModel and keeps it or majority vote, whichever scores better against the
+    train split's gold (`_fit_space`)."""
+    return fit_label_model(matrix, cardinality, seed)
+
+
+# The build's aggregator choices (`--label-model`), in the `aggregators` registry: name -> fit function.
+registry.aggregators.register(MAJORITY_VOTE, func=fit_majority_vote)
+registry.aggregators.register(LABEL_MODEL, func=fit_label_model)
+registry.aggregators.register("auto", func=fit_auto)
+AGGREGATORS = tuple(registry.names(registry.aggregators))
 NEUTRAL = "neutral"
 #: Probabilities are stored rounded, so shards stay byte-stable across BLAS builds.
 PROB_DECIMALS = 4

@@ -270,6 +270,8 @@ class Manifest:
     artifacts: list[Artifact] | None = omit_none()
     pairs: dict[str, Any] | None = omit_none()
     qc: QcSummary | None = omit_none()
+    #: what was chosen by name from the registries (emodata/core/registry.py): {registry: [{name, version}]}
+    registry: dict[str, list[dict[str, str]]] | None = omit_none()
     extra: dict[str, Any] = field(default_factory=dict, metadata={"extra": True})
     path: Path | None = field(default=None, compare=False, metadata={"skip": True})
 

@@ -19,6 +19,10 @@ from labeling_functions.appraisal.model import (APPRAISAL_ATOMS, AppraisalModel,
 from labeling_functions.appraisal.summary import agreement, appraisal_summary
 from labeling_functions.appraisal.verifier import Verifier, load_verifier, train_verifier
 
+from emodata.core import registry  # noqa: E402
+
+registry.lf_sets.register("appraisal", func=flat_appraisal_lfs)
+
 __all__ = ["ATOMS", "DERIVED", "ENISEAR_MAP", "load_classifier", "score_texts", "shipped_classifier",
            "APPRAISAL_ATOMS", "AppraisalModel", "Verifier", "agreement", "appraisal_lfs", "appraisal_matrices",
            "appraisal_summary", "check_atoms", "fit_appraisal", "flat_appraisal_lfs", "lf_source_sha1",
