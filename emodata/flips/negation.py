@@ -1,7 +1,10 @@
 """Negation flips on the dependency parse: remove the negation an utterance has, or insert one.
 
 One edit, at the main predicate (never a "not" in every clause): the root verb/aux of a sentence's
-main clause (`main_predicate`, from the dependency parse).
+main clause (`main_predicate`, from the dependency parse). `negation_flips` gives one candidate per
+sentence (up to SENTENCES, each editing that sentence only: "We went out. It was fun." → "We didn't go
+out. It was fun." or "We went out. It was not fun."); the pair's judges keep the first that reverses
+the whole utterance. `negation_flip` is the first candidate.
 Removal (the utterance has "not", "n't"/"nt" or "never"): the negation of a main predicate is removed
 (an utterance whose negations all sit in subordinate clauses is left alone).
 - "n't"/"not" after an auxiliary "do" drops the "do" too and re-inflects the verb to the auxiliary's
@@ -31,6 +34,7 @@ and utterances with no negatable clause (fragments such as "Great job!").
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from spacy.tokens import Doc, Span, Token
 
@@ -56,6 +60,12 @@ GET_FORMS = frozenset({"get", "gets", "got"})
 DO_SUPPORT = {"VBZ": "doesn't", "VBP": "don't", "VBD": "didn't"}
 FINITE = frozenset(DO_SUPPORT)
 VERBAL = frozenset({"VERB", "AUX"})
+#: Verbs whose do-support negation nobody says ("I don't hope", "I don't wish ...").
+NO_DO_SUPPORT = frozenset({"hope", "wish", "guess", "bet", "reckon", "wonder", "suppose"})
+#: Positive-polarity items after an inserted negation and their negative forms ("too" -> "either").
+PPI = {"too": "either"}
+#: Sentences a negation flip is tried on (one candidate each, one edit each).
+SENTENCES = 3
 WORD = re.compile(r"['’]?[A-Za-z]+")
 SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 
@@ -65,9 +75,9 @@ def is_negation(tok: Token) -> bool:
     return tok.lower_ in HANDLED
 
 
-def unhandled_negation(doc: Doc) -> bool:
-    """Whether the utterance has a negation cue or pseudo-negation that this module cannot flip."""
-    words = [t.lower_ for t in doc]
+def unhandled_negation(words: Sequence[str]) -> bool:
+    """Whether an utterance (its lower-cased tokens) has a negation cue or pseudo-negation that this
+    module cannot flip."""
     for i, word in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
         if (word, following) in PSEUDO or word == "ai" and following in ("n't", "n’t", "nt"):
@@ -136,6 +146,8 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
     if (head.lemma_ == "be" or head.lower_.replace("’", "'") in BE_CLITICS) and head.tag_ in FINITE:
         edit.set(head.i, head.text + " not", keep_case=False)
         return True
+    if head.lemma_.lower() in NO_DO_SUPPORT:
+        return False  # "I hope they win" -> "I don't hope they win" is not what a person says
     if head.pos_ == "VERB" and head.tag_ in FINITE and _has_subject(head) and head.is_alpha:
         # "They always praise him" -> "They don't always praise him": do-support goes before the
         # adverbs between the subject and the verb.
@@ -200,32 +212,46 @@ def main_predicate(sent: Span) -> Token | None:
     return heads[0] if heads else None
 
 
-def _main_negation(doc: Doc) -> Token | None:
-    """The first handled negation that negates its sentence's main predicate."""
-    for tok in doc:
-        if is_negation(tok) and tok.head.i == getattr(main_predicate(tok.sent), "i", None):
-            return tok
-    return None
+def _main_negations(doc: Doc) -> list[Token]:
+    """The handled negations that negate their sentence's main predicate, in text order."""
+    return [tok for tok in doc if is_negation(tok) and tok.head.i == getattr(main_predicate(tok.sent), "i", None)]
 
 
-def negation_flip(doc: Doc, lexicon: FlipLexicon | None = None) -> str | None:
-    """One edit of the main predicate: remove its negation when the utterance has one, else negate the
-    main predicate of its first statement sentence; None when neither applies."""
+def negation_flips(doc: Doc, lexicon: FlipLexicon | None = None, limit: int = SENTENCES) -> list[str]:
+    """Candidates of one edit each, at most `limit`, in text order: when the utterance has a handled
+    negation, the removal of each main-predicate negation (up to one per sentence); else the negation
+    of the main predicate of each statement sentence. Empty when neither applies. Each candidate edits
+    one sentence only; the judges pick the one that reverses the whole utterance."""
     lexicon = lexicon or load_flips()
-    if unhandled_negation(doc):
-        return None
-    edit = Rewrite(doc)
+    if unhandled_negation([t.lower_ for t in doc]):
+        return []
+    out: list[str] = []
     if any(is_negation(t) for t in doc):
-        neg = _main_negation(doc)
-        if neg is None:
-            return None  # only subordinate clauses are negated: not the utterance's polarity
-        remove_negation(edit, neg, lexicon)
-        rewrite_npis(edit, neg)
+        seen: set[int] = set()
+        for neg in _main_negations(doc):  # none: only subordinate clauses are negated, not the utterance
+            if neg.sent.start in seen:
+                continue
+            seen.add(neg.sent.start)
+            edit = Rewrite(doc)
+            remove_negation(edit, neg, lexicon)
+            rewrite_npis(edit, neg)
+            out.append(edit.render())
     else:
         for sent in doc.sents:
             head = main_predicate(sent)
             if any(t.text == "?" for t in sent) or head is None:
                 continue
+            edit = Rewrite(doc)
             if negate_clause(edit, head):
-                break
-    return edit.render() if edit.changed else None
+                for tok in sent[head.i - sent.start + 1:]:  # "I love it too" -> "I don't love it either"
+                    if tok.lower_ in PPI and tok.head.i == head.i and not edit.touched(tok.i):
+                        edit.set(tok.i, PPI[tok.lower_])
+                out.append(edit.render())
+    return out[:limit]
+
+
+def negation_flip(doc: Doc, lexicon: FlipLexicon | None = None) -> str | None:
+    """One edit of the main predicate: remove its negation when the utterance has one, else negate the
+    main predicate of its first statement sentence; None when neither applies (`negation_flips`' first)."""
+    found = negation_flips(doc, lexicon, limit=1)
+    return found[0] if found else None
