@@ -107,3 +107,18 @@ def test_stored_columns_and_drafts_keep_the_pairs(annotator, pipeline):  # noqa:
     assert "Worst Buy" not in flips.get("d:1", "")                          # NER still guards names
     assert flips["d:2"] == "We went to the store. It was not so much fun!"  # the sentence that carries it
     assert tally["rows:paired"] == len(flips)
+
+
+def test_negation_candidate_need_only_move_toward_the_other_side():
+    from types import SimpleNamespace
+
+    from emodata.flips.pairs import NEGATION_SHIFT, verdict
+
+    def scored(v):
+        return SimpleNamespace(n_tokens=5, n_covered=2, vad_v=v)
+
+    assert verdict("x", 0.8, "y", scored(0.6)) == "no_cross"                       # lexical kinds must cross
+    assert verdict("x", 0.8, "y", scored(0.8 - NEGATION_SHIFT), "negation") == "ok"
+    assert verdict("x", 0.8, "y", scored(0.79), "negation") == "no_cross"
+    assert verdict("x", 0.2, "y", scored(0.3), "negation") == "ok"
+    assert verdict("x", 0.2, "y", scored(0.1), "negation") == "no_cross"           # the wrong way

@@ -148,7 +148,8 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
         return True
     if head.lemma_.lower() in NO_DO_SUPPORT:
         return False  # "I hope they win" -> "I don't hope they win" is not what a person says
-    if head.pos_ == "VERB" and head.tag_ in FINITE and _has_subject(head) and head.is_alpha:
+    if head.pos_ == "VERB" and head.tag_ in FINITE and _has_subject(head) and head.is_alpha and len(head) > 1 \
+            and (head.i == 0 or head.doc[head.i - 1].whitespace_):  # not the "s" of "Thats"
         # "They always praise him" -> "They don't always praise him": do-support goes before the
         # adverbs between the subject and the verb.
         subject = max(subjects)

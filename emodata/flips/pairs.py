@@ -7,21 +7,25 @@
    (`neutral_source`: there is no side to flip from), then rows that are not clearly polar to both
    independent judges (`not_polar`: VADER |compound| < 0.05 or plain lexicon valence near 0.5;
    emodata/flips/judges.py) — cheap checks before any parse;
-3. parses the rest once with `nlp.pipe` (only the rows that reach this step) and runs every
-   generator of GENERATORS on each row; each makes one edit (antonym: the main clause's strongest
-   polar word of the utterance's side; negation: the main predicate);
+3. drafts each kind's edit without a parse, on the stored annotate tokens (emodata/flips/draft.py),
+   and judges the drafts as in step 4; a kind whose drafts all fail is not tried on the row
+   (`<kind>:no_draft`; `no_draft` rows are never parsed). Then parses the rest once with `nlp.pipe`
+   (NER only on demand) and runs the generators worth running; each makes one edit (antonym: the
+   main clause's strongest polar word of the utterance's side; negation: the main predicate of one
+   sentence, one candidate per sentence up to 3);
 4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
    annotator: `emodata.text.nlp.tokenize` + `emodata.text.vad.score_utterance` with its lexicon and negation
    adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
    after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
-   (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`);
+   (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`;
+   a negation candidate need only move NEGATION_SHIFT toward it, see `verdict`);
    then the judges the generators do not use must see the reversal (`plain_no_cross`: plain
    lexicon valence, for the lexical kinds; `vader_no_reverse`: VADER's compound changes sign);
    every judge's verdict on every candidate is tallied (`<kind>:judge:<vad|plain|vader>:pass|fail`);
-5. emits one pair per row: the first generator in GENERATORS order whose candidate passed.
+5. emits one pair per row: the first candidate in GENERATORS order (then sentence order) that passed.
    Outcome rules are the most specific, antonyms next, and negation (applicable to almost any
-   clause) last, so it does not crowd out the others. All generators run on every row, so the
-   tally gives each generator's own pre-filter pass rate.
+   clause) last, so it does not crowd out the others. With `drafts=False` every generator runs on
+   every polar row (the reference the drafts' savings are measured against).
 
 Targets of x′: valence v′ = 1 − v(x) (the mirror the S_flip loss asks for); arousal and dominance
 are recomputed by the same lexicon on x′ (an antonym changes them: "hate" is more aroused than
@@ -29,8 +33,8 @@ are recomputed by the same lexicon on x′ (an antonym changes them: "hate" is m
 mirrored through catalog/flips/mirror.yaml, or null when any label has no mirror.
 
 The tally (a Counter) has `rows:<what>` keys (selected, paired, no_valence, neutral_source,
-not_polar, no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator (no_rewrite, ok,
-emitted, and the rejection reasons above).
+not_polar, no_draft, no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator
+(no_draft, no_rewrite, ok, emitted, and the rejection reasons above).
 """
 from __future__ import annotations
 
@@ -71,6 +75,8 @@ GENERATORS: tuple[tuple[str, Generator], ...] = (("outcome", outcome_flip), ("an
 REJECT_REASONS = ("unchanged", "empty", "no_lexicon", "no_cross") + JUDGE_REASONS
 ROW_OUTCOMES = ("selected", "paired", "no_valence", "neutral_source", "not_polar", "no_draft", "no_candidate",
                 "no_valid_candidate")
+#: How far a negation candidate's annotate-stage VAD must move toward the other side of 0.5 (`verdict`).
+NEGATION_SHIFT = 0.05
 #: Annotate-stage columns read when the train frame has them (no text is tokenised twice).
 STORED_COLUMNS = ("tokens", "lower")
 #: Scorers whose verdict on every generated candidate is tallied (`<kind>:judge:<name>:pass|fail`):
@@ -116,16 +122,21 @@ def score_texts(texts: list[str], annotator: Annotator) -> pd.DataFrame:
     return out
 
 
-def verdict(text: str, v: float, text_flip: str, scored) -> str:
+def verdict(text: str, v: float, text_flip: str, scored, kind: str | None = None) -> str:
     """"ok" or the first REJECT_REASONS reason for candidate x′ of x (lexicon valence v), given the
-    annotate-stage row of x′ (`score_texts`)."""
+    annotate-stage row of x′ (`score_texts`). `no_cross`: the annotate-stage VAD of x′ is not across
+    0.5 from v; for a negation candidate it only has to move toward the other side by NEGATION_SHIFT
+    (the negation-aware VAD mirrors only the words in the cue's window, so an utterance whose polarity
+    spreads over several clauses seldom crosses by it; VADER, a judge the generator does not use,
+    decides the reversal)."""
     if normalize_text(text_flip) == normalize_text(text):
         return "unchanged"
     if scored.n_tokens == 0:
         return "empty"
     if scored.n_covered == 0 or math.isnan(scored.vad_v):
         return "no_lexicon"
-    if (v - 0.5) * (scored.vad_v - 0.5) >= 0:
+    if (v - 0.5) * (scored.vad_v - 0.5) >= 0 and (kind != "negation" or
+                                                    math.copysign(1.0, v - 0.5) * (v - scored.vad_v) < NEGATION_SHIFT):
         return "no_cross"
     return "ok"
 
@@ -228,7 +239,7 @@ def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[t
     for j, scored in zip(todo, score_texts([texts[j] for j in todo], annotator).itertuples(index=False)):
         i, kind, text_flip = items[j]
         v = float(rows[i].vad_v)
-        reason = verdict(rows[i].text, v, text_flip, scored)
+        reason = verdict(rows[i].text, v, text_flip, scored, kind)
         if tally is not None and reason not in ("unchanged", "empty"):
             _tally_judges(tally, kind, v, scored, float(vader[i]), float(plain[i]), float(vf[j]), float(scored.plain))
         if reason == "ok":
