@@ -86,6 +86,11 @@ def test_outcome_possible():
     ("We went out. It was fun.", ["We didn't go out. It was fun.", "We went out. It was not fun."]),
     ("I love my pets too.", ["I don't love my pets either."]),            # "too" -> "either"
     ("I hope they win", []),                                               # never "I don't hope"
+    ("I am hoping she wins", []),
+    ("It is probably the best day.", ["It is probably not the best day."]),  # "not" after a sentence adverb
+    ("It still sounds great", ["It still doesn't sound great"]),
+    ("There is some hope", ["There is not any hope"]),
+    ("I felt tired and watched TV", []),                                   # a shared-subject second verb
     ("I wasn't happy. I didn't care.", ["I was happy. I didn't care.", "I wasn't happy. I cared."]),
 ])
 def test_negation_flips_one_candidate_per_sentence(nlp, text, expected):  # noqa: F811

@@ -60,10 +60,16 @@ GET_FORMS = frozenset({"get", "gets", "got"})
 DO_SUPPORT = {"VBZ": "doesn't", "VBP": "don't", "VBD": "didn't"}
 FINITE = frozenset(DO_SUPPORT)
 VERBAL = frozenset({"VERB", "AUX"})
-#: Verbs whose do-support negation nobody says ("I don't hope", "I don't wish ...").
-NO_DO_SUPPORT = frozenset({"hope", "wish", "guess", "bet", "reckon", "wonder", "suppose"})
-#: Positive-polarity items after an inserted negation and their negative forms ("too" -> "either").
-PPI = {"too": "either"}
+#: Verbs whose negation nobody says ("I don't hope", "I am not hoping she wins").
+NOT_NEGATED = frozenset({"hope", "wish", "guess", "bet", "reckon", "wonder"})
+#: Their inflected forms (spaCy lemmatises "hoping" as "hop").
+NOT_NEGATED_FORMS = frozenset(inflect_verb(v, tag) for v in NOT_NEGATED for tag in ("VB", "VBZ", "VBD", "VBG"))
+#: Positive-polarity items after an inserted negation and their negative forms ("too" -> "either";
+#: "some" as a determiner -> "any").
+PPI = {"too": "either", "some": "any"}
+#: Sentence adverbs an inserted "not" goes after ("is probably not", "still doesn't sound").
+SENTENCE_ADVERBS = frozenset({"probably", "definitely", "certainly", "surely", "obviously", "clearly", "apparently",
+                              "actually", "still", "already", "honestly", "seriously", "literally", "basically"})
 #: Sentences a negation flip is tried on (one candidate each, one edit each).
 SENTENCES = 3
 WORD = re.compile(r"['’]?[A-Za-z]+")
@@ -117,6 +123,15 @@ def _auxiliaries(head: Token) -> list[Token]:
     return sorted((c for c in head.children if c.dep_ in ("aux", "auxpass") and c.i < head.i), key=lambda t: t.i)
 
 
+def _not_after(edit: Rewrite, tok: Token) -> None:
+    """Insert "not" after an auxiliary or copula, or after the sentence adverb that follows it."""
+    nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    if nxt is not None and nxt.lower_ in SENTENCE_ADVERBS and not edit.touched(nxt.i):
+        edit.set(nxt.i, nxt.text + " not", keep_case=False)
+    else:
+        edit.set(tok.i, tok.text + ("not" if tok.lower_ == "can" else " not"), keep_case=False)
+
+
 def negate_clause(edit: Rewrite, head: Token) -> bool:
     """Insert a negation into the clause headed by `head`; False when the clause is not negatable."""
     subjects = [c.i for c in head.children if c.dep_ in SUBJECTS]
@@ -124,7 +139,7 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
     finite = auxes[0] if auxes else head
     if subjects and min(subjects) > finite.i:
         return False  # inverted clause ("so are you", "where are they"): not a plain statement
-    if not wordlike(finite) or not wordlike(head):
+    if not wordlike(finite) or not wordlike(head) or head.lower_ in NOT_NEGATED_FORMS:
         return False
     if auxes:
         aux = auxes[0]
@@ -139,15 +154,15 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
             else:
                 return False
         else:
-            edit.set(aux.i, aux.text + ("not" if aux.lower_ == "can" else " not"), keep_case=False)
+            _not_after(edit, aux)
         return True
     if edit.touched(head.i):
         return False
     if (head.lemma_ == "be" or head.lower_.replace("’", "'") in BE_CLITICS) and head.tag_ in FINITE:
-        edit.set(head.i, head.text + " not", keep_case=False)
+        _not_after(edit, head)
         return True
-    if head.lemma_.lower() in NO_DO_SUPPORT:
-        return False  # "I hope they win" -> "I don't hope they win" is not what a person says
+    if any(c.dep_ == "conj" and c.tag_ == head.tag_ and not _has_subject(c) for c in head.children):
+        return False  # "I didn't feel tired and watched TV": do-support would not reach the shared-subject verb
     if head.pos_ == "VERB" and head.tag_ in FINITE and _has_subject(head) and head.is_alpha and len(head) > 1 \
             and (head.i == 0 or head.doc[head.i - 1].whitespace_):  # not the "s" of "Thats"
         # "They always praise him" -> "They don't always praise him": do-support goes before the
@@ -155,7 +170,7 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
         subject = max(subjects)
         between = [c for c in head.lefts if c.dep_ == "advmod" and c.i > subject and not edit.touched(c.i)]
         do = DO_SUPPORT[head.tag_]
-        if between:
+        if between and between[0].lower_ not in SENTENCE_ADVERBS:
             edit.set(between[0].i, f"{do} {between[0].text}", keep_case=False)
             edit.set(head.i, head.lemma_.lower(), keep_case=False)
         else:
@@ -245,7 +260,8 @@ def negation_flips(doc: Doc, lexicon: FlipLexicon | None = None, limit: int = SE
             edit = Rewrite(doc)
             if negate_clause(edit, head):
                 for tok in sent[head.i - sent.start + 1:]:  # "I love it too" -> "I don't love it either"
-                    if tok.lower_ in PPI and tok.head.i == head.i and not edit.touched(tok.i):
+                    attached = tok.head.i == head.i if tok.lower_ == "too" else tok.dep_ == "det" and head in tok.ancestors
+                    if tok.lower_ in PPI and attached and not edit.touched(tok.i):
                         edit.set(tok.i, PPI[tok.lower_])
                 out.append(edit.render())
     return out[:limit]
