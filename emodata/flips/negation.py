@@ -260,7 +260,8 @@ def negation_flips(doc: Doc, lexicon: FlipLexicon | None = None, limit: int = SE
             edit = Rewrite(doc)
             if negate_clause(edit, head):
                 for tok in sent[head.i - sent.start + 1:]:  # "I love it too" -> "I don't love it either"
-                    attached = tok.head.i == head.i if tok.lower_ == "too" else tok.dep_ == "det" and head in tok.ancestors
+                    attached = (tok.head.i == head.i if tok.lower_ == "too"
+                                else tok.dep_ == "det" and head in tok.ancestors)
                     if tok.lower_ in PPI and attached and not edit.touched(tok.i):
                         edit.set(tok.i, PPI[tok.lower_])
                 out.append(edit.render())

@@ -57,7 +57,8 @@ from emodata.core.hashing import normalize_text, sha1_text
 from emodata.text.nlp import Pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
 from emodata.flips.antonym import antonym_flip
-from emodata.flips.draft import antonym_drafts, negation_drafts, offsets, outcome_forms, outcome_possible, surface_antonyms
+from emodata.flips.draft import (antonym_drafts, negation_drafts, offsets, outcome_forms, outcome_possible,
+                                 surface_antonyms)
 from emodata.flips.judges import (JUDGE_REASONS, NEUTRAL_BAND, VADER_NEUTRAL, is_polar, judge, plain_of_tokens,
                                   vader_compound)
 from emodata.flips.negation import negation_flip, negation_flips
@@ -226,24 +227,31 @@ def _valence(annotator: Annotator) -> Callable[[str], float | None]:
 
 
 def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[tuple[int, str, str]],
-                 annotator: Annotator, tally: Counter | None = None, vader_first: bool = False) -> list[tuple]:
+                 annotator: Annotator, memo: dict[str, list], tally: Counter | None = None,
+                 vader_first: bool = False) -> list[tuple]:
     """The reason ("ok" or REJECT_REASONS) of each (row position, kind, x′) item, and its annotate-stage
     score (None when not scored). With `tally`, each reason and each judge's verdict is counted
     (`<kind>:judge:<vad|plain|vader>:pass|fail`); `vader_first` rejects items VADER does not see
-    reversed before any scoring (the cheap check of drafts)."""
+    reversed before any scoring (the cheap check of drafts). `memo` (text → [VADER, score]) keeps
+    what was computed, so a candidate equal to its draft is not scored twice."""
     texts = [text for _, _, text in items]
-    vf = vader_compound(texts)
+    new = list(dict.fromkeys(t for t in texts if t not in memo))
+    memo.update((t, [float(c), None]) for t, c in zip(new, vader_compound(new)))
+    vf = [memo[t][0] for t in texts]
     todo = [j for j, (i, _, _) in enumerate(items)
             if not vader_first or (abs(vf[j]) >= VADER_NEUTRAL and vader[i] * vf[j] < 0)]
+    need = list(dict.fromkeys(texts[j] for j in todo if memo[texts[j]][1] is None))
+    for text, scored in zip(need, score_texts(need, annotator).itertuples(index=False)):
+        memo[text][1] = scored
     out: list = [("vader_no_reverse", None)] * len(items)
-    for j, scored in zip(todo, score_texts([texts[j] for j in todo], annotator).itertuples(index=False)):
-        i, kind, text_flip = items[j]
+    for j in todo:
+        (i, kind, text_flip), scored = items[j], memo[texts[j]][1]
         v = float(rows[i].vad_v)
         reason = verdict(rows[i].text, v, text_flip, scored, kind)
         if tally is not None and reason not in ("unchanged", "empty"):
-            _tally_judges(tally, kind, v, scored, float(vader[i]), float(plain[i]), float(vf[j]), float(scored.plain))
+            _tally_judges(tally, kind, v, scored, float(vader[i]), float(plain[i]), vf[j], float(scored.plain))
         if reason == "ok":
-            reason = judge(kind, float(vader[i]), float(plain[i]), float(vf[j]), float(scored.plain))
+            reason = judge(kind, float(vader[i]), float(plain[i]), vf[j], float(scored.plain))
         if tally is not None:
             tally[f"{kind}:{reason}"] += 1
         out[j] = (reason, scored)
@@ -251,7 +259,7 @@ def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[t
 
 
 def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray, annotator: Annotator,
-                   lexicon: FlipLexicon, tally: Counter) -> list[frozenset[str]]:
+                   lexicon: FlipLexicon, memo: dict[str, list], tally: Counter) -> list[frozenset[str]]:
     """Step 3a: per row, the kinds whose parse-free draft passes the filter (emodata/flips/draft.py);
     `<kind>:no_draft` counts the rows a kind is not tried on, `rows:no_draft` the rows left unparsed."""
     table, forms, valence = surface_antonyms(lexicon), outcome_forms(lexicon), _valence(annotator)
@@ -267,7 +275,8 @@ def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray,
         items += [(i, "antonym", d) for d in antonym_drafts(row.text, tokens.words, tokens.lower, offs, table,
                                                             valence, bool(plain[i] > 0.5))]
         items += [(i, "negation", d) for d in negation_drafts(row.text, tokens.words, tokens.lower, offs)]
-    for (i, kind, _), (reason, _) in zip(items, _judge_batch(rows, vader, plain, items, annotator, vader_first=True)):
+    judged = _judge_batch(rows, vader, plain, items, annotator, memo, vader_first=True)
+    for (i, kind, _), (reason, _) in zip(items, judged):
         if reason == "ok":
             kinds[i].add(kind)
     for mine in kinds:
@@ -321,12 +330,14 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
     language = _language(nlp if nlp is not None else annotator.pipeline)
     tally: Counter = Counter()
     rows, vader, plain, toks = _polar_rows(drawn, annotator, tally)
-    worth = (_worth_parsing(rows, toks, vader, plain, annotator, lexicon, tally) if drafts
+    memo: dict[str, list] = {}
+    worth = (_worth_parsing(rows, toks, vader, plain, annotator, lexicon, memo, tally) if drafts
              else [frozenset(FLIP_KINDS)] * len(rows))
     items = _generate(language, rows, worth, plain, lexicon, annotator, batch_size, tally)
     chosen: dict[int, tuple] = {}
     tried: set[int] = set()
-    for (i, kind, text_flip), (reason, scored) in zip(items, _judge_batch(rows, vader, plain, items, annotator, tally)):
+    judged = _judge_batch(rows, vader, plain, items, annotator, memo, tally)
+    for (i, kind, text_flip), (reason, scored) in zip(items, judged):
         tried.add(i)
         if reason == "ok" and i not in chosen:
             chosen[i] = (kind, text_flip, scored)

@@ -93,4 +93,5 @@ def stored_tokens(words: Sequence[str], lower: Sequence[str]) -> Tokens:
     words, lower = tuple(words), tuple(lower)
     content = tuple(_is_content(w, low, 0 < i < len(words) - 1 and words[i - 1] == "[" and words[i + 1] == "]"
                                 and w.isupper()) for i, (w, low) in enumerate(zip(words, lower)))
-    return Tokens(words, lower, content, sum(not all(unicodedata.category(ch).startswith("P") for ch in w) for w in words))
+    n_words = sum(not all(unicodedata.category(ch).startswith("P") for ch in w) for w in words)
+    return Tokens(words, lower, content, n_words)
