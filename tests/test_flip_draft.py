@@ -127,3 +127,15 @@ def test_negation_candidate_need_only_move_toward_the_other_side():
     assert verdict("x", 0.8, "y", scored(0.79), "negation") == "no_cross"
     assert verdict("x", 0.2, "y", scored(0.3), "negation") == "ok"
     assert verdict("x", 0.2, "y", scored(0.1), "negation") == "no_cross"           # the wrong way
+
+
+def test_pairs_shard_is_byte_identical_for_the_same_inputs(annotator, pipeline, tmp_path):  # noqa: F811
+    from emodata.shards import write_parquet
+
+    rows = [("b:1", "I am so happy for you. We won!", ["joy"]), ("b:2", "That is a terrible idea", ["anger"]),
+            ("b:3", "We went to the store. It was so much fun!", ["joy"]), ("b:4", "I don't love it", ["joy"])]
+    frame = frame_of(annotator, rows)
+    first, again = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    write_parquet(make_pairs(frame, annotator, pipeline, 1.0, 3)[0], first)
+    write_parquet(make_pairs(frame.sample(frac=1.0, random_state=2), annotator, pipeline, 1.0, 3)[0], again)
+    assert first.read_bytes() == again.read_bytes() and first.stat().st_size > 0
