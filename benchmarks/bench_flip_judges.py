@@ -1,8 +1,10 @@
 """Judge a build's Valence-Flip pairs with scorers the generators do not use (issue #17).
 
     python benchmarks/bench_flip_judges.py OUT/mix_20_80 [--lexicon PATH] [--examples 5]
-    python benchmarks/bench_flip_judges.py OUT/mix_20_80 --regenerate 0.6 --seed 42 --out /tmp/x
-        # re-runs today's flip stage (make_pairs) on the build's train rows first, timed, and judges that
+    python benchmarks/bench_flip_judges.py OUT/mix_20_80 --regenerate 0.6 --seed 42 --out /tmp/x \
+        --cache-dir CACHE [--no-drafts]
+        # re-runs today's flip stage (make_pairs) on the build's train rows first, timed, and judges that;
+        # --cache-dir joins the stored annotate tokens as the build does, --no-drafts parses every polar row
 
 Per kind: pairs, share whose plain (negation-unaware) lexicon valence crosses 0.5, share whose VADER
 compound changes sign (an original VADER calls neutral, |c| < 0.05, counts as a failure), and the
@@ -49,29 +51,44 @@ def judge_build(build: Path, lexicon_path: Path, n_examples: int) -> dict:
     return out
 
 
-def regenerate(build: Path, lexicon_path: Path, flip_frac: float, seed: int, out: Path) -> dict:
-    """Run `make_pairs` on a build's train shards (window negation, as the default build) into out/pairs."""
-    import time
-
+def train_rows(build: Path, cache_dir: Path | None) -> "pd.DataFrame":
+    """A build's train rows (id, text, labels, vad_*), with the annotate stage's stored `tokens`/`lower`
+    joined by id from the build's annotate cache (`--cache-dir`) when given, as the build passes them."""
     import pandas as pd
-    import pyarrow.parquet as pq_
 
-    from emodata.flips import make_pairs, pairs_summary
-    frames = [pq_.read_table(p, columns=["id", "text", "labels", "vad"]).to_pandas()
+    frames = [pq.read_table(p, columns=["id", "text", "labels", "vad"]).to_pandas()
               for p in sorted((build / "data").glob("*/train*.parquet"))]
     train = pd.concat(frames, ignore_index=True)
     for k in "vad":
         train[f"vad_{k}"] = [d[k] for d in train["vad"]]
+    if cache_dir is not None:
+        stored = pd.concat([pq.read_table(p, columns=["id", "tokens", "lower"]).to_pandas()
+                            for p in sorted((cache_dir / "annotated").glob("*.parquet"))], ignore_index=True)
+        train = train.merge(stored.drop_duplicates("id"), on="id", how="left", validate="one_to_one")
+        missing = train["tokens"].isna()
+        if missing.any():
+            raise ValueError(f"{cache_dir}: no stored tokens for train id {train['id'][missing].iloc[0]!r}")
+    return train
+
+
+def regenerate(build: Path, lexicon_path: Path, flip_frac: float, seed: int, out: Path,
+               cache_dir: Path | None = None, drafts: bool = True) -> dict:
+    """Run `make_pairs` on a build's train shards (window negation, as the default build) into out/pairs."""
+    import time
+
+    from emodata.flips import make_pairs, pairs_summary
+    train = train_rows(build, cache_dir)
     annotator = make_annotator(load_pipeline(), load_lexicon(str(lexicon_path)))
     start = time.perf_counter()
-    table, tally = make_pairs(train, annotator, annotator.pipeline, flip_frac, seed)
+    table, tally = make_pairs(train, annotator, annotator.pipeline, flip_frac, seed, drafts=drafts)
     seconds = time.perf_counter() - start
     (out / "pairs").mkdir(parents=True, exist_ok=True)
-    pq_.write_table(table, out / "pairs" / "train_pairs.parquet")
+    pq.write_table(table, out / "pairs" / "train_pairs.parquet")
     summary = pairs_summary(table, tally, seed)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-    return {"seconds": round(seconds, 1), "train_rows": len(train), "rows": summary["rows"],
-            "judges": summary["judges"], "rejected": summary["rejected"]}
+    return {"seconds": round(seconds, 1), "train_rows": len(train), "pairs": table.num_rows,
+            "paired_share_of_drawn": round(table.num_rows / max(1, summary["rows"]["selected"]), 4),
+            "rows": summary["rows"], "judges": summary["judges"], "rejected": summary["rejected"]}
 
 
 def main() -> None:
@@ -83,9 +100,13 @@ def main() -> None:
     parser.add_argument("--regenerate", type=float, default=None, help="flip_frac of a fresh make_pairs run")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=Path("/tmp/flips/regen"))
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="the build's --cache-dir: join the stored tokens, as the build does")
+    parser.add_argument("--no-drafts", action="store_true", help="parse every polar row (the slow reference)")
     args = parser.parse_args()
     if args.regenerate is not None:
-        print(json.dumps(regenerate(args.build, args.lexicon, args.regenerate, args.seed, args.out), indent=1))
+        print(json.dumps(regenerate(args.build, args.lexicon, args.regenerate, args.seed, args.out, args.cache_dir,
+                                    not args.no_drafts), indent=1))
         (args.out / "data").mkdir(exist_ok=True)
         for source in (args.build / "data").iterdir():   # train shards, for the paired share
             link = args.out / "data" / source.name

@@ -249,6 +249,7 @@ def test_negation_flip(nlp, text, expected):
     ("We lost to them", "We beat them"),
     ("We beat them 3-0", "We lost to them 3-0"),
     ("He survived", "He died"),
+    ("I survived, barely", None),                  # the speaker cannot report "I died"
     ("I lost my keys", None),                      # not a contest
     ("Please pass the salt", None),                # not an exam
     ("Am I lost?", None),                          # adjectival participle
@@ -314,7 +315,10 @@ def test_make_pairs_targets_order_and_tally(annotator, pipeline):
         assert r["s_flip"] == pytest.approx(abs((r["v"] - 0.5) + (r["v_lex_flip"] - 0.5)))
     assert tally["rows:selected"] == 10 and tally["rows:paired"] == 6
     assert tally["rows:neutral_source"] == 1 and tally["rows:no_valence"] == 1 and tally["rows:not_polar"] == 1
-    assert tally["rows:no_valid_candidate"] == 1 and tally["negation:no_cross"] >= 1
+    assert tally["rows:no_draft"] == 1 and tally["negation:no_draft"] >= 1     # t:05: no draft crosses
+    slow, slow_tally = make_pairs(frame, annotator, pipeline, flip_frac=1.0, seed=0, drafts=False)
+    assert slow.equals(table)                  # the drafts skip parses, never a pair of these rows
+    assert slow_tally["rows:no_valid_candidate"] == 1 and slow_tally["negation:no_cross"] >= 1
     assert (tally["antonym:emitted"], tally["outcome:emitted"], tally["negation:emitted"]) == (4, 1, 1)
     assert tally["antonym:ok"] >= 4            # "won" -> "lost" passes as an antonym too, but outcome wins
 
@@ -383,7 +387,7 @@ def test_pairs_summary_s_flip_on_known_pairs():
     assert summary["validity"]["pre_filter"] == pytest.approx(5 / 9)
     assert summary["validity"]["pre_filter_by_kind"]["negation"] == 0.25
     assert summary["rejected"]["no_cross"] == 4 and summary["rejected"]["neutral_source"] == 2
-    assert summary["candidates"]["antonym"] == {"generated": 4, "passed": 3, "emitted": 2, "no_rewrite": 0,
+    assert summary["candidates"]["antonym"] == {"generated": 4, "passed": 3, "emitted": 2, "no_rewrite": 0, "no_draft": 0,
                                                 "rejected": {"unchanged": 0, "empty": 0, "no_lexicon": 0,
                                                              "no_cross": 1, "plain_no_cross": 0,
                                                              "vader_no_reverse": 0}}

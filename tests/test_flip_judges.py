@@ -71,8 +71,9 @@ ROWS = [("j:1", "I am happy", ["joy"]), ("j:2", "I am at the game", ["joy"]),
 
 def test_judge_rejections_are_counted_and_summarised(annotator, pipeline):
     frame = frame_of(annotator, ROWS)
-    table, tally = make_pairs(frame, annotator, pipeline, flip_frac=1.0, seed=3)
+    table, tally = make_pairs(frame, annotator, pipeline, flip_frac=1.0, seed=3, drafts=False)
     assert set(table.column("id").to_pylist()) == {"j:1", "j:4", "j:5"}
+    assert make_pairs(frame, annotator, pipeline, flip_frac=1.0, seed=3)[0].equals(table)
     assert tally["rows:not_polar"] == 1                              # VADER: "I am at the game" is neutral
     summary = pairs_summary(table, tally, seed=3)
     judges = summary["judges"]

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from emodata.annotate import Annotator
-from emodata.text.nlp import tokenize
+from emodata.text.nlp import Tokens, tokenize
 from emodata.text.vad import score_utterance
 
 #: |VADER compound| below this is VADER's own neutral band (its documented threshold).
@@ -48,8 +48,14 @@ def vader_compound(texts: Sequence[str]) -> np.ndarray:
 
 def plain_valence(texts: Sequence[str], annotator: Annotator) -> np.ndarray:
     """Lexicon valence of each text with no negation adjustment (nan without lexicon evidence)."""
-    return np.array([score_utterance(tokens, annotator.lookup, None, annotator.epsilon).v
-                     for tokens in tokenize(annotator.pipeline, list(texts))], dtype=float)
+    return plain_of_tokens(tokenize(annotator.pipeline, list(texts)), annotator)
+
+
+def plain_of_tokens(tokens_list: Iterable[Tokens], annotator: Annotator) -> np.ndarray:
+    """`plain_valence` of already tokenised texts (e.g. `emodata.text.nlp.stored_tokens` of the annotate
+    stage's columns, so no text is tokenised twice)."""
+    return np.array([score_utterance(tokens, annotator.lookup, None, annotator.epsilon).v for tokens in tokens_list],
+                    dtype=float)
 
 
 def is_polar(vader: float, plain: float) -> bool:

@@ -1,7 +1,10 @@
 """Negation flips on the dependency parse: remove the negation an utterance has, or insert one.
 
 One edit, at the main predicate (never a "not" in every clause): the root verb/aux of a sentence's
-main clause (`main_predicate`, from the dependency parse).
+main clause (`main_predicate`, from the dependency parse). `negation_flips` gives one candidate per
+sentence (up to SENTENCES, each editing that sentence only: "We went out. It was fun." → "We didn't go
+out. It was fun." or "We went out. It was not fun."); the pair's judges keep the first that reverses
+the whole utterance. `negation_flip` is the first candidate.
 Removal (the utterance has "not", "n't"/"nt" or "never"): the negation of a main predicate is removed
 (an utterance whose negations all sit in subordinate clauses is left alone).
 - "n't"/"not" after an auxiliary "do" drops the "do" too and re-inflects the verb to the auxiliary's
@@ -31,6 +34,7 @@ and utterances with no negatable clause (fragments such as "Great job!").
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from spacy.tokens import Doc, Span, Token
 
@@ -56,6 +60,18 @@ GET_FORMS = frozenset({"get", "gets", "got"})
 DO_SUPPORT = {"VBZ": "doesn't", "VBP": "don't", "VBD": "didn't"}
 FINITE = frozenset(DO_SUPPORT)
 VERBAL = frozenset({"VERB", "AUX"})
+#: Verbs whose negation nobody says ("I don't hope", "I am not hoping she wins").
+NOT_NEGATED = frozenset({"hope", "wish", "guess", "bet", "reckon", "wonder"})
+#: Their inflected forms (spaCy lemmatises "hoping" as "hop").
+NOT_NEGATED_FORMS = frozenset(inflect_verb(v, tag) for v in NOT_NEGATED for tag in ("VB", "VBZ", "VBD", "VBG"))
+#: Positive-polarity items after an inserted negation and their negative forms ("too" -> "either";
+#: "some" as a determiner -> "any").
+PPI = {"too": "either", "some": "any"}
+#: Sentence adverbs an inserted "not" goes after ("is probably not", "still doesn't sound").
+SENTENCE_ADVERBS = frozenset({"probably", "definitely", "certainly", "surely", "obviously", "clearly", "apparently",
+                              "actually", "still", "already", "honestly", "seriously", "literally", "basically"})
+#: Sentences a negation flip is tried on (one candidate each, one edit each).
+SENTENCES = 3
 WORD = re.compile(r"['’]?[A-Za-z]+")
 SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "expl"})
 
@@ -65,9 +81,9 @@ def is_negation(tok: Token) -> bool:
     return tok.lower_ in HANDLED
 
 
-def unhandled_negation(doc: Doc) -> bool:
-    """Whether the utterance has a negation cue or pseudo-negation that this module cannot flip."""
-    words = [t.lower_ for t in doc]
+def unhandled_negation(words: Sequence[str]) -> bool:
+    """Whether an utterance (its lower-cased tokens) has a negation cue or pseudo-negation that this
+    module cannot flip."""
     for i, word in enumerate(words):
         following = words[i + 1] if i + 1 < len(words) else ""
         if (word, following) in PSEUDO or word == "ai" and following in ("n't", "n’t", "nt"):
@@ -107,6 +123,15 @@ def _auxiliaries(head: Token) -> list[Token]:
     return sorted((c for c in head.children if c.dep_ in ("aux", "auxpass") and c.i < head.i), key=lambda t: t.i)
 
 
+def _not_after(edit: Rewrite, tok: Token) -> None:
+    """Insert "not" after an auxiliary or copula, or after the sentence adverb that follows it."""
+    nxt = tok.doc[tok.i + 1] if tok.i + 1 < len(tok.doc) else None
+    if nxt is not None and nxt.lower_ in SENTENCE_ADVERBS and not edit.touched(nxt.i):
+        edit.set(nxt.i, nxt.text + " not", keep_case=False)
+    else:
+        edit.set(tok.i, tok.text + ("not" if tok.lower_ == "can" else " not"), keep_case=False)
+
+
 def negate_clause(edit: Rewrite, head: Token) -> bool:
     """Insert a negation into the clause headed by `head`; False when the clause is not negatable."""
     subjects = [c.i for c in head.children if c.dep_ in SUBJECTS]
@@ -114,7 +139,7 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
     finite = auxes[0] if auxes else head
     if subjects and min(subjects) > finite.i:
         return False  # inverted clause ("so are you", "where are they"): not a plain statement
-    if not wordlike(finite) or not wordlike(head):
+    if not wordlike(finite) or not wordlike(head) or head.lower_ in NOT_NEGATED_FORMS:
         return False
     if auxes:
         aux = auxes[0]
@@ -129,20 +154,23 @@ def negate_clause(edit: Rewrite, head: Token) -> bool:
             else:
                 return False
         else:
-            edit.set(aux.i, aux.text + ("not" if aux.lower_ == "can" else " not"), keep_case=False)
+            _not_after(edit, aux)
         return True
     if edit.touched(head.i):
         return False
     if (head.lemma_ == "be" or head.lower_.replace("’", "'") in BE_CLITICS) and head.tag_ in FINITE:
-        edit.set(head.i, head.text + " not", keep_case=False)
+        _not_after(edit, head)
         return True
-    if head.pos_ == "VERB" and head.tag_ in FINITE and _has_subject(head) and head.is_alpha:
+    if any(c.dep_ == "conj" and c.tag_ == head.tag_ and not _has_subject(c) for c in head.children):
+        return False  # "I didn't feel tired and watched TV": do-support would not reach the shared-subject verb
+    if head.pos_ == "VERB" and head.tag_ in FINITE and _has_subject(head) and head.is_alpha and len(head) > 1 \
+            and (head.i == 0 or head.doc[head.i - 1].whitespace_):  # not the "s" of "Thats"
         # "They always praise him" -> "They don't always praise him": do-support goes before the
         # adverbs between the subject and the verb.
         subject = max(subjects)
         between = [c for c in head.lefts if c.dep_ == "advmod" and c.i > subject and not edit.touched(c.i)]
         do = DO_SUPPORT[head.tag_]
-        if between:
+        if between and between[0].lower_ not in SENTENCE_ADVERBS:
             edit.set(between[0].i, f"{do} {between[0].text}", keep_case=False)
             edit.set(head.i, head.lemma_.lower(), keep_case=False)
         else:
@@ -200,32 +228,48 @@ def main_predicate(sent: Span) -> Token | None:
     return heads[0] if heads else None
 
 
-def _main_negation(doc: Doc) -> Token | None:
-    """The first handled negation that negates its sentence's main predicate."""
-    for tok in doc:
-        if is_negation(tok) and tok.head.i == getattr(main_predicate(tok.sent), "i", None):
-            return tok
-    return None
+def _main_negations(doc: Doc) -> list[Token]:
+    """The handled negations that negate their sentence's main predicate, in text order."""
+    return [tok for tok in doc if is_negation(tok) and tok.head.i == getattr(main_predicate(tok.sent), "i", None)]
 
 
-def negation_flip(doc: Doc, lexicon: FlipLexicon | None = None) -> str | None:
-    """One edit of the main predicate: remove its negation when the utterance has one, else negate the
-    main predicate of its first statement sentence; None when neither applies."""
+def negation_flips(doc: Doc, lexicon: FlipLexicon | None = None, limit: int = SENTENCES) -> list[str]:
+    """Candidates of one edit each, at most `limit`, in text order: when the utterance has a handled
+    negation, the removal of each main-predicate negation (up to one per sentence); else the negation
+    of the main predicate of each statement sentence. Empty when neither applies. Each candidate edits
+    one sentence only; the judges pick the one that reverses the whole utterance."""
     lexicon = lexicon or load_flips()
-    if unhandled_negation(doc):
-        return None
-    edit = Rewrite(doc)
+    if unhandled_negation([t.lower_ for t in doc]):
+        return []
+    out: list[str] = []
     if any(is_negation(t) for t in doc):
-        neg = _main_negation(doc)
-        if neg is None:
-            return None  # only subordinate clauses are negated: not the utterance's polarity
-        remove_negation(edit, neg, lexicon)
-        rewrite_npis(edit, neg)
+        seen: set[int] = set()
+        for neg in _main_negations(doc):  # none: only subordinate clauses are negated, not the utterance
+            if neg.sent.start in seen:
+                continue
+            seen.add(neg.sent.start)
+            edit = Rewrite(doc)
+            remove_negation(edit, neg, lexicon)
+            rewrite_npis(edit, neg)
+            out.append(edit.render())
     else:
         for sent in doc.sents:
             head = main_predicate(sent)
             if any(t.text == "?" for t in sent) or head is None:
                 continue
+            edit = Rewrite(doc)
             if negate_clause(edit, head):
-                break
-    return edit.render() if edit.changed else None
+                for tok in sent[head.i - sent.start + 1:]:  # "I love it too" -> "I don't love it either"
+                    attached = (tok.head.i == head.i if tok.lower_ == "too"
+                                else tok.dep_ == "det" and head in tok.ancestors)
+                    if tok.lower_ in PPI and attached and not edit.touched(tok.i):
+                        edit.set(tok.i, PPI[tok.lower_])
+                out.append(edit.render())
+    return out[:limit]
+
+
+def negation_flip(doc: Doc, lexicon: FlipLexicon | None = None) -> str | None:
+    """One edit of the main predicate: remove its negation when the utterance has one, else negate the
+    main predicate of its first statement sentence; None when neither applies (`negation_flips`' first)."""
+    found = negation_flips(doc, lexicon, limit=1)
+    return found[0] if found else None

@@ -30,6 +30,9 @@ from emodata.flips.rewrite import Rewrite
 
 #: Prepositions that tie a passive outcome to its direction ("accepted into", "promoted to").
 DIRECTIONAL = frozenset({"into", "to", "onto"})
+#: Outcomes a first-person subject cannot report ("I survived" has no "I died" counterpart).
+SPEAKER_CANNOT = frozenset({"die"})
+FIRST_PERSON = frozenset({"i", "we"})
 #: Dependents that make a verb transitive or complemented (an "intransitive" rule needs none).
 ARGUMENTS = frozenset({"dobj", "obj", "prt", "prep", "ccomp", "xcomp", "attr", "dative", "oprd", "acomp", "advcl"})
 
@@ -77,6 +80,8 @@ def _swap(edit: Rewrite, verb: Token, lexicon: FlipLexicon) -> bool:
     for rule in lexicon.swaps:
         if rule.verb != lemma or not fits(rule, verb):
             continue
+        if rule.to in SPEAKER_CANNOT and any(c.dep_ == "nsubj" and c.lower_ in FIRST_PERSON for c in verb.children):
+            return False  # "I survived" -> "I died" is not something the speaker can say
         form = inflect_verb(rule.to, verb.tag_, lexicon.verb_forms)
         prep = _prep(verb, rule.prep) if rule.prep else None
         if prep is not None:

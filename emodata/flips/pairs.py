@@ -7,21 +7,25 @@
    (`neutral_source`: there is no side to flip from), then rows that are not clearly polar to both
    independent judges (`not_polar`: VADER |compound| < 0.05 or plain lexicon valence near 0.5;
    emodata/flips/judges.py) — cheap checks before any parse;
-3. parses the rest once with `nlp.pipe` (only the rows that reach this step) and runs every
-   generator of GENERATORS on each row; each makes one edit (antonym: the main clause's strongest
-   polar word of the utterance's side; negation: the main predicate);
+3. drafts each kind's edit without a parse, on the stored annotate tokens (emodata/flips/draft.py),
+   and judges the drafts as in step 4; a kind whose drafts all fail is not tried on the row
+   (`<kind>:no_draft`; `no_draft` rows are never parsed). Then parses the rest once with `nlp.pipe`
+   (NER only on demand) and runs the generators worth running; each makes one edit (antonym: the
+   main clause's strongest polar word of the utterance's side; negation: the main predicate of one
+   sentence, one candidate per sentence up to 3);
 4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
    annotator: `emodata.text.nlp.tokenize` + `emodata.text.vad.score_utterance` with its lexicon and negation
    adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
    after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
-   (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`);
+   (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`;
+   a negation candidate need only move NEGATION_SHIFT toward it, see `verdict`);
    then the judges the generators do not use must see the reversal (`plain_no_cross`: plain
    lexicon valence, for the lexical kinds; `vader_no_reverse`: VADER's compound changes sign);
    every judge's verdict on every candidate is tallied (`<kind>:judge:<vad|plain|vader>:pass|fail`);
-5. emits one pair per row: the first generator in GENERATORS order whose candidate passed.
+5. emits one pair per row: the first candidate in GENERATORS order (then sentence order) that passed.
    Outcome rules are the most specific, antonyms next, and negation (applicable to almost any
-   clause) last, so it does not crowd out the others. All generators run on every row, so the
-   tally gives each generator's own pre-filter pass rate.
+   clause) last, so it does not crowd out the others. With `drafts=False` every generator runs on
+   every polar row (the reference the drafts' savings are measured against).
 
 Targets of x′: valence v′ = 1 − v(x) (the mirror the S_flip loss asks for); arousal and dominance
 are recomputed by the same lexicon on x′ (an antonym changes them: "hate" is more aroused than
@@ -29,8 +33,8 @@ are recomputed by the same lexicon on x′ (an antonym changes them: "hate" is m
 mirrored through catalog/flips/mirror.yaml, or null when any label has no mirror.
 
 The tally (a Counter) has `rows:<what>` keys (selected, paired, no_valence, neutral_source,
-not_polar, no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator (no_rewrite, ok,
-emitted, and the rejection reasons above).
+not_polar, no_draft, no_candidate, no_valid_candidate) and `<kind>:<outcome>` keys per generator
+(no_draft, no_rewrite, ok, emitted, and the rejection reasons above).
 """
 from __future__ import annotations
 
@@ -45,16 +49,19 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from catalog import load_catalog
-from catalog.flips import FlipLexicon, load_flips
+from catalog.flips import FLIP_KINDS, FlipLexicon, load_flips
 from emodata.core.metrics import s_flip
 
 from emodata.annotate import Annotator, annotate_frame
 from emodata.core.hashing import normalize_text, sha1_text
-from emodata.text.nlp import Pipeline
+from emodata.text.nlp import Pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
 from emodata.flips.antonym import antonym_flip
-from emodata.flips.judges import JUDGE_REASONS, NEUTRAL_BAND, is_polar, judge, plain_valence, vader_compound
-from emodata.flips.negation import negation_flip
+from emodata.flips.draft import (antonym_drafts, negation_drafts, offsets, outcome_forms, outcome_possible,
+                                 surface_antonyms)
+from emodata.flips.judges import (JUDGE_REASONS, NEUTRAL_BAND, VADER_NEUTRAL, is_polar, judge, plain_of_tokens,
+                                  vader_compound)
+from emodata.flips.negation import negation_flip, negation_flips
 from emodata.flips.outcome import outcome_flip
 
 if TYPE_CHECKING:
@@ -67,8 +74,12 @@ GENERATORS: tuple[tuple[str, Generator], ...] = (("outcome", outcome_flip), ("an
                                                 ("negation", negation_flip))
 #: Candidate rejection reasons, in the order they are checked (the generator's own VAD, then the judges).
 REJECT_REASONS = ("unchanged", "empty", "no_lexicon", "no_cross") + JUDGE_REASONS
-ROW_OUTCOMES = ("selected", "paired", "no_valence", "neutral_source", "not_polar", "no_candidate",
+ROW_OUTCOMES = ("selected", "paired", "no_valence", "neutral_source", "not_polar", "no_draft", "no_candidate",
                 "no_valid_candidate")
+#: How far a negation candidate's annotate-stage VAD must move toward the other side of 0.5 (`verdict`).
+NEGATION_SHIFT = 0.05
+#: Annotate-stage columns read when the train frame has them (no text is tokenised twice).
+STORED_COLUMNS = ("tokens", "lower")
 #: Scorers whose verdict on every generated candidate is tallied (`<kind>:judge:<name>:pass|fail`):
 #: the annotate stage's negation-aware VAD (the generators' own target), plain lexicon valence, VADER.
 JUDGE_NAMES = ("vad", "plain", "vader")
@@ -103,21 +114,30 @@ def mirror_labels(labels: Iterable[str], lexicon: FlipLexicon | None = None) -> 
 
 
 def score_texts(texts: list[str], annotator: Annotator) -> pd.DataFrame:
-    """Lexicon VAD of candidate texts by the annotate stage itself (`annotate_frame`), one row per text."""
+    """Lexicon VAD of candidate texts by the annotate stage itself (`annotate_frame`), one row per text,
+    with the plain (negation-unaware) valence of the same tokens (column `plain`)."""
     frame = pd.DataFrame({"id": [f"flip-candidate:{i}" for i in range(len(texts))], "text": texts})
-    return annotate_frame(frame, annotator, batch_size=2000)[["n_tokens", "n_covered", "vad_v", "vad_a", "vad_d"]]
+    scored = annotate_frame(frame, annotator, batch_size=2000)
+    out = scored[["n_tokens", "n_covered", "vad_v", "vad_a", "vad_d"]].copy()
+    out["plain"] = plain_of_tokens(map(stored_tokens, scored["tokens"], scored["lower"]), annotator)
+    return out
 
 
-def verdict(text: str, v: float, text_flip: str, scored) -> str:
+def verdict(text: str, v: float, text_flip: str, scored, kind: str | None = None) -> str:
     """"ok" or the first REJECT_REASONS reason for candidate x′ of x (lexicon valence v), given the
-    annotate-stage row of x′ (`score_texts`)."""
+    annotate-stage row of x′ (`score_texts`). `no_cross`: the annotate-stage VAD of x′ is not across
+    0.5 from v; for a negation candidate it only has to move toward the other side by NEGATION_SHIFT
+    (the negation-aware VAD mirrors only the words in the cue's window, so an utterance whose polarity
+    spreads over several clauses seldom crosses by it; VADER, a judge the generator does not use,
+    decides the reversal)."""
     if normalize_text(text_flip) == normalize_text(text):
         return "unchanged"
     if scored.n_tokens == 0:
         return "empty"
     if scored.n_covered == 0 or math.isnan(scored.vad_v):
         return "no_lexicon"
-    if (v - 0.5) * (scored.vad_v - 0.5) >= 0:
+    if (v - 0.5) * (scored.vad_v - 0.5) >= 0 and (kind != "negation" or
+                                                    math.copysign(1.0, v - 0.5) * (v - scored.vad_v) < NEGATION_SHIFT):
         return "no_cross"
     return "ok"
 
@@ -174,8 +194,9 @@ def _pair_row(row, kind: str, text_flip: str, scored, lexicon: FlipLexicon) -> d
     }
 
 
-def _polar_rows(drawn: pd.DataFrame, annotator: Annotator, tally: Counter) -> tuple[list, np.ndarray, np.ndarray]:
-    """Step 2: the drawn rows with a clear polarity, with their VADER compound and plain valence."""
+def _polar_rows(drawn: pd.DataFrame, annotator: Annotator, tally: Counter) -> tuple[list, np.ndarray, np.ndarray, list]:
+    """Step 2: the drawn rows with a clear polarity, with their VADER compound, plain valence and tokens
+    (the stored annotate columns when the frame has them; VADER only for rows plain valence calls polar)."""
     rows = []
     for row in drawn.itertuples(index=False):
         v = float(row.vad_v) if row.vad_v is not None else math.nan
@@ -185,32 +206,109 @@ def _polar_rows(drawn: pd.DataFrame, annotator: Annotator, tally: Counter) -> tu
             tally["rows:neutral_source"] += 1
         else:
             rows.append(row)
-    texts = [r.text for r in rows]
-    vader, plain = vader_compound(texts), plain_valence(texts, annotator)
-    keep = [i for i in range(len(rows)) if is_polar(vader[i], plain[i])]
+    if set(STORED_COLUMNS) <= set(drawn.columns):
+        toks = [stored_tokens(r.tokens, r.lower) for r in rows]
+    else:
+        toks = list(tokenize(annotator.pipeline, [r.text for r in rows]))
+    plain = plain_of_tokens(toks, annotator)
+    maybe = [i for i in range(len(rows)) if abs(plain[i] - 0.5) >= NEUTRAL_BAND]  # False for nan
+    vader = np.full(len(rows), math.nan)
+    vader[maybe] = vader_compound([rows[i].text for i in maybe])
+    keep = [i for i in maybe if is_polar(vader[i], plain[i])]
     tally["rows:not_polar"] += len(rows) - len(keep)
-    return [rows[i] for i in keep], vader[keep], plain[keep]
+    return [rows[i] for i in keep], vader[keep], plain[keep], [toks[i] for i in keep]
 
 
-def _generate(language: Language, rows: list, plain: np.ndarray, lexicon: FlipLexicon, annotator: Annotator,
-              batch_size: int, tally: Counter) -> list[list[tuple[str, str]]]:
-    """Step 3: every generator's candidate per row (one parse of the rows that reach it)."""
+def _valence(annotator: Annotator) -> Callable[[str], float | None]:
     def valence(word: str) -> float | None:
         found = annotator.lookup(word)
         return None if found is None else float(found[0])
+    return valence
 
-    candidates = []
-    for v, doc in zip(plain, language.pipe((r.text for r in rows), batch_size=batch_size)):
-        mine = []
+
+def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[tuple[int, str, str]],
+                 annotator: Annotator, memo: dict[str, list], tally: Counter | None = None,
+                 vader_first: bool = False) -> list[tuple]:
+    """The reason ("ok" or REJECT_REASONS) of each (row position, kind, x′) item, and its annotate-stage
+    score (None when not scored). With `tally`, each reason and each judge's verdict is counted
+    (`<kind>:judge:<vad|plain|vader>:pass|fail`); `vader_first` rejects items VADER does not see
+    reversed before any scoring (the cheap check of drafts). `memo` (text → [VADER, score]) keeps
+    what was computed, so a candidate equal to its draft is not scored twice."""
+    texts = [text for _, _, text in items]
+    new = list(dict.fromkeys(t for t in texts if t not in memo))
+    memo.update((t, [float(c), None]) for t, c in zip(new, vader_compound(new)))
+    vf = [memo[t][0] for t in texts]
+    todo = [j for j, (i, _, _) in enumerate(items)
+            if not vader_first or (abs(vf[j]) >= VADER_NEUTRAL and vader[i] * vf[j] < 0)]
+    need = list(dict.fromkeys(texts[j] for j in todo if memo[texts[j]][1] is None))
+    for text, scored in zip(need, score_texts(need, annotator).itertuples(index=False)):
+        memo[text][1] = scored
+    out: list = [("vader_no_reverse", None)] * len(items)
+    for j in todo:
+        (i, kind, text_flip), scored = items[j], memo[texts[j]][1]
+        v = float(rows[i].vad_v)
+        reason = verdict(rows[i].text, v, text_flip, scored, kind)
+        if tally is not None and reason not in ("unchanged", "empty"):
+            _tally_judges(tally, kind, v, scored, float(vader[i]), float(plain[i]), vf[j], float(scored.plain))
+        if reason == "ok":
+            reason = judge(kind, float(vader[i]), float(plain[i]), vf[j], float(scored.plain))
+        if tally is not None:
+            tally[f"{kind}:{reason}"] += 1
+        out[j] = (reason, scored)
+    return out
+
+
+def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray, annotator: Annotator,
+                   lexicon: FlipLexicon, memo: dict[str, list], tally: Counter) -> list[frozenset[str]]:
+    """Step 3a: per row, the kinds whose parse-free draft passes the filter (emodata/flips/draft.py);
+    `<kind>:no_draft` counts the rows a kind is not tried on, `rows:no_draft` the rows left unparsed."""
+    table, forms, valence = surface_antonyms(lexicon), outcome_forms(lexicon), _valence(annotator)
+    kinds: list[set[str]] = [set() for _ in rows]
+    items = []
+    for i, (row, tokens) in enumerate(zip(rows, toks)):
+        if outcome_possible(tokens.lower, forms):
+            kinds[i].add("outcome")
+        offs = offsets(row.text, tokens.words)
+        if offs is None:  # tokens that are not substrings of the text: no draft, try every kind
+            kinds[i].update(("antonym", "negation"))
+            continue
+        items += [(i, "antonym", d) for d in antonym_drafts(row.text, tokens.words, tokens.lower, offs, table,
+                                                            valence, bool(plain[i] > 0.5))]
+        items += [(i, "negation", d) for d in negation_drafts(row.text, tokens.words, tokens.lower, offs)]
+    judged = _judge_batch(rows, vader, plain, items, annotator, memo, vader_first=True)
+    for (i, kind, _), (reason, _) in zip(items, judged):
+        if reason == "ok":
+            kinds[i].add(kind)
+    for mine in kinds:
+        tally.update(f"{kind}:no_draft" for kind in FLIP_KINDS if kind not in mine)
+        tally["rows:no_draft"] += not mine
+    return [frozenset(mine) for mine in kinds]
+
+
+def _generate(language: Language, rows: list, worth: list[frozenset[str]], plain: np.ndarray, lexicon: FlipLexicon,
+              annotator: Annotator, batch_size: int, tally: Counter) -> list[tuple[int, str, str]]:
+    """Step 3b: (row position, kind, x′) of every generator worth running on a row, in row and GENERATORS
+    order; one parse of the rows worth it, without NER, which runs only on a doc with a capitalised word
+    an antonym could replace (the antonym rule skips names)."""
+    valence, table = _valence(annotator), surface_antonyms(lexicon)
+    ner = language.get_pipe("ner") if "ner" in language.pipe_names else None
+    todo = [i for i, kinds in enumerate(worth) if kinds]
+    docs = language.pipe((rows[i].text for i in todo), batch_size=batch_size, disable=["ner"] if ner else [])
+    items = []
+    for i, doc in zip(todo, docs):
         for kind, generate in GENERATORS:
-            text_flip = (generate(doc, lexicon, valence=valence, positive=bool(v > 0.5)) if kind == "antonym"
-                         else generate(doc, lexicon))
-            if text_flip is None:
-                tally[f"{kind}:no_rewrite"] += 1
-            else:
-                mine.append((kind, text_flip))
-        candidates.append(mine)
-    return candidates
+            if kind not in worth[i]:
+                continue
+            if kind == "antonym":
+                if ner is not None and any(t.lower_ in table and not t.is_lower for t in doc):
+                    doc = ner(doc)
+                found = [generate(doc, lexicon, valence=valence, positive=bool(plain[i] > 0.5))]
+            else:  # negation: one candidate per sentence (emodata/flips/negation.py)
+                found = negation_flips(doc, lexicon) if kind == "negation" else [generate(doc, lexicon)]
+            found = [text for text in found if text is not None]
+            tally[f"{kind}:no_rewrite"] += not found
+            items += [(i, kind, text_flip) for text_flip in found]
+    return items
 
 
 def _tally_judges(tally: Counter, kind: str, v: float, scored, vader: float, plain: float, vader_flip: float,
@@ -223,35 +321,33 @@ def _tally_judges(tally: Counter, kind: str, v: float, scored, vader: float, pla
 
 
 def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: FlipLexicon, batch_size: int,
-              drawn: pd.DataFrame) -> tuple[list[dict], Counter]:
+              drafts: bool, drawn: pd.DataFrame) -> tuple[list[dict], Counter]:
     """Steps 2-5 for some drawn rows: their pairs (PAIRS_SCHEMA rows, in row order) and the tally.
 
-    Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`).
+    Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`); without
+    `drafts` every kind is tried on every polar row (slow; what the drafts save is measured against it).
     """
     language = _language(nlp if nlp is not None else annotator.pipeline)
     tally: Counter = Counter()
-    rows, vader, plain = _polar_rows(drawn, annotator, tally)
-    candidates = _generate(language, rows, plain, lexicon, annotator, batch_size, tally)
-    flat = [text_flip for mine in candidates for _, text_flip in mine]
-    scores = score_texts(flat, annotator).itertuples(index=False)
-    vader_flat, plain_flat = iter(vader_compound(flat)), iter(plain_valence(flat, annotator))
+    rows, vader, plain, toks = _polar_rows(drawn, annotator, tally)
+    memo: dict[str, list] = {}
+    worth = (_worth_parsing(rows, toks, vader, plain, annotator, lexicon, memo, tally) if drafts
+             else [frozenset(FLIP_KINDS)] * len(rows))
+    items = _generate(language, rows, worth, plain, lexicon, annotator, batch_size, tally)
+    chosen: dict[int, tuple] = {}
+    tried: set[int] = set()
+    judged = _judge_batch(rows, vader, plain, items, annotator, memo, tally)
+    for (i, kind, text_flip), (reason, scored) in zip(items, judged):
+        tried.add(i)
+        if reason == "ok" and i not in chosen:
+            chosen[i] = (kind, text_flip, scored)
     out = []
-    for row, mine, vx, px in zip(rows, candidates, vader, plain):
-        chosen = None
-        for kind, text_flip in mine:
-            scored, vf, pf = next(scores), float(next(vader_flat)), float(next(plain_flat))
-            reason = verdict(row.text, float(row.vad_v), text_flip, scored)
-            if reason not in ("unchanged", "empty"):
-                _tally_judges(tally, kind, float(row.vad_v), scored, float(vx), float(px), vf, pf)
-            if reason == "ok":
-                reason = judge(kind, float(vx), float(px), vf, pf)
-            tally[f"{kind}:{reason}"] += 1
-            if reason == "ok" and chosen is None:
-                chosen = (kind, text_flip, scored)
-        if chosen is None:
-            tally["rows:no_candidate" if not mine else "rows:no_valid_candidate"] += 1
+    for i, row in enumerate(rows):
+        if i not in chosen:
+            if worth[i]:
+                tally["rows:no_valid_candidate" if i in tried else "rows:no_candidate"] += 1
             continue
-        kind, text_flip, scored = chosen
+        kind, text_flip, scored = chosen[i]
         tally[f"{kind}:emitted"] += 1
         tally["rows:paired"] += 1
         out.append(_pair_row(row, kind, text_flip, scored, lexicon))
@@ -260,7 +356,7 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
 
 def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeline, flip_frac: float, seed: int,
                lexicon: FlipLexicon | None = None, batch_size: int = 512,
-               engine: "Engine | None" = None) -> tuple[pa.Table, Counter]:
+               engine: "Engine | None" = None, drafts: bool = True) -> tuple[pa.Table, Counter]:
     """The pairs shard (PAIRS_SCHEMA, sorted by id) of a train frame, and the tally of what happened.
 
     `train`: the annotated train split (columns id, text, labels, vad_v, vad_a, vad_d; never dev or
@@ -272,15 +368,17 @@ def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeli
     _language(nlp)
     lexicon = lexicon or load_flips()
     frame = train.sort_values("id", kind="stable").reset_index(drop=True)
-    drawn = frame.iloc[draw_rows(len(frame), flip_frac, seed)][list(REQUIRED_COLUMNS)]
+    columns = list(REQUIRED_COLUMNS) + [c for c in STORED_COLUMNS if c in frame.columns]
+    drawn = frame.iloc[draw_rows(len(frame), flip_frac, seed)][columns]
     tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
     tally["rows:selected"] = len(drawn)
     if engine is None:
-        parts = [flip_part(annotator, nlp, lexicon, batch_size, drawn)]
+        parts = [flip_part(annotator, nlp, lexicon, batch_size, drafts, drawn)]
     else:  # the workers parse with the annotator's own pipeline unless another one was given; partitions
         # are cut at multiples of batch_size so spaCy sees the batches one in-process run would
         shared_nlp = None if nlp is annotator.pipeline else nlp
-        parts = engine.map_rows(flip_part, drawn, (annotator, shared_nlp, lexicon, batch_size), align=batch_size)
+        parts = engine.map_rows(flip_part, drawn, (annotator, shared_nlp, lexicon, batch_size, drafts),
+                                 align=batch_size)
     out = []
     for rows, part_tally in parts:
         out.extend(rows)

@@ -9,8 +9,10 @@ Shape (the `n_pairs`, `by_kind`, `s_flip_hist` keys are the ones emodata/report.
      "validity": {"emitted": share of pairs whose x′ crosses 0.5 by the lexicon (1.0 by construction),
                   "pre_filter": share of all generated candidates that pass the filter,
                   "pre_filter_by_kind": {KIND: float | None}},
-     "rows": {"selected", "paired", "no_valence", "neutral_source", "no_candidate", "no_valid_candidate"},
-     "candidates": {KIND: {"generated", "passed", "emitted", "no_rewrite", "rejected": {REASON: int}}},
+     "rows": {"selected", "paired", "no_valence", "neutral_source", "not_polar", "no_draft", "no_candidate",
+              "no_valid_candidate"},
+     "candidates": {KIND: {"generated", "passed", "emitted", "no_rewrite", "no_draft" (rows the kind's
+                           parse-free draft ruled out, emodata/flips/draft.py), "rejected": {REASON: int}}},
      "rejected": {REASON: int},      # row-level reasons and candidate reasons summed over kinds
      "examples": [{"id", "kind", "text", "text_flip"}, ...],   # a seeded draw of up to 30 pairs
      "judges": {KIND: {JUDGE: share of the kind's judged candidates (not unchanged/empty) whose
@@ -36,7 +38,7 @@ N_EXAMPLES = 30
 #: Pairs per kind drawn for a person to read (`examples_by_kind`).
 N_EXAMPLES_PER_KIND = 20
 #: Row outcomes that are rejections (the rest are counts).
-ROW_REJECTIONS = ("no_valence", "neutral_source", "not_polar", "no_candidate", "no_valid_candidate")
+ROW_REJECTIONS = ("no_valence", "neutral_source", "not_polar", "no_draft", "no_candidate", "no_valid_candidate")
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -89,7 +91,8 @@ def pairs_summary(pairs: pa.Table | pd.DataFrame, rejects: Counter, seed: int = 
         passed = int(rejects.get(f"{kind}:ok", 0))
         candidates[kind] = {"generated": passed + sum(reasons.values()), "passed": passed,
                             "emitted": int(rejects.get(f"{kind}:emitted", 0)),
-                            "no_rewrite": int(rejects.get(f"{kind}:no_rewrite", 0)), "rejected": reasons}
+                            "no_rewrite": int(rejects.get(f"{kind}:no_rewrite", 0)),
+                            "no_draft": int(rejects.get(f"{kind}:no_draft", 0)), "rejected": reasons}
         rejected.update(reasons)
     rows = {k: int(rejects.get(f"rows:{k}", 0)) for k in ROW_OUTCOMES}
     rejected.update({k: rows[k] for k in ROW_REJECTIONS})

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import unicodedata
 import warnings
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -65,6 +66,11 @@ def _is_placeholder(doc, i: int) -> bool:
     return 0 < i < len(doc) - 1 and doc[i - 1].text == "[" and doc[i + 1].text == "]" and doc[i].is_upper
 
 
+def _is_content(text: str, low: str, placeholder: bool) -> bool:
+    # spaCy's is_alpha is str.isalpha of the token text
+    return text.isalpha() and low not in STOP_WORDS and not placeholder
+
+
 def tokenize(pipeline: Pipeline, texts: Iterable[str], batch_size: int = 2000) -> Iterator[Tokens]:
     """Tokenise texts with the pipeline's tokenizer (batched); content = alphabetic non-stop-words."""
     for doc in pipeline.nlp.tokenizer.pipe(texts, batch_size=batch_size):
@@ -76,5 +82,16 @@ def tokenize(pipeline: Pipeline, texts: Iterable[str], batch_size: int = 2000) -
             words.append(tok.text)
             lower.append(low)
             n_words += not tok.is_punct
-            content.append(tok.is_alpha and low not in STOP_WORDS and not _is_placeholder(doc, i))
+            content.append(_is_content(tok.text, low, _is_placeholder(doc, i)))
         yield Tokens(tuple(words), tuple(lower), tuple(content), n_words)
+
+
+def stored_tokens(words: Sequence[str], lower: Sequence[str]) -> Tokens:
+    """`Tokens` rebuilt from the annotate stage's stored `tokens`/`lower` columns (no spaCy call), with the
+    content flags `tokenize` gives; `n_words` counts tokens that are not all punctuation characters
+    (spaCy's is_punct differs on rare tokens; the VAD score does not read it)."""
+    words, lower = tuple(words), tuple(lower)
+    content = tuple(_is_content(w, low, 0 < i < len(words) - 1 and words[i - 1] == "[" and words[i + 1] == "]"
+                                and w.isupper()) for i, (w, low) in enumerate(zip(words, lower)))
+    n_words = sum(not all(unicodedata.category(ch).startswith("P") for ch in w) for w in words)
+    return Tokens(words, lower, content, n_words)
