@@ -10,7 +10,8 @@ dimension, Platt-calibrated on the CV folds' decision values (sklearn `Calibrate
 sigmoid, ensemble=False). The weak prototype/LF signal is not a feature: it was below the text model
 on every dimension (RESULTS.md).
 
-Atoms (`ATOMS`, columns of `score_texts`): the seven rated ones (`ENISEAR_MAP`) and four derived ones
+Atoms (`ATOMS`, columns of `score_texts`, and all of them fields of the record's `appraisal` struct,
+`emodata.core.schema.APPRAISAL_TYPE`): the seven rated ones (`ENISEAR_MAP`) and four derived ones
 with no human rating (`DERIVED`), stated here and in the artifact's JSON:
 - goal_attainment = P(pleasant) (goal-conducive events are the pleasant ones in enISEAR's design);
 - other_responsibility = (1 − P(responsibility)) · (1 − P(circumstance)): neither oneself nor the
