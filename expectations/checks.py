@@ -23,7 +23,7 @@ from typing import Any
 
 from catalog.flips import FLIP_KINDS
 from emodata.core.manifest import ROLES
-from emodata.core.schema import SPLITS
+from emodata.core.schema import APPRAISAL_TYPE, SPLITS
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -180,6 +180,25 @@ def record_checks(tau: float, min_tokens: int, max_tokens: int, sources: list[st
             checks.append(_c(f"{s}.{col}_range", s, "records", "ExpectColumnValuesToBeBetween",
                              {"column": col, "min_value": 0.0, "max_value": 1.0},
                              description=f"{col} within [0, 1]"))
+    return checks + appraisal_checks([col for col, _ in optional_columns])
+
+
+def appraisal_checks(columns: list[str]) -> list[Check]:
+    """Where a build has the `appraisal` struct (its helper columns `appraisal_<atom>` among `columns`):
+    every atom of the record schema is there and never null (the classifier scores every row; its
+    [0, 1] range is the optional-column range check). `appraisal_prototype` may be null (no prototype)."""
+    s = "record"
+    helpers = {c for c in columns if c.startswith("appraisal_") and not c.startswith("appraisal_prototype_")}
+    if not helpers:
+        return []
+    checks = []
+    for atom in APPRAISAL_TYPE.names:
+        col = f"appraisal_{atom}"
+        checks.append(_c(f"{s}.{col}_present", s, "records", "ExpectColumnToExist", {"column": col},
+                         description=f"the appraisal struct has the atom {atom} (emodata.core.schema.APPRAISAL_TYPE)"))
+        if col in helpers:
+            checks.append(_c(f"{s}.{col}_not_null", s, "records", "ExpectColumnValuesToNotBeNull", {"column": col},
+                             description=f"every record has P(high) of {atom} (the classifier never abstains)"))
     return checks
 
 

@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from emodata.core.errors import EmodataError
 from labeling_functions.appraisal import ATOMS, DERIVED, ENISEAR_MAP, score_texts
-from labeling_functions.appraisal.classifier import ARTIFACT, METADATA, load_classifier, normalise
+from labeling_functions.appraisal.classifier import ARTIFACT, METADATA, NEG_METHOD, load_classifier, normalise
 from labeling_functions.appraisal.enisear import ENISEAR_DIMENSIONS, MAJORITY_HEADER, read_enisear
 from labeling_functions.appraisal.train import train_classifier
 
@@ -76,8 +76,12 @@ def test_score_texts_shape_range_and_direction():
     assert score_texts([]).shape == (0, len(ATOMS))
 
 
-def test_negation_marks_scope_until_punctuation():
-    assert normalise("I felt ... when I didn't pass the test, sadly") == "when i did not NEG_pass NEG_the NEG_test sadly"
+def test_negation_marks_follow_the_negation_api():
+    text = "I felt ... when I didn't pass the test, sadly"
+    assert normalise(text, method="window") == "when i did not NEG_pass NEG_the NEG_test sadly"
+    assert normalise(text, method=None) == "when i did not pass the test sadly"
+    assert normalise(text) == normalise(text, method=NEG_METHOD)
+    assert normalise("?!", method="crf") == ""
 
 
 def test_shipped_artifact_meets_acceptance_in_its_metadata():

@@ -54,9 +54,11 @@ def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     from trainer.tiny import tiny_model
 
     started = time.perf_counter()
-    cfg = TrainConfig(manifest=str(manifest), out=str(tmp_path / "run"), max_steps=300, micro_batch=4,
+    # 400 steps: 300 sit at the edge of learning the format (the v2 appraisal classifier, same CV AUC, left
+    # ParseOK at 0.78 after 300; 1.0 after 400; results_appraisal.md)
+    cfg = TrainConfig(manifest=str(manifest), out=str(tmp_path / "run"), max_steps=400, micro_batch=4,
                       grad_accum=1, lr=5e-3, weight_decay=0.0, ema_decay=0.99, grad_ckpt=False,
-                      pass_steps=300, save_every=0, quiet=True)
+                      pass_steps=400, save_every=0, quiet=True)
     result = train(cfg)
     train_s = time.perf_counter() - started
     loaded = Manifest.load(manifest)
@@ -75,7 +77,7 @@ def test_end_to_end_parse_ok_rises_and_loss_falls(manifest, tmp_path):
     assert before["parse_ok"] <= 0.05
     assert after["parse_ok"] >= 0.9
     steps = [r for r in log_rows(tmp_path / "run") if "loss" in r]
-    assert len(steps) == 300
+    assert len(steps) == 400
 
     def mean(key, part):
         return sum(r[key] for r in part) / len(part)

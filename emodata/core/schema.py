@@ -47,8 +47,9 @@ _WEAK_FIELDS = [
     ("weak_probs", pa.list_(pa.float64())),
     ("weak_labels_ekman", pa.list_(pa.string())),
     ("weak_probs_ekman", pa.list_(pa.float64())),
-    # Appraisal atoms: label-model P(high) per atom from the appraisal LFs, and the prototype s̃(y) of
-    # the record's gold labels (labeling_functions/appraisal/, catalog/appraisal/).
+    # Appraisal atoms: the enISEAR-trained classifier's calibrated P(high) per atom (all 7 enISEAR
+    # dimensions, `ENISEAR_MAP`, and the derived ones), and the prototype s̃(y) of the record's gold
+    # labels (labeling_functions/appraisal/, catalog/appraisal/).
     ("appraisal", APPRAISAL_TYPE),
     ("appraisal_prototype", APPRAISAL_TYPE),
 ]

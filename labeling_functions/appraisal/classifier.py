@@ -1,14 +1,17 @@
 """The appraisal classifier trained on human ratings (enISEAR majority, Hofmann et al. 2020).
 
 Features (chosen by 5-fold stratified CV ROC-AUC on the shared enISEAR data, benchmarks/RESULTS.md,
-issue 17): TF-IDF of word 1–2-grams over a negation-marked token string (tokens up to 3 after a
-negation cue, until punctuation, get a `NEG_` prefix) beside TF-IDF of char_wb 2–5-grams, both
-sublinear and min_df 2; one class-balanced L2 logistic regression (liblinear, C=1) per enISEAR
+issue 17): TF-IDF of word 1–2-grams over the lower-cased token string beside TF-IDF of char_wb
+2–5-grams, both sublinear and min_df 2. Negation marking (`NEG_` on the scope tokens of
+`emodata.text.negation.resolve`, method `NEG_METHOD`) is supported but off: no scope method (window,
+crf, punct) nor the former own 3-token rule beat no marking beyond fold noise
+(benchmarks/bench_appraisal_negation.py), and crf marking costs ~3 ms a text. one class-balanced L2 logistic regression (liblinear, C=1) per enISEAR
 dimension, Platt-calibrated on the CV folds' decision values (sklearn `CalibratedClassifierCV`,
 sigmoid, ensemble=False). The weak prototype/LF signal is not a feature: it was below the text model
 on every dimension (RESULTS.md).
 
-Atoms (`ATOMS`, columns of `score_texts`): the seven rated ones (`ENISEAR_MAP`) and four derived ones
+Atoms (`ATOMS`, columns of `score_texts`, and all of them fields of the record's `appraisal` struct,
+`emodata.core.schema.APPRAISAL_TYPE`): the seven rated ones (`ENISEAR_MAP`) and four derived ones
 with no human rating (`DERIVED`), stated here and in the artifact's JSON:
 - goal_attainment = P(pleasant) (goal-conducive events are the pleasant ones in enISEAR's design);
 - other_responsibility = (1 − P(responsibility)) · (1 − P(circumstance)): neither oneself nor the
@@ -35,11 +38,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from emodata.core.errors import EmodataError
 from emodata.core.hashing import sha1_file
+from emodata.text.negation import resolve
 
 from labeling_functions.appraisal.enisear import ENISEAR_DIMENSIONS
 from labeling_functions.appraisal.npzfile import write_npz
 
-VERSION = "1"
+VERSION = "2"
 ARTIFACT = Path(__file__).with_name("appraisal_classifier.npz")
 METADATA = ARTIFACT.with_suffix(".json")
 
@@ -59,27 +63,28 @@ ATOMS: tuple[str, ...] = RATED + tuple(DERIVED)
 
 WORD = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "token_pattern": r"\S+", "lowercase": False}
 CHAR = {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 2, "sublinear_tf": True, "lowercase": False}
-NEG_CUES = frozenset({"not", "no", "never", "nothing", "nobody", "none", "cannot", "without", "nor"})
-NEG_WINDOW = 3
+#: Negation scope method of `emodata.text.negation.resolve` behind the `NEG_` marks; None = no marking
+#: (chosen by CV AUC, benchmarks/bench_appraisal_negation.py: none 0.8075, crf 0.8061, window 0.8058).
+NEG_METHOD: str | None = None
 NEG_PREFIX = "NEG_"
 _TOKEN = re.compile(r"[a-z0-9']+|[.,;:!?]")
+_PUNCT = frozenset(".,;:!?")
 _PLACEHOLDER = re.compile(r"\bi felt \.\.\.")
 
 
-def normalise(text: str) -> str:
-    """Lower-cased, negation-marked token string (enISEAR's `I felt ...` placeholder removed)."""
-    t = _PLACEHOLDER.sub(" ", text.lower()).replace("n't", " not")
-    out, scope = [], 0
-    for tok in _TOKEN.findall(t):
-        if tok in ".,;:!?":
-            scope = 0
-        elif tok in NEG_CUES:
-            scope = NEG_WINDOW
-            out.append(tok)
-        else:
-            out.append(NEG_PREFIX + tok if scope else tok)
-            scope = max(scope - 1, 0)
-    return " ".join(out)
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word and punctuation tokens (enISEAR's `I felt ...` placeholder removed, n't → not)."""
+    return _TOKEN.findall(_PLACEHOLDER.sub(" ", text.lower()).replace("n't", " not"))
+
+
+def normalise(text: str, method: str | None = NEG_METHOD) -> str:
+    """The word-feature string: tokens of `text` without punctuation, those inside a negation scope of
+    `resolve(tokens, method=method)` prefixed `NEG_` (cues themselves unmarked)."""
+    words = tokenize(text)
+    scoped: set[int] = set()
+    if method is not None and any(w not in _PUNCT for w in words):
+        scoped = {j for neg in resolve(words, method=method) for j in neg.scope}
+    return " ".join(NEG_PREFIX + w if i in scoped else w for i, w in enumerate(words) if w not in _PUNCT)
 
 
 def make_vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:

@@ -22,10 +22,12 @@ from labeling_functions.core import ABSTAIN, apply_lfs, source_files_sha1
 from labeling_functions.appraisal import cues, lfs as lf_module
 from labeling_functions.appraisal.lfs import CUES, ROW_LFS
 
-#: The appraisal atoms, in the order of catalog/appraisal/prototypes.yaml (checked by `check_atoms`).
+#: The appraisal atoms, in the order of catalog/appraisal/prototypes.yaml (checked by `check_atoms`): the
+#: paper's four and the rest of the original eight, then enISEAR's attention, effort and circumstance (issue 17;
+#: every enISEAR dimension is a record atom, `ENISEAR_MAP`). Those three have no weak LFs (`predict_lfs`: NaN).
 APPRAISAL_ATOMS: tuple[str, ...] = ("goal_attainment", "controllability", "certainty", "fairness",
                                     "pleasantness", "suddenness", "self_responsibility",
-                                    "other_responsibility")
+                                    "other_responsibility", "attention", "effort", "circumstance")
 MIN_LFS = 3
 MIN_OVERLAP_ROWS = 50
 LABEL_MODEL = {"n_epochs": 500, "lr": 0.01, "l2": 0.0, "optimizer": "sgd"}

@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from emodata.core.hashing import sha1_file
 
-from labeling_functions.appraisal.classifier import (ATOMS, CHAR, DERIVED, ENISEAR_MAP, NEG_PREFIX, NEG_WINDOW, VERSION, WORD,
+from labeling_functions.appraisal.classifier import (ATOMS, CHAR, DERIVED, ENISEAR_MAP, NEG_METHOD, NEG_PREFIX, VERSION, WORD,
                          AppraisalClassifier, featurize, make_vectorizers, normalise)
 from labeling_functions.appraisal.enisear import ENISEAR_DIMENSIONS, EniSearData
 
@@ -78,7 +78,7 @@ def train_classifier(data: EniSearData, seed: int = SEED, folds: int = FOLDS, cv
         "enisear_map": dict(ENISEAR_MAP), "derived": dict(DERIVED),
         "features": {"word": {k: list(v) if isinstance(v, tuple) else v for k, v in WORD.items()},
                      "char": {k: list(v) if isinstance(v, tuple) else v for k, v in CHAR.items()},
-                     "negation": {"window": NEG_WINDOW, "prefix": NEG_PREFIX}},
+                     "negation": {"api": "emodata.text.negation.resolve", "method": NEG_METHOD, "prefix": NEG_PREFIX}},
         "model": {"estimator": "LogisticRegression", "C": C, "class_weight": "balanced", "solver": "liblinear",
                   "calibration": "sigmoid (Platt) on StratifiedKFold decision values, ensemble=False"},
         "training": {"file": Path(data.path).name, "sha1": data_sha1(data), "n": len(data), "seed": seed,
