@@ -261,7 +261,7 @@ def _add_optional_signals(manifest: Path, root: Path) -> Path:
     path = root / "manifests" / Path(manifest).name
     loaded = Manifest.load(path)
     data, atoms = loaded.data, ("goal_attainment", "certainty")
-    for shard in loaded.shards(role="train"):
+    for shard in (s for s in data["shards"] if s["role"] == "train"):  # the JSON entries, rewritten below
         table = pq.read_table(loaded.shard_path(shard))
         rows = table.num_rows
         if "weak_labels" not in table.column_names:  # newer builds have them already
