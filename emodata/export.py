@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,9 @@ import pyarrow.compute as pc
 from emodata.core.contract import sft_example
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Manifest
-from emodata.core.reader import read_split, read_splits
+from emodata.cache import default_cache_dir
+from emodata.core.hashing import sha1_file, sha1_json
+from emodata.core.reader import listed_file, read_shards, read_split
 from emodata.core.schema import RECORD_SCHEMA, hf_features
 from emodata.shards import record_to_json
 
@@ -60,20 +63,100 @@ def to_hf_table(table: pa.Table, feats, where: str) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=feats.arrow_schema)
 
 
-def load(manifest: str | Path):
+#: Layout version of the memory-mapped Arrow cache (part of every key: a new layout never reads an old file).
+ARROW_CACHE_FORMAT = 1
+
+
+def arrow_cache_key(shards: list[dict], feats, split: str) -> str:
+    """Key of one split's Arrow cache file: the listed SHA-1s of its shards (in order), the features
+    (label spaces included) and the cache layout; the same shards and features always give the same key."""
+    return sha1_json({"format": ARROW_CACHE_FORMAT, "split": split, "shards": [s.get("sha1") for s in shards],
+                      "features": feats.to_dict()})
+
+
+def _cache_problem(path: Path, meta: Path, rows: int) -> str | None:
+    """Why a cached Arrow file may not be used (None: it is the file written for this key, unchanged)."""
+    try:
+        recorded = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"unreadable record {meta.name} ({exc})"
+    if recorded.get("format") != ARROW_CACHE_FORMAT or recorded.get("rows") != rows:
+        return f"{meta.name} records format {recorded.get('format')} / {recorded.get('rows')} rows, expected " \
+               f"format {ARROW_CACHE_FORMAT} / {rows} rows"
+    actual = sha1_file(path)
+    return None if actual == recorded.get("sha1") else f"SHA-1 {actual} != recorded {recorded.get('sha1')}"
+
+
+def _atomic_file(path: Path, write) -> None:
+    """Create `path` through a temp file beside it (`write(temp_path)`) and one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_arrow(table: pa.Table, path: Path, meta: Path) -> None:
+    """Write `table` as an Arrow IPC stream (the format `datasets` memory-maps), then its record
+    (format, rows, SHA-1 of the file); a file without its record is a miss."""
+    def arrow(tmp: str) -> None:
+        with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+
+    _atomic_file(path, arrow)
+    record = json.dumps({"format": ARROW_CACHE_FORMAT, "rows": table.num_rows, "sha1": sha1_file(path)},
+                        sort_keys=True)
+    _atomic_file(meta, lambda tmp: Path(tmp).write_text(record + "\n", encoding="utf-8"))
+
+
+def _split_dataset(loaded: Manifest, name: str, shards: list[dict], feats, cache: Path, warn):
+    """One split as a memory-mapped `datasets.Dataset`: from the Arrow cache when its file checks out
+    (the shards' SHA-1s as listed, the file's own SHA-1 and rows as recorded), else converted from the
+    shards through the verified reader and cached."""
+    from datasets import Dataset, DatasetInfo, NamedSplit
+
+    hub_name = HUB_SPLIT_NAMES.get(name, name)
+    info, split = DatasetInfo(features=feats), NamedSplit(hub_name)
+    path = cache / f"{arrow_cache_key(shards, feats, hub_name)}.arrow"
+    meta = path.with_suffix(".json")
+    rows = sum(int(s.get("rows", -1)) for s in shards)
+    if path.is_file():
+        for shard in shards:  # the build must still be what its manifest lists (refuses a changed build)
+            listed_file(loaded.root, shard, loaded.path)
+        problem = _cache_problem(path, meta, rows)
+        if problem is None:
+            return Dataset.from_file(str(path), info=info, split=split, in_memory=False)
+        warn(f"Arrow cache file {path} not used: {problem}; converting the shards again")
+    table = to_hf_table(read_shards(loaded, shards), feats, f"{loaded.path} split {name}")
+    try:
+        _write_arrow(table, path, meta)
+    except OSError as exc:
+        warn(f"cannot write the Arrow cache {cache} ({exc}); split {hub_name} is held in memory")
+        return Dataset(table, info=info, split=split)
+    return Dataset.from_file(str(path), info=info, split=split, in_memory=False)
+
+
+def load(manifest: str | Path, cache_dir: str | Path | None = None, warn=None):
     """The build as a `datasets.DatasetDict` (train, validation (= the paper's dev), test, dailydialog —
-    those present) with the same ClassLabel features `datasets.load_dataset(BUILD_DIR)` gives; shards go
-    straight from Parquet to Arrow (no pandas or Python-object round trip)."""
-    from datasets import Dataset, DatasetDict, DatasetInfo, NamedSplit
+    those present) with the same ClassLabel features `datasets.load_dataset(BUILD_DIR)` gives.
+
+    Like `datasets`, each split is an Arrow IPC stream file in a cache, memory-mapped (`Dataset.from_file`):
+    `cache_dir` (default `$EMODATA_CACHE/arrow` or `~/.cache/emodata/arrow`) holds one file per split,
+    keyed by its shards' SHA-1s and the features. The shards are checked against the manifest on every
+    load and a cache file against its own recorded SHA-1; a file failing that is converted again
+    (`warn`ed: default a line on stderr), never used."""
+    from datasets import DatasetDict
 
     loaded = Manifest.load(manifest)
     feats = features(loaded.labels, loaded.data["label_space"]["ekman_labels"])
-    out = {}
-    for name, split in read_splits(loaded).items():
-        hub_name = HUB_SPLIT_NAMES.get(name, name)
-        table = to_hf_table(split, feats, f"{loaded.path} split {name}")
-        out[hub_name] = Dataset(table, info=DatasetInfo(features=feats), split=NamedSplit(hub_name))
-    return DatasetDict(out)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir() / "arrow"
+    warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
+    return DatasetDict({HUB_SPLIT_NAMES.get(name, name): _split_dataset(loaded, name, shards, feats, cache, warn)
+                        for name, shards in loaded.split_names().items()})
 
 
 def derived_root(manifest: Manifest) -> Path:

@@ -1,4 +1,7 @@
-"""DuckDB over a build: views named train, dev, test, dailydialog, pairs and SOURCE_SPLIT (one per source and split)."""
+"""DuckDB over a build: views named train, dev, test, dailydialog, pairs and SOURCE_SPLIT (one per source and split).
+
+Every Parquet path comes from the one verified reader (`emodata.core.reader.listed_file`): inside the
+build and with the SHA-1 its manifest lists, so a query never reads a changed or escaping shard."""
 from __future__ import annotations
 
 import re
@@ -8,35 +11,46 @@ import duckdb
 
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Manifest
+from emodata.core.reader import listed_file
 
 
 def _quote_paths(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def view_names(manifest: Manifest) -> dict[str, list[Path]]:
-    """View name → Parquet files: role views (train/dev/test), the probe by source, `pairs` (Valence-Flip
+def view_shards(manifest: Manifest) -> dict[str, list[dict]]:
+    """View name → shard entries: role views (train/dev/test), the probe by source, `pairs` (Valence-Flip
     pairs), and one view per source and split (SOURCE_SPLIT, e.g. goemotions_train; all of a split's
     shard files together, never one view per file)."""
-    views: dict[str, list[Path]] = {}
-    for name, shards in manifest.split_names().items():
-        views[name] = [manifest.shard_path(s) for s in shards]
+    views: dict[str, list[dict]] = dict(manifest.split_names())
     pairs = manifest.shards(role="pairs")
     if pairs:
-        views["pairs"] = [manifest.shard_path(s) for s in pairs]
+        views["pairs"] = pairs
     for shard in manifest.data["shards"]:
         if shard["role"] in ("train", "dev", "test"):
-            view = re.sub(r"\W", "_", f"{shard['source']}_{shard['role']}")
-            views.setdefault(view, []).append(manifest.shard_path(shard))
+            views.setdefault(re.sub(r"\W", "_", f"{shard['source']}_{shard['role']}"), []).append(shard)
     return views
 
 
-def connect(manifest: str | Path, database: str = ":memory:", allow_external: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with one view per split/shard of the build (see `view_names`).
+def view_names(manifest: Manifest) -> dict[str, list[Path]]:
+    """View name → Parquet files (`view_shards`), each checked by `listed_file` (inside the build, its
+    listed SHA-1; a shard in several views is hashed once)."""
+    checked: dict[str, Path] = {}
 
-    Read-only by default: the build's Parquet files are registered as Arrow datasets (read by pyarrow,
-    paths checked to lie inside the build), then DuckDB's file system access is switched off and the
-    configuration locked, so SQL cannot read (`read_text('/etc/passwd')`, `read_csv`), write
+    def path(shard: dict) -> Path:
+        if shard["path"] not in checked:
+            checked[shard["path"]] = listed_file(manifest.root, shard, manifest.path)
+        return checked[shard["path"]]
+
+    return {view: [path(s) for s in shards] for view, shards in view_shards(manifest).items()}
+
+
+def connect(manifest: str | Path, database: str = ":memory:", allow_external: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view per split, source and split, and the pairs (see `view_shards`).
+
+    Read-only by default: the build's Parquet files (checked by `view_names`: inside the build, listed
+    SHA-1) are registered as Arrow datasets (read by pyarrow), then DuckDB's file system access is
+    switched off and the configuration locked, so SQL cannot read (`read_text('/etc/passwd')`, `read_csv`), write
     (`COPY ... TO`, the build's own shards included) or `ATTACH` anything. `allow_external=True` opts out:
     plain `read_parquet` views and DuckDB's default access.
     """

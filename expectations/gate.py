@@ -8,11 +8,12 @@
     render_docs(root, manifest, out_dir)       # offline Data Docs page; returns out_dir/index.html
 
 Great Expectations is imported only inside the functions that run it (its import takes seconds).
-One ephemeral GX context per run: a pandas data source with one dataframe asset per frame, a
-whole-dataframe batch definition each, one ExpectationSuite per (suite, frame) and a
-ValidationDefinition per suite; `render_docs` runs the same definitions through one Checkpoint each
-and builds a filesystem Data Docs site once at the end (an UpdateDataDocsAction per Checkpoint would
-rebuild the whole site after every suite).
+One ephemeral GX context per run, with a pandas data source and one dataframe asset and batch per
+frame. Each frame is validated once, all its checks in one unsaved ExpectationSuite (`Batch.validate`:
+metrics shared by several checks are computed once; no suite, validation definition or result is
+serialised into a store). The first pass asks only for counts and observed values (`BASIC`); the
+checks that failed run again with `SUMMARY` and the frame's index columns to name offending rows.
+The suites are read straight from the frames `frames.py` builds (no copy per suite).
 """
 from __future__ import annotations
 
@@ -64,7 +65,6 @@ class GateResult:
     skipped: list[Skipped] = field(default_factory=list)
     rows: int = 0
     gx_version: str = ""
-    docs_index: Path | None = None
 
     def failed(self, severity: str | None = None) -> list[ExpectationOutcome]:
         """Failing outcomes, optionally of one severity."""
@@ -137,16 +137,12 @@ def _import_gx():
     return gx
 
 
-def _context(gx, docs_dir: Path | None):
+def _context(gx):
+    """One ephemeral, in-memory GX context (no stores on disk, no Data Docs site, no analytics)."""
     from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
                                                             ProgressBarsConfig)
     config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
                                progress_bars=ProgressBarsConfig(globally=False), analytics_enabled=False)
-    if docs_dir is not None:
-        config.data_docs_sites = {"emodata": {
-            "class_name": "SiteBuilder", "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}}
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
@@ -213,63 +209,53 @@ def plan(root: Path, manifest: dict):
     return frames, checks, skipped
 
 
-def _validate(root: Path, manifest: dict, docs_dir: Path | None = None) -> GateResult:
+#: First pass: counts and observed values only (no offending rows); SUMMARY with index columns costs
+#: about 1.5x as much per expectation and is only needed for what failed.
+_FIRST_PASS = {"result_format": "BASIC", "partial_unexpected_count": 0}
+
+
+def _run(gx, batch, checks: list[Check], result_format: dict) -> dict[str, Any]:
+    """Validate `checks` on one batch as one suite (metrics shared by several checks are computed once);
+    {check name: GX result}. The suite is not stored: nothing is kept between runs."""
+    suite = gx.ExpectationSuite(name=f"emodata.{checks[0].frame}", expectations=[_expectation(gx, c) for c in checks])
+    run = batch.validate(suite, result_format=result_format)
+    return {r.expectation_config.meta["check"]: r for r in run.results}
+
+
+def _validate(root: Path, manifest: dict) -> GateResult:
     started = time.perf_counter()
     gx = _import_gx()
     frames, checks, skipped = plan(root, manifest)
-    context = _context(gx, docs_dir)
-    source = context.data_sources.add_pandas("emodata")
-    groups: dict[tuple[str, str], list[Check]] = {}
+    source = _context(gx).data_sources.add_pandas("emodata")
+    by_frame: dict[str, list[Check]] = {}
     for check in checks:
-        groups.setdefault((check.suite, check.frame), []).append(check)
-    batch_definitions = {}
+        by_frame.setdefault(check.frame, []).append(check)
     outcomes: list[ExpectationOutcome] = []
-    for (suite_name, frame_name), group in groups.items():
-        frame = frames.frame(frame_name)
-        if frame_name not in batch_definitions:
-            asset = source.add_dataframe_asset(frame_name)
-            batch_definitions[frame_name] = asset.add_batch_definition_whole_dataframe(frame_name)
-        gx_name = suite_name if frame_name == "records" or suite_name == frame_name else f"{suite_name}.{frame_name}"
-        suite = context.suites.add(gx.ExpectationSuite(name=gx_name, expectations=[_expectation(gx, c) for c in group]))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=gx_name, data=batch_definitions[frame_name], suite=suite))
-        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
-                         "unexpected_index_column_names": INDEX_COLUMNS[frame_name]}
-        if docs_dir is None:
-            run = definition.run(batch_parameters={"dataframe": frame}, result_format=result_format)
-        else:
-            checkpoint = context.checkpoints.add(gx.Checkpoint(
-                name=gx_name, validation_definitions=[definition], result_format=result_format, actions=[]))
-            run = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
-        by_name = {c.name: c for c in group}
-        outcomes += [_outcome(by_name[r.expectation_config.meta["check"]], r) for r in run.results]
+    for frame_name, group in by_frame.items():
+        batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe(frame_name).get_batch(
+            batch_parameters={"dataframe": frames.frame(frame_name)})
+        results = _run(gx, batch, group, _FIRST_PASS)
+        failed = [c for c in group if not results[c.name].success]
+        if failed:  # again, with a few offending rows named by the frame's index columns
+            results |= _run(gx, batch, failed, {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+                                                "unexpected_index_column_names": INDEX_COLUMNS[frame_name]})
+        outcomes += [_outcome(c, results[c.name]) for c in group]
     order = {c.name: i for i, c in enumerate(checks)}
     outcomes.sort(key=lambda o: order[o.check])
     success = not any(not o.success and o.severity == CRITICAL for o in outcomes)
-    docs_index = None
-    if docs_dir is not None:
-        context.build_data_docs()
-        docs_index = docs_dir / "index.html"
-        if not docs_index.is_file():
-            raise RuntimeError(f"Great Expectations wrote no Data Docs index into {docs_dir}")
     return GateResult(success=success, outcomes=outcomes, seconds=time.perf_counter() - started,
-                      skipped=skipped, rows=len(frames.records), gx_version=gx.__version__, docs_index=docs_index)
+                      skipped=skipped, rows=len(frames.records), gx_version=gx.__version__)
 
 
-def run_gate(root: Path, manifest: dict, docs_dir: Path | None = None) -> GateResult:
+def run_gate(root: Path, manifest: dict) -> GateResult:
     """Validate the build under `root` (described by `manifest`) with the record, mix, distribution
-    and pairs suites; critical failures make `success` False. With `docs_dir`, the same run also
-    writes GX Data Docs there (through Checkpoints; slower) and sets `docs_index`."""
-    if docs_dir is not None:
-        docs_dir = Path(docs_dir).resolve()
-        docs_dir.mkdir(parents=True, exist_ok=True)
-    return _validate(Path(root), manifest, docs_dir)
+    and pairs suites; critical failures make `success` False."""
+    return _validate(Path(root), manifest)
 
 
 def render_docs(root: Path, manifest: dict, out_dir: Path) -> Path:
     """Run the suites and write offline Data Docs (one self-contained page of the GX results, no CDN:
-    `expectations/docs.py`) into `out_dir`; returns its index.html. `run_gate(docs_dir=...)` still
-    builds GX's own site, which needs network for its styles and scripts."""
+    `expectations/docs.py`) into `out_dir`; returns its index.html."""
     from expectations.docs import render_docs_page
 
     result = run_gate(root, manifest)

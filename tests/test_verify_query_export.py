@@ -57,6 +57,15 @@ def test_query_counts_match_manifest(sample_build):
     assert con.execute("SELECT max(vad.v) <= 1 FROM dev").fetchone()[0] is True
 
 
+def test_query_refuses_a_changed_shard(build_copy):
+    from emodata.core.errors import VerificationError
+
+    _flip_byte(build_copy.parent.parent / "data" / "goemotions" / "dev.parquet")
+    for allow_external in (False, True):
+        with pytest.raises(VerificationError, match="dev.parquet"):
+            connect(build_copy, allow_external=allow_external)
+
+
 def test_cli_query_csv(sample_build, capsys):
     assert main(["query", "SELECT count(*) AS n FROM dev", "--manifest", str(sample_build.manifest_path),
                  "--format", "csv"]) == 0
