@@ -55,7 +55,8 @@ def snorkel_idiom_lfs(lfs, annotator, model_name: str) -> list[LabelingFunction]
                                vad_v=scored.v, vad_a=scored.a, vad_d=scored.d, vad_conf=scored.conf,
                                padded=" " + " ".join(lower) + " ", in_dialogue=bool(x.in_dialogue))
 
-    return [LabelingFunction(lf.name, f=lf._f, pre=[spacy_pre, derive_columns]) for lf in lfs]
+    return [LabelingFunction(lf.name, f=lf._f, resources=getattr(lf, "resources", None), pre=[spacy_pre, derive_columns])
+            for lf in lfs]
 
 
 def compare(data_dir: Path, n: int, scope: str = "window") -> dict:
