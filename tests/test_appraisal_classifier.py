@@ -119,3 +119,21 @@ def test_cli_rebuilds_shipped_artifact_byte_identically(tmp_path):
     sha = hashlib.sha1((tmp_path / ARTIFACT.name).read_bytes()).hexdigest()
     assert sha == hashlib.sha1(ARTIFACT.read_bytes()).hexdigest()
     assert (tmp_path / METADATA.name).read_bytes() == METADATA.read_bytes()
+
+
+def test_score_texts_memo_gives_the_model_numbers_bit_for_bit():
+    """The per-process memo of `score_texts` returns exactly what the model computes, in input order,
+    duplicates and a mix of seen and unseen texts included."""
+    import numpy as np
+
+    from labeling_functions.appraisal import classifier
+
+    texts = ["I passed the exam after months of work.", "They never told me the plan was cancelled.",
+             "I lost my keys again.", "I passed the exam after months of work."]
+    direct = classifier.shipped_classifier().score(texts)[list(classifier.ATOMS)].to_numpy()
+    classifier._SCORED.clear()
+    first = classifier.score_texts(texts[1:3]).to_numpy()
+    both = classifier.score_texts(texts)
+    assert list(both.columns) == list(classifier.ATOMS)
+    assert np.array_equal(first, direct[1:3]) and np.array_equal(both.to_numpy(), direct)
+    assert set(classifier._SCORED) == set(texts)

@@ -196,6 +196,22 @@ def classifier_description() -> dict[str, Any]:
             "cv_auc_mean": meta["cv_auc_mean"], "cv_auc_min": meta["cv_auc_min"]}
 
 
+#: P(high) per atom of texts already scored in this process. A build scores every row twice (the
+#: appraisal stage, for the verifier and the summary; the write stage, per shard file); each row's scores
+#: depend on its text alone, so the second pass reads them from here. Cleared when it would pass the cap.
+_SCORED: dict[str, np.ndarray] = {}
+_SCORED_CAP = 500_000
+
+
 def score_texts(texts: Sequence[str]) -> pd.DataFrame:
-    """Calibrated P(high) in [0, 1] of every atom (`ATOMS` columns), one row per text, by the shipped model."""
-    return shipped_classifier().score(list(texts))
+    """Calibrated P(high) in [0, 1] of every atom (`ATOMS` columns), one row per text, by the shipped model
+    (texts scored before in this process are read from a memo: the same numbers, bit for bit)."""
+    texts = [str(t) for t in texts]
+    new = list(dict.fromkeys(t for t in texts if t not in _SCORED))
+    if new:
+        if len(_SCORED) + len(new) > _SCORED_CAP:
+            _SCORED.clear()
+        scored = shipped_classifier().score(new)[list(ATOMS)].to_numpy(dtype=np.float64)
+        _SCORED.update(zip(new, scored))
+    values = np.array([_SCORED[t] for t in texts], dtype=np.float64).reshape(len(texts), len(ATOMS))
+    return pd.DataFrame(values, columns=list(ATOMS))
