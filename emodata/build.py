@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import labeling_functions.emotion  # noqa: F401  (registers the "emotion" LF set)
-from labeling_functions.weak_labels import AGGREGATORS
+import labeling_functions.weak_labels  # noqa: F401  (registers the aggregators)
 
 from emodata.annotate import Annotator, make_annotator
 from emodata.cache import AnnotatedCache
@@ -163,8 +163,9 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
         raise EmodataError(f"--dev-frac must be in [0, 1), not {config.dev_frac}")
     if not 0.0 <= config.flip_frac <= 1.0:
         raise EmodataError(f"--flip-frac must be in [0, 1], not {config.flip_frac}")
-    if config.label_model not in AGGREGATORS:
-        raise EmodataError(f"--label-model must be one of {', '.join(AGGREGATORS)}, not {config.label_model!r}")
+    if config.label_model not in registry.aggregators:
+        raise EmodataError(f"--label-model must be one of {', '.join(registry.names(registry.aggregators))}, "
+                           f"not {config.label_model!r}")
     if config.shard_rows < 1:
         raise EmodataError(f"--shard-rows must be at least 1, not {config.shard_rows}")
     if config.negation_scope not in ("window", "parse", "crf"):

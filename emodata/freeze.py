@@ -121,7 +121,7 @@ def _write_index(tmp: Path, drawn: list[pd.DataFrame]) -> IndexFile:
 
 def write(ctx: MixContext, encode: EncodeTask) -> None:
     """Write the record shards (labelled by `encode` on the engine), the pairs shard, the draw order, the
-    verifier, and the LF report (MANIFEST_DIR/lf_report.json + .md)."""
+    verifier, and the LF report's data (MANIFEST_DIR/lf_report.json; its .md is written by `freeze`)."""
     with ctx.reporter.stage(f"write {ctx.name}", total=sum(len(r.frame) for r in ctx.records)) as advance:
         ctx.shards = _write_record_shards(ctx, encode, advance)
         if ctx.pairs is not None:
@@ -193,9 +193,6 @@ def describe(ctx: MixContext) -> None:
         artifacts=ctx.artifacts,
         pairs=pairs_summary(ctx.pairs, ctx.pair_tally, seed=config.seed) if ctx.pairs is not None else None,
         registry=chosen_by_name(config, sorted(ctx.prepared)))
-    # The LF report's Markdown shows the manifest's appraisal AUC, flip judges and pairs beside the LFs.
-    (ctx.tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(ctx.lf_full, ctx.manifest.to_dict()),
-                                                           encoding="utf-8")
 
 
 def gate(ctx: MixContext) -> None:
@@ -218,8 +215,12 @@ def gate(ctx: MixContext) -> None:
 
 
 def freeze(ctx: MixContext) -> Path:
-    """Write the manifest, the dataset card (README.md) and `checksums.sha1`; the manifest's final path."""
+    """Write the manifest, the LF report's Markdown (it shows parts of the manifest), the dataset card
+    (README.md) and `checksums.sha1`; the manifest's final path."""
     (ctx.tmp / "manifests" / f"{ctx.name}.json").write_text(ctx.manifest.dumps(), encoding="utf-8")
+    # The LF report's Markdown shows the manifest's appraisal AUC, flip judges and pairs beside the LFs.
+    (ctx.tmp / "manifests" / f"{LF_REPORT}.md").write_text(lf_report_markdown(ctx.lf_full, ctx.manifest.to_dict()),
+                                                           encoding="utf-8")
     write_card(ctx.tmp, ctx.manifest)
     write_checksums(ctx.tmp)
     return ctx.final / "manifests" / f"{ctx.name}.json"

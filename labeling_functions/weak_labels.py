@@ -44,7 +44,13 @@ def fit_auto(matrix: np.ndarray, cardinality: int, seed: int) -> LabelModel:
 registry.aggregators.register(MAJORITY_VOTE, func=fit_majority_vote)
 registry.aggregators.register(LABEL_MODEL, func=fit_label_model)
 registry.aggregators.register("auto", func=fit_auto)
-AGGREGATORS = tuple(registry.names(registry.aggregators))
+
+
+def check_aggregator(name: str) -> None:
+    """ValueError naming the registered aggregators unless `name` is one of them."""
+    if name not in registry.aggregators:
+        raise ValueError(f"label model must be one of {', '.join(registry.names(registry.aggregators))}, "
+                         f"not {name!r}")
 NEUTRAL = "neutral"
 #: Probabilities are stored rounded, so shards stay byte-stable across BLAS builds.
 PROB_DECIMALS = 4
@@ -149,8 +155,8 @@ class WeakLabeler:
 
 def _fit_space(matrix: np.ndarray, names: list[str], gold: list[set[str]] | None, aggregator: str,
                seed: int, readout: ReadOut) -> SpaceModel:
-    needs_model = aggregator in ("auto", LABEL_MODEL) and matrix.shape[1] >= 3 and len(matrix) > 0
-    model = fit_label_model(matrix, len(names), seed) if needs_model else None
+    fit = registry.aggregators.get(aggregator)  # majority vote fits nothing (None)
+    model = fit(matrix, len(names), seed) if matrix.shape[1] >= 3 and len(matrix) > 0 else None
     space = SpaceModel(names, model, MAJORITY_VOTE)
     if aggregator == "auto" and model is not None and gold is not None and any(gold):
         for method in (MAJORITY_VOTE, LABEL_MODEL):
@@ -164,8 +170,7 @@ def _fit_space(matrix: np.ndarray, names: list[str], gold: list[set[str]] | None
 def fit_weak_labeler(matrix: np.ndarray, fine_labels: Sequence[str], gold_labels: Sequence[Sequence[str]] | None,
                      seed: int, aggregator: str = "auto", readout: ReadOut | None = None) -> WeakLabeler:
     """Fit the aggregators on a train LF matrix; `gold_labels` (unified label lists) drive "auto"."""
-    if aggregator not in AGGREGATORS:
-        raise ValueError(f"label model must be one of {AGGREGATORS}, not {aggregator!r}")
+    check_aggregator(aggregator)
     readout = readout or ReadOut()
     fine_labels = list(fine_labels)
     ekman, index = ekman_map(fine_labels)

@@ -32,8 +32,6 @@ def dask_engine(config: BuildConfig) -> Engine:
     return DaskEngine(config.spacy_model, workers=config.workers, scheduler=config.scheduler)
 
 
-ENGINES = tuple(registry.names(registry.engines))
-
 
 def engine_kind(engine: str, workers: int, scheduler: str | None) -> str:
     """The engine that runs: `dask` when asked for or implied (`workers` > 1, a `scheduler`), else `engine`."""
@@ -61,5 +59,5 @@ def annotate_records(records: pd.DataFrame, annotator: Annotator, config: BuildC
         return engine.annotate(records, annotator, progress)
 
 
-__all__ = ["ENGINES", "Engine", "LocalEngine", "annotate_records", "concat_partitions", "engine_kind",
+__all__ = ["Engine", "LocalEngine", "annotate_records", "concat_partitions", "engine_kind",
            "environment_fingerprint", "open_engine", "partition_bounds"]

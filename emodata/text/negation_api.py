@@ -87,7 +87,6 @@ def crf_scope(words: Sequence[str], cue: Sequence[int]) -> tuple[int, ...]:
 for _name, _pair in {"crf": (crf_cues, crf_scope), "parse": (window_cues, parse_scope_of),
                      "window": (window_cues, window_scope), "punct": (crf_cues, punct_scope)}.items():
     registry.scope_methods.register(_name, func=_pair)
-METHODS: tuple[str, ...] = tuple(registry.names(registry.scope_methods))
 
 
 def resolve_with(words: Sequence[str], cues: Sequence[Sequence[int]] | None, method: str | None) -> list[Negation]:
