@@ -6,7 +6,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -14,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from emodata.core.atomic import write_bytes_atomically
 from emodata.core.hashing import sha1_json
 
 
@@ -86,11 +86,4 @@ class AnnotatedCache:
         entry = {"format": self.FORMAT, "key": key, "data_sha1": sha1_bytes(raw), "report": report,
                  "report_sha1": sha1_json(report)}
         for path, payload in ((data, raw), (meta, json.dumps(entry, sort_keys=True).encode("utf-8"))):
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            write_bytes_atomically(path, payload)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from emodata.core.atomic import write_atomically
 from emodata.core.contract import sft_example
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Manifest
@@ -87,19 +88,6 @@ def _cache_problem(path: Path, meta: Path, rows: int) -> str | None:
     return None if actual == recorded.get("sha1") else f"SHA-1 {actual} != recorded {recorded.get('sha1')}"
 
 
-def _atomic_file(path: Path, write) -> None:
-    """Create `path` through a temp file beside it (`write(temp_path)`) and one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_arrow(table: pa.Table, path: Path, meta: Path) -> None:
     """Write `table` as an Arrow IPC stream (the format `datasets` memory-maps), then its record
     (format, rows, SHA-1 of the file); a file without its record is a miss."""
@@ -107,10 +95,10 @@ def _write_arrow(table: pa.Table, path: Path, meta: Path) -> None:
         with pa.OSFile(tmp, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
 
-    _atomic_file(path, arrow)
+    write_atomically(path, arrow)
     record = json.dumps({"format": ARROW_CACHE_FORMAT, "rows": table.num_rows, "sha1": sha1_file(path)},
                         sort_keys=True)
-    _atomic_file(meta, lambda tmp: Path(tmp).write_text(record + "\n", encoding="utf-8"))
+    write_atomically(meta, lambda tmp: Path(tmp).write_text(record + "\n", encoding="utf-8"))
 
 
 def _split_dataset(loaded: Manifest, name: str, shards: list[dict], feats, cache: Path, warn):
