@@ -6,16 +6,14 @@ and row counts as the manifest lists them); the HF features are derived from the
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from emodata.core.atomic import write_atomically
+from emodata.core.atomic import atomic_dir, write_atomically
 from emodata.core.contract import sft_example
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Manifest
@@ -153,11 +151,6 @@ def derived_root(manifest: Manifest) -> Path:
     return manifest.root.parent / f"{manifest.root.name}-derived"
 
 
-def _atomic_dir(final: Path):
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-
-
 def export(manifest: str | Path, fmt: str, out: str | Path | None = None, overwrite: bool = False) -> Path:
     """Write the build as `hf` (save_to_disk), `jsonl` (records) or `sft` (chat messages); atomic.
     Default folder: `derived_root(manifest)/exports/FORMAT`; an existing one needs `overwrite`."""
@@ -167,8 +160,7 @@ def export(manifest: str | Path, fmt: str, out: str | Path | None = None, overwr
         raise ValueError(f"unknown export format {fmt!r} (hf, jsonl, sft)")
     if final.exists() and not overwrite:
         raise EmodataError(f"{final} already exists; pass --overwrite to replace it")
-    tmp = _atomic_dir(final)
-    try:
+    with atomic_dir(final) as tmp:
         if fmt == "hf":
             from datasets.utils.logging import disable_progress_bar
 
@@ -182,10 +174,4 @@ def export(manifest: str | Path, fmt: str, out: str | Path | None = None, overwr
                         line = (json.dumps(sft_example(record, loaded.labels), ensure_ascii=False)
                                 if fmt == "sft" else record_to_json(record))
                         handle.write(line + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final

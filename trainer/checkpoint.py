@@ -13,16 +13,15 @@ commit and the environment stamp (`trainer.envstamp`).
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 
+from emodata.core.atomic import atomic_dir
 from emodata.core.errors import EmodataError
 from emodata.core.hashing import sha1_json, sha1_text
 from emodata.core.manifest import git_commit
@@ -50,17 +49,6 @@ def make_bundle(config: Mapping[str, Any], tokenizer: Any, manifest_path: str | 
             **(extra or {})}
 
 
-def _atomic_dir(final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-
-
-def _replace(tmp: Path, final: Path) -> None:
-    if final.exists():
-        shutil.rmtree(final)
-    os.rename(tmp, final)
-
-
 def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
@@ -69,14 +57,9 @@ def save_checkpoint(run_dir: str | Path, step: int, state: dict, bundle: dict, k
     """Write `checkpoints/step_{step:08d}` atomically and delete all but the newest `keep`."""
     root = Path(run_dir) / "checkpoints"
     final = root / f"step_{step:08d}"
-    tmp = _atomic_dir(final)
-    try:
+    with atomic_dir(final) as tmp:
         torch.save(to_safe_state(state), tmp / "state.pt")
         _write_json(tmp / "bundle.json", {**bundle, "step": step})
-        _replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     for old in list_checkpoints(run_dir)[:-max(1, keep)]:
         shutil.rmtree(old, ignore_errors=True)
     return final
@@ -146,8 +129,7 @@ def save_model_dir(path: str | Path, model: Any, tokenizer: Any, heads: torch.nn
     """An evaluation bundle (model/, tokenizer/, heads.pt, bundle.json), atomically; a peft model is
     saved merged so the folder loads with plain `from_pretrained`."""
     final = Path(path)
-    tmp = _atomic_dir(final)
-    try:
+    with atomic_dir(final) as tmp:
         to_save = model
         if hasattr(model, "merge_and_unload"):
             import copy
@@ -157,10 +139,6 @@ def save_model_dir(path: str | Path, model: Any, tokenizer: Any, heads: torch.nn
         tokenizer.save_pretrained(tmp / "tokenizer")
         torch.save(heads.state_dict(), tmp / "heads.pt")
         _write_json(tmp / "bundle.json", bundle)
-        _replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 
