@@ -6,6 +6,7 @@ and row counts as the manifest lists them); the HF features are derived from the
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -65,6 +66,53 @@ def to_hf_table(table: pa.Table, feats, where: str) -> pa.Table:
 #: Layout version of the memory-mapped Arrow cache (part of every key: a new layout never reads an old file).
 ARROW_CACHE_FORMAT = 1
 
+#: Default byte budget of the Arrow cache (`EMODATA_ARROW_CACHE_MAX_BYTES` overrides it): after a split is
+#: converted, the least recently used files beyond it are deleted.
+ARROW_CACHE_MAX_BYTES = 8 * 2**30
+
+
+def arrow_cache_budget() -> int:
+    """The Arrow cache's byte budget: `$EMODATA_ARROW_CACHE_MAX_BYTES`, else `ARROW_CACHE_MAX_BYTES`."""
+    raw = os.environ.get("EMODATA_ARROW_CACHE_MAX_BYTES")
+    if raw is None:
+        return ARROW_CACHE_MAX_BYTES
+    try:
+        budget = int(raw)
+    except ValueError:
+        raise EmodataError(f"EMODATA_ARROW_CACHE_MAX_BYTES={raw!r}: expected a whole number of bytes") from None
+    if budget < 0:
+        raise EmodataError(f"EMODATA_ARROW_CACHE_MAX_BYTES={raw!r}: must not be negative")
+    return budget
+
+
+def prune_arrow_cache(cache: Path, budget: int, keep: set[Path], warn) -> list[Path]:
+    """Delete the least recently used Arrow files (and their records) of `cache` until the files in it
+    total at most `budget` bytes; files in `keep` (the ones this load uses) are never deleted. A file that a
+    running process has memory-mapped stays readable by it (POSIX unlink). Returns what was deleted."""
+    files = []
+    for path in cache.glob("*.arrow"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # deleted meanwhile by another process
+        files.append((stat.st_mtime, path.name, path, stat.st_size))
+    total = sum(size for *_, size in files)
+    deleted = []
+    for _, _, path, size in sorted(files):  # oldest use first (a hit refreshes the mtime)
+        if total <= budget:
+            break
+        if path in keep:
+            continue
+        try:
+            path.unlink()
+            path.with_suffix(".json").unlink(missing_ok=True)
+        except OSError as exc:
+            warn(f"cannot prune Arrow cache file {path} ({exc})")
+            continue
+        total -= size
+        deleted.append(path)
+    return deleted
+
 
 def arrow_cache_key(shards: list[dict], feats, split: str) -> str:
     """Key of one split's Arrow cache file: the listed SHA-1s of its shards (in order), the features
@@ -115,6 +163,7 @@ def _split_dataset(loaded: Manifest, name: str, shards: list[dict], feats, cache
             listed_file(loaded.root, shard, loaded.path)
         problem = _cache_problem(path, meta, rows)
         if problem is None:
+            os.utime(path)  # marks it recently used for prune_arrow_cache
             return Dataset.from_file(str(path), info=info, split=split, in_memory=False)
         warn(f"Arrow cache file {path} not used: {problem}; converting the shards again")
     table = to_hf_table(read_shards(loaded, shards), feats, f"{loaded.path} split {name}")
@@ -134,15 +183,20 @@ def load(manifest: str | Path, cache_dir: str | Path | None = None, warn=None):
     `cache_dir` (default `$EMODATA_CACHE/arrow` or `~/.cache/emodata/arrow`) holds one file per split,
     keyed by its shards' SHA-1s and the features. The shards are checked against the manifest on every
     load and a cache file against its own recorded SHA-1; a file failing that is converted again
-    (`warn`ed: default a line on stderr), never used."""
+    (`warn`ed: default a line on stderr), never used. After loading, the least recently used files beyond
+    the cache's byte budget (`EMODATA_ARROW_CACHE_MAX_BYTES`, default 8 GiB) are deleted (`prune_arrow_cache`)."""
     from datasets import DatasetDict
 
     loaded = Manifest.load(manifest)
     feats = features(loaded.labels, loaded.data["label_space"]["ekman_labels"])
     cache = Path(cache_dir) if cache_dir else default_cache_dir() / "arrow"
     warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
-    return DatasetDict({HUB_SPLIT_NAMES.get(name, name): _split_dataset(loaded, name, shards, feats, cache, warn)
-                        for name, shards in loaded.split_names().items()})
+    budget = arrow_cache_budget()
+    splits = {HUB_SPLIT_NAMES.get(name, name): _split_dataset(loaded, name, shards, feats, cache, warn)
+              for name, shards in loaded.split_names().items()}
+    if cache.is_dir():
+        prune_arrow_cache(cache, budget, {Path(f["filename"]) for d in splits.values() for f in d.cache_files}, warn)
+    return DatasetDict(splits)
 
 
 def derived_root(manifest: Manifest) -> Path:

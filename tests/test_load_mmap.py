@@ -18,7 +18,8 @@ def _flip_byte(path, offset=-100):
 
 
 def _files(cache):
-    return {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    """name -> (inode, size): a rewrite (temp file + rename) gives a new inode; a hit only refreshes mtime."""
+    return {p.name: (p.stat().st_ino, p.stat().st_size) for p in cache.iterdir()}
 
 
 def test_load_memory_maps_a_cache_reused_across_loads(sample_build, tmp_path):
@@ -82,3 +83,49 @@ def test_a_changed_shard_is_refused_even_with_a_warm_cache(build_copy, tmp_path)
     _flip_byte(build_copy.parent.parent / "data" / "goemotions" / "train.parquet")
     with pytest.raises(VerificationError, match="train.parquet"):
         load(build_copy, cache_dir=cache)
+
+
+def test_load_prunes_least_recently_used_files_beyond_the_budget(sample_build, tmp_path, monkeypatch):
+    import os
+
+    cache = tmp_path / "arrow"
+    cache.mkdir()
+    stale = []
+    for i in range(3):  # three old cache files from other builds, 1 KiB each, oldest first
+        path = cache / f"{i:040x}.arrow"
+        path.write_bytes(b"x" * 1024)
+        path.with_suffix(".json").write_text("{}")
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))
+        stale.append(path)
+    monkeypatch.setenv("EMODATA_ARROW_CACHE_MAX_BYTES", "0")
+    loaded = load(sample_build.manifest_path, cache_dir=cache)
+    used = {f["filename"] for split in loaded.values() for f in split.cache_files}
+    assert {str(p) for p in cache.glob("*.arrow")} == used        # every stale file gone, this load's kept
+    assert not any(p.with_suffix(".json").exists() for p in stale)
+    assert all(len(split) for split in loaded.values())           # still readable after the prune
+
+
+def test_load_keeps_recently_used_files_within_the_budget(sample_build, tmp_path, monkeypatch):
+    import os
+
+    cache = tmp_path / "arrow"
+    load(sample_build.manifest_path, cache_dir=cache)
+    used = sorted(cache.glob("*.arrow"))
+    size = sum(p.stat().st_size for p in used)
+    old = cache / ("f" * 40 + ".arrow")
+    old.write_bytes(b"y" * 10)
+    os.utime(old, (1_000_000, 1_000_000))
+    monkeypatch.setenv("EMODATA_ARROW_CACHE_MAX_BYTES", str(size + 10))
+    load(sample_build.manifest_path, cache_dir=cache)
+    assert old.exists()                                            # within budget: nothing deleted
+    monkeypatch.setenv("EMODATA_ARROW_CACHE_MAX_BYTES", str(size + 9))
+    load(sample_build.manifest_path, cache_dir=cache)
+    assert not old.exists() and all(p.exists() for p in used)      # the least recently used goes first
+
+
+def test_a_bad_cache_budget_is_refused(sample_build, tmp_path, monkeypatch):
+    from emodata.core.errors import EmodataError
+
+    monkeypatch.setenv("EMODATA_ARROW_CACHE_MAX_BYTES", "lots")
+    with pytest.raises(EmodataError, match="EMODATA_ARROW_CACHE_MAX_BYTES"):
+        load(sample_build.manifest_path, cache_dir=tmp_path / "arrow")
