@@ -51,6 +51,7 @@ class BuildResult:
     manifest_path: Path
     manifest: dict
     timings: dict[str, float] = field(default_factory=dict)
+    run: dict = field(default_factory=dict)  # the run record (OUT/mix_A_B/run.json): engine, workers, stage seconds
 
 
 def _overrides(config: BuildConfig) -> dict[str, str]:
@@ -135,7 +136,7 @@ def build_mix(ctx: MixContext) -> BuildResult:
         publish(ctx)
     ctx.timings["mix_and_write"] = time.perf_counter() - started
     return BuildResult(ctx.name, ctx.final, manifest_path, ctx.manifest.to_dict(),
-                       {"mix_and_write": ctx.timings["mix_and_write"], "qc_gate": ctx.timings["qc_gate"]})
+                       {"mix_and_write": ctx.timings["mix_and_write"], "qc_gate": ctx.timings["qc_gate"]}, ctx.run)
 
 
 def check_user_paths(config: BuildConfig, ratios: list[Ratio]) -> None:

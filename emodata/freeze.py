@@ -31,7 +31,7 @@ from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
 from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
 from emodata.stages import MixContext, PreparedSource, chosen_by_name
-from emodata.verify import write_checksums
+from emodata.verify import RUN_FILE, write_checksums
 from emodata.report.lf_markdown import lf_report_markdown
 from emodata.weak import CONTEXT_COLUMN
 
@@ -192,7 +192,7 @@ def describe(ctx: MixContext) -> None:
         lf_analysis=ctx.lf_summary, end_model=ctx.end_model, appraisal=ctx.appraisal.summary,
         artifacts=ctx.artifacts,
         pairs=pairs_summary(ctx.pairs, ctx.pair_tally, seed=config.seed) if ctx.pairs is not None else None,
-        registry=chosen_by_name(config, sorted(ctx.prepared)))
+        registry=chosen_by_name(config, sorted(ctx.prepared)), run=RUN_FILE)
 
 
 def gate(ctx: MixContext) -> None:
@@ -223,7 +223,21 @@ def freeze(ctx: MixContext) -> Path:
                                                            encoding="utf-8")
     write_card(ctx.tmp, ctx.manifest)
     write_checksums(ctx.tmp)
+    ctx.run = run_record(ctx)
+    (ctx.tmp / RUN_FILE).write_text(dumps(ctx.run), encoding="utf-8")
     return ctx.final / "manifests" / f"{ctx.name}.json"
+
+
+def run_record(ctx: MixContext) -> dict:
+    """What varies between two runs of the same build (`run.json`, beside the manifest, never hashed):
+    the engine and its workers as requested and as run, and every stage's seconds so far (the shared
+    source stages, then this mix's), in the order they ran."""
+    config = ctx.config
+    return {"name": ctx.name, "engine": ctx.engine.describe(),
+            "requested": {"engine": config.engine, "workers": config.workers, "scheduler": config.scheduler},
+            "stage_seconds": {name: round(seconds, 3) for name, seconds in ctx.reporter.timings.items()},
+            "note": "run record: differs between runs (engine, workers, times); not part of the manifest's "
+                    "hashed bytes nor of checksums.sha1"}
 
 
 def publish(ctx: MixContext) -> None:

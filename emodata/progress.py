@@ -90,6 +90,20 @@ class Reporter:
         if not self.quiet:
             self.console.print(f"[green]✓[/green] {name} [dim]({self.timings[name]:.1f}s)[/dim]")
 
+    def run_summary(self, run: dict, path) -> None:
+        """The engine, its workers and every stage's seconds (the run record, written to `path`)."""
+        if self.quiet or not run:
+            return
+        engine = run.get("engine", {})
+        table = Table(title=f"{run.get('name', '')}: engine {engine.get('engine')}, "
+                            f"{engine.get('workers')} worker(s); stage times")
+        table.add_column("stage", justify="left", overflow="fold")
+        table.add_column("seconds", justify="right")
+        for stage, seconds in run.get("stage_seconds", {}).items():
+            table.add_row(stage, f"{seconds:,.1f}")
+        self.console.print(table)
+        self.console.print(f"[bold]run record[/bold]: {path} (not hashed: varies between runs)")
+
     def summary(self, result) -> None:
         """Rows read, dropped (per reason) and used per source; then where the build is."""
         if self.quiet:
@@ -118,6 +132,7 @@ class Reporter:
         qc = manifest.get("qc", {})
         self.console.print(f"QC gate: {'passed' if qc.get('success') else 'not run'}; "
                            f"details in {result.manifest_path.parent / 'qc.json'}")
+        self.run_summary(result.run, result.root / "run.json")
         self.console.print(f"[bold]manifest[/bold]: {result.manifest_path}")
         self.console.print(f"[bold]dataset card[/bold]: {result.root / 'README.md'}")
         derived = result.root.parent / f"{result.root.name}-derived"

@@ -151,6 +151,7 @@ class MixContext:
     # describe, gate
     manifest: Manifest | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    run: dict = field(default_factory=dict)                           # the run record (run.json), by freeze
 
     @property
     def name(self) -> str:
