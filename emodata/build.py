@@ -172,6 +172,8 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
     if config.negation_scope not in ("window", "parse", "crf"):
         raise EmodataError(f"--negation-scope must be window, parse or crf, not {config.negation_scope!r}")
     out = Path(config.out)
+    if config.fit_rows < 1:
+        raise EmodataError(f"--fit-rows must be at least 1, not {config.fit_rows}")
     if config.min_train_rows < 1:
         raise EmodataError(f"--min-train-rows must be at least 1, not {config.min_train_rows}")
     with out_lock(out, reporter.note):  # one build at a time into one OUT (emodata.publish)

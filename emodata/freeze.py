@@ -187,7 +187,7 @@ def describe(ctx: MixContext) -> None:
         emodata=BuildStamp(__version__, git_commit()), config=mix_config,
         config_sha1=sha1_json({"config": mix_config, "annotate": annotator.key(), "catalog": catalog.sha1}),
         weak_supervision={"lfs": lf_set_describe(annotator.lfs), "negation_scope": annotator.scoper.describe(),
-                          **ctx.labeler.describe(), "report": {"json": f"manifests/{LF_REPORT}.json",
+                          **ctx.labeler.describe(), "fit_sample": ctx.fit_sample, "report": {"json": f"manifests/{LF_REPORT}.json",
                                                                "markdown": f"manifests/{LF_REPORT}.md"}},
         lf_analysis=ctx.lf_summary, end_model=ctx.end_model, appraisal=ctx.appraisal.summary,
         artifacts=ctx.artifacts,

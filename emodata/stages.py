@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -35,8 +36,8 @@ from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_an
 from emodata.progress import Reporter
 from emodata.core import registry
 from emodata.sources import SourceLocation
-from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis,
-                          probe_all_turns)
+from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, fit_sample, mix_end_model_check,
+                          mix_lf_analysis, probe_all_turns)
 
 #: The labeling-function sets every build applies (names in the `lf_sets` registry).
 EMOTION_LF_SET = "emotion"
@@ -134,6 +135,8 @@ class MixContext:
     records: list[RecordShard] = field(default_factory=list)          # every record shard, in manifest order
     # label
     train_rows: pd.DataFrame | None = None
+    fit_positions: np.ndarray | None = None                           # the fit sample: positions in train_rows
+    fit_sample: dict = field(default_factory=dict)                    # ... and its record (manifest)
     labeler: WeakLabeler | None = None
     lf_summary: dict = field(default_factory=dict)
     lf_full: dict = field(default_factory=dict)
@@ -222,7 +225,9 @@ def label(ctx: MixContext) -> None:
     annotator, config, probe = ctx.annotator, ctx.config, ctx.roles.probe
     with ctx.reporter.stage(f"weak labels {ctx.name}"):
         ctx.train_rows = pd.concat([f[f["split"] == "train"] for f in ctx.drawn.values()], ignore_index=True)
-        ctx.labeler = fit_mix_labeler(ctx.train_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
+        ctx.fit_positions, ctx.fit_sample = fit_sample(len(ctx.train_rows), config.fit_rows, config.seed)
+        fit_rows = ctx.train_rows.iloc[ctx.fit_positions].reset_index(drop=True)
+        ctx.labeler = fit_mix_labeler(fit_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
         labelled = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in ctx.drawn.items()}
         if ctx.probe is not None:
             labelled[f"{probe}/{ctx.roles.probe_shard}"] = ctx.probe
@@ -232,15 +237,29 @@ def label(ctx: MixContext) -> None:
         ctx.lf_summary, ctx.lf_full = mix_lf_analysis(labelled, annotator.lfs, ctx.labeler, probe_all, notes)
     if config.end_model == "on":
         with ctx.reporter.stage(f"end model {ctx.name}"):
-            ctx.end_model = mix_end_model_check(ctx.train_rows, {**labelled, **probe_all}, ctx.labeler,
+            ctx.end_model = mix_end_model_check(fit_rows, {**labelled, **probe_all}, ctx.labeler,
                                                 len(annotator.lfs), config.seed)
         ctx.lf_full["end_model"] = ctx.end_model
+
+
+def fit_parts(ctx: MixContext) -> dict[str, pd.DataFrame]:
+    """Every record shard's rows by name ("source/stem") as the appraisal fit sees them: each train shard
+    cut to its rows in the fit sample (`ctx.fit_positions`, over the train shards in order), the others whole."""
+    parts, offset = {}, 0
+    for record in ctx.records:
+        frame = record.frame
+        if record.role == "train":
+            mine = ctx.fit_positions[(ctx.fit_positions >= offset) & (ctx.fit_positions < offset + len(frame))]
+            frame = frame if len(mine) == len(frame) else frame.iloc[mine - offset]
+            offset += len(record.frame)
+        parts[f"{record.source}/{record.stem}"] = frame
+    return parts
 
 
 def appraise(ctx: MixContext) -> None:
     """Fit the appraisal atoms' label models and the verifier (train rows only) over every record shard."""
     with ctx.reporter.stage(f"appraisal {ctx.name}"):
-        parts = {f"{r.source}/{r.stem}": r.frame for r in ctx.records}
+        parts = fit_parts(ctx)  # train shards cut to the fit sample (`--fit-rows`)
         roles = {f"{r.source}/{r.stem}": r.role for r in ctx.records}
         ctx.appraisal = fit_mix_appraisal(parts, roles, ctx.config.seed, ctx.config.negation == "on",
                                           ctx.annotator.scoper.method)

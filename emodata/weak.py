@@ -79,6 +79,26 @@ def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
     return frame.assign(**{CONTEXT_COLUMN: [votes.get(s) if isinstance(s, str) else None for s in situations]})
 
 
+#: What a fit sample is drawn from (recorded with it in the manifest).
+FIT_POPULATION = "train rows of the mix, in draw order (each member's train rows, members in mix order)"
+
+
+def fit_sample(n_rows: int, max_rows: int, seed: int) -> tuple[np.ndarray, dict]:
+    """(positions, record) of the rows the build's models are fit on: all `n_rows` train rows when they
+    are at most `max_rows` (`--fit-rows`), else a seeded sample of `max_rows` of them, sorted (the rest
+    are labelled by the fitted models, never fit on). The record goes into the manifest."""
+    from labeling_functions.end_model import sample_rows
+
+    if max_rows < 1:
+        raise ValueError(f"--fit-rows must be at least 1, not {max_rows}")
+    positions = sample_rows(n_rows, max_rows, seed)
+    return positions, {"rows": int(len(positions)), "population_rows": int(n_rows), "population": FIT_POPULATION,
+                       "max_rows": int(max_rows), "seed": int(seed),
+                       "method": "all rows" if len(positions) == n_rows else
+                       "numpy default_rng([seed, 7]).choice without replacement, sorted "
+                       "(labeling_functions.end_model.sample_rows)"}
+
+
 def fit_mix_labeler(train: pd.DataFrame, lfs: Sequence[LabelingFunction], fine_labels: Sequence[str], seed: int,
                     aggregator: str) -> WeakLabeler:
     """Fit the weak labeler on a mix's train rows (their gold labels choose the aggregator)."""
