@@ -14,8 +14,11 @@ time-dependent enters hashed files.
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 import labeling_functions.emotion  # noqa: F401  (registers the "emotion" LF set)
 import labeling_functions.weak_labels  # noqa: F401  (registers the aggregators)
@@ -32,11 +35,11 @@ from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, encode_table, to_record_table
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, MixContext, PreparedSource, SourceRoles, appraise,
-                            flip_pairs, label, select)
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION, PROBE_COLUMNS,
+                            MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
-from emodata.weak import with_labels, with_situation_votes
+from emodata.weak import situation_votes, with_labels
 
 #: Reader options a source takes from the build config: {source: {reader option: BuildConfig field}}.
 READER_OPTIONS = {"goemotions": {"fmt": "goemotions_format"}}
@@ -87,30 +90,40 @@ def build_annotator(config: BuildConfig, pipeline: Pipeline | None = None, lexic
 def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, engine: Engine,
                    cache: AnnotatedCache, vad_conf_min: float, reporter: Reporter,
                    keep_annotated: bool = False) -> PreparedSource:
-    """Read and annotate one source (or take it from the cache), then filter it; `keep_annotated` keeps
-    the unfiltered rows too (the probe is also scored on every tagged turn)."""
+    """Read and annotate one source into Parquet parts on disk (or take them from the cache), then filter
+    it on its narrow columns; `keep_annotated` also reads the label columns of every row (the probe is
+    also scored on every tagged turn). The client holds one partition's annotated rows at a time."""
     options = {"max_chars": config.max_chars,
                **{option: getattr(config, name) for option, name in READER_OPTIONS.get(location.name, {}).items()}}
     key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row, **options},
                     annotator.key())
     cached = cache.get(location.name, key) if location.kind != "hub" else None
     if cached is not None:
-        annotated, report = cached
-        reporter.note(f"{location.name}: annotated cache hit ({len(annotated):,} rows)")
+        parts, report = cached
+        reporter.note(f"{location.name}: annotated cache hit ({len(parts):,} rows, {len(parts.paths)} parts)")
     else:
         with reporter.stage(f"read {location.name}"):
             data = read_source(location, on_bad_row=config.on_bad_row, **options)
         report = data.report.to_dict()
-        with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
-            annotated = engine.annotate(data.records, annotator, progress=advance)
-        cache.put(location.name, key, annotated, report)
+        writer = cache.writer(location.name, key)
+        try:
+            with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
+                engine.annotate_to(data.records, annotator, writer.put, advance, config.part_rows)
+            parts = writer.commit(report)
+        except BaseException:
+            writer.abort()
+            raise
+        del data
     with reporter.stage(f"filter {location.name}"):
-        kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
+        narrow = parts.read(NARROW_COLUMNS)
+        narrow[POSITION] = np.arange(len(narrow), dtype=np.int64)
+        kept, drops = filter_rows(narrow, config.min_tokens, config.max_tokens, vad_conf_min)
+        kept = kept.drop(columns=["dedup_key", "n_covered", "vad_conf"]).assign(**{ORIGIN: location.name})
     with reporter.stage(f"situation votes {location.name}"):
-        kept = with_situation_votes(kept, annotator)
-    require_rows_kept(location.name, len(annotated), len(kept), drops)
-    return PreparedSource(location.name, location, report, kept, drops, len(annotated),
-                          annotated if keep_annotated else None)
+        votes = situation_votes(parts.distinct("situation"), annotator)
+    require_rows_kept(location.name, len(parts), len(kept), drops)
+    return PreparedSource(location.name, location, report, kept, drops, len(parts),
+                          parts.read(PROBE_COLUMNS) if keep_annotated else None, parts, votes)
 
 
 def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,
@@ -223,8 +236,8 @@ def _build_locked(config: BuildConfig, reporter: Reporter, ratios: list[Ratio], 
                   f"tau={vad_conf_min}")
     cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
     prepared, results = {}, []
-    with open_engine(config) as engine:  # one engine for the whole build (a Dask cluster starts lazily)
-        for name, location in locations.items():
+    with open_engine(config) as engine, closing(cache):  # one engine for the whole build (a Dask cluster
+        for name, location in locations.items():           # starts lazily); --no-cache parts removed at the end
             t0 = time.perf_counter()
             prepared[name] = prepare_source(location, config, annotator, engine, cache, vad_conf_min, reporter,
                                             keep_annotated=name == roles.probe)

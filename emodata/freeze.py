@@ -13,6 +13,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Callable, Iterator
 
 import pandas as pd
@@ -30,7 +31,7 @@ from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
 from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
-from emodata.stages import MixContext, PreparedSource, chosen_by_name
+from emodata.stages import MixContext, PreparedSource, chosen_by_name, materialise
 from emodata.verify import RUN_FILE, write_checksums
 from emodata.report.lf_markdown import lf_report_markdown
 from emodata.weak import CONTEXT_COLUMN
@@ -52,6 +53,22 @@ class ShardChunk:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+class ChunkPlan(Sequence):
+    """The write stage's parts, in file order: part i is shard file i's rows (`SHARD_TASK_COLUMNS`), read
+    from the annotated parts on disk only when the engine takes it, so the client holds the rows of the
+    few files in flight, never a whole split."""
+
+    def __init__(self, prepared: dict[str, PreparedSource], items: list[tuple[str, pd.DataFrame]]):
+        self.prepared, self.items = prepared, items  # (split, narrow rows of the file)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> ShardChunk:
+        split, rows = self.items[index]
+        return ShardChunk(split, materialise(self.prepared, rows, SHARD_TASK_COLUMNS))
 
 
 #: The write stage's map task: (labeler, n_lfs, appraisal model, min_tokens, max_tokens, chunk) → bytes.
@@ -84,13 +101,13 @@ def _write_record_shards(ctx: MixContext, encode: EncodeTask, progress=None) -> 
 
     Each file is written as soon as its bytes arrive, so at most a few files' bytes are held at once.
     """
-    files, chunks = [], []
-    columns = list(SHARD_TASK_COLUMNS)
+    files, items = [], []
     for shard in ctx.records:
-        frame = shard.frame.reset_index(drop=True)[columns]
+        frame = shard.frame.reset_index(drop=True)
         for name, start, stop in shard_files(shard.stem, len(frame), ctx.config.shard_rows):
             files.append((shard, name))
-            chunks.append(ShardChunk(shard.split, frame.iloc[start:stop]))
+            items.append((shard.split, frame.iloc[start:stop]))
+    chunks = ChunkPlan(ctx.prepared, items)
 
     def put(index: int, encoded: EncodedShard) -> Shard:
         shard, name = files[index]

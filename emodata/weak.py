@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,27 +56,37 @@ def labels_of(labeler: WeakLabeler, frame: pd.DataFrame, n_lfs: int) -> pd.DataF
     return labeler.label(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
 
 
-def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
-    """`frame` plus `situation_votes`: the emotion LF votes on each row's situation text (the
-    EmpatheticDialogues prompt the speaker wrote about the conversation's emotion; None without one).
+def situation_votes(situations: Iterable, annotator) -> dict[str, Any]:
+    """situation text → the emotion LF votes on it, for every distinct non-empty situation given (the
+    EmpatheticDialogues prompt the speaker wrote about the conversation's emotion).
 
     Each distinct situation is annotated once by the build's annotator (tokens, negation, VAD, the same
     LFs); the votes count as context votes in the row's weak label (`SpaceModel.probs`). The situation is
-    model input, like the text: it is never the gold label.
+    model input, like the text: it is never the gold label. Row-wise: a situation's votes do not depend
+    on the other situations given.
     """
     import dataclasses
 
     from emodata.annotate import annotate_frame
 
-    situations = frame["situation"].tolist() if "situation" in frame.columns else [None] * len(frame)
     unique = sorted({s for s in situations if isinstance(s, str) and s.strip()})
-    votes: dict[str, list] = {}
-    if unique and annotator.lfs:
-        scorer = dataclasses.replace(annotator, appraisal_lfs=())
-        records = pd.DataFrame({"id": [f"situation:{i}" for i in range(len(unique))], "text": unique})
-        annotated = annotate_frame(records, scorer)
-        votes = dict(zip(unique, annotated["emotion_votes"]))
+    if not (unique and annotator.lfs):
+        return {}
+    scorer = dataclasses.replace(annotator, appraisal_lfs=())
+    records = pd.DataFrame({"id": [f"situation:{i}" for i in range(len(unique))], "text": unique})
+    return dict(zip(unique, annotate_frame(records, scorer)["emotion_votes"]))
+
+
+def with_context_votes(frame: pd.DataFrame, votes: dict[str, Any]) -> pd.DataFrame:
+    """`frame` plus `situation_votes`: each row's situation's votes from `votes` (None without one)."""
+    situations = frame["situation"].tolist() if "situation" in frame.columns else [None] * len(frame)
     return frame.assign(**{CONTEXT_COLUMN: [votes.get(s) if isinstance(s, str) else None for s in situations]})
+
+
+def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
+    """`frame` plus `situation_votes`, the emotion LF votes on each row's situation (`situation_votes`)."""
+    situations = frame["situation"].tolist() if "situation" in frame.columns else []
+    return with_context_votes(frame, situation_votes(situations, annotator))
 
 
 #: What a fit sample is drawn from (recorded with it in the manifest).

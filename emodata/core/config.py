@@ -95,6 +95,10 @@ class BuildConfig:
     scheduler: str | None = opt(None, "address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
                                       "--engine dask; its workers need the same emodata and spaCy model "
                                       "installed; the lexicon is sent to them)", hashed=False)
+    part_rows: int = opt(20_000, "most rows per annotated part: the annotate stage writes each source to disk as "
+                                 "Parquet parts of at most this many rows as they complete, and later stages read "
+                                 "only the columns and rows they need; bounds memory, never changes an output",
+                         hashed=False)
     out: str = opt("emodata-build", "output folder; each mix is written to OUT/mix_A_B/", hashed=False)
     cache_dir: str | None = opt(None, "annotated-source cache (default $EMODATA_CACHE or ~/.cache/emodata)",
                                 hashed=False)
