@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from emodata.core.atomic import write_bytes_atomically
@@ -104,6 +105,41 @@ class AnnotatedParts:
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
         return table.take(pa.array(inverse)).to_pandas()
+
+
+    def scatter(self, destination: np.ndarray, rank: np.ndarray, columns: Sequence[str],
+                folder: Path) -> dict[int, Path]:
+        """One pass over the parts: every row `p` with `destination[p]` >= 0 is appended to the spill file
+        `folder/DEST.arrow` (Arrow IPC, `columns` plus `_rank` = `rank[p]`); {destination: its file}.
+        Holds one part at a time; `read_spill` gives a destination's rows back in `_rank` order. This is
+        how the write stage gathers each shard file's rows (in the frozen, shuffled draw order) with one
+        read of the parts instead of one per shard file."""
+        columns = [c for c in columns if c in self.schema.names]
+        target = self._target(columns).append(pa.field("_rank", pa.int64()))
+        writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        try:
+            for index in range(len(self.paths)):
+                start, stop = int(self.starts[index]), int(self.starts[index + 1])
+                dest = destination[start:stop]
+                if not (dest >= 0).any():
+                    continue
+                table = self._part(index, columns).append_column("_rank", pa.array(rank[start:stop], pa.int64()))
+                for value in np.unique(dest[dest >= 0]):
+                    if value not in writers:
+                        writers[value] = pa.ipc.new_file(folder / f"{value:05d}.arrow", target)
+                    writers[value].write_table(table.take(pa.array(np.flatnonzero(dest == value))))
+        finally:
+            for writer in writers.values():
+                writer.close()
+        return {int(value): folder / f"{value:05d}.arrow" for value in writers}
+
+    @staticmethod
+    def read_spill(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+        """`columns` of a spill file's rows (`scatter`), in `_rank` order."""
+        with pa.memory_map(str(path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+        table = table.take(pa.compute.sort_indices(table, [("_rank", "ascending")]))
+        return table.select([c for c in columns if c in table.column_names]).to_pandas()
 
 
 class PartWriter:

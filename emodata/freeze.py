@@ -16,6 +16,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -31,7 +32,8 @@ from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
 from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
-from emodata.stages import MixContext, PreparedSource, chosen_by_name, materialise
+from emodata.cache import AnnotatedParts
+from emodata.stages import ORIGIN, POSITION, MixContext, PreparedSource, chosen_by_name, materialise
 from emodata.verify import RUN_FILE, write_checksums
 from emodata.report.lf_markdown import lf_report_markdown
 from emodata.weak import CONTEXT_COLUMN
@@ -56,19 +58,54 @@ class ShardChunk:
 
 
 class ChunkPlan(Sequence):
-    """The write stage's parts, in file order: part i is shard file i's rows (`SHARD_TASK_COLUMNS`), read
-    from the annotated parts on disk only when the engine takes it, so the client holds the rows of the
-    few files in flight, never a whole split."""
+    """The write stage's parts, in file order: part i is shard file i's rows (`SHARD_TASK_COLUMNS`).
 
-    def __init__(self, prepared: dict[str, PreparedSource], items: list[tuple[str, pd.DataFrame]]):
-        self.prepared, self.items = prepared, items  # (split, narrow rows of the file)
+    At the first part asked for, each source's parts are read once and every written row is spilled
+    to its file's spill file in `folder` (`AnnotatedParts.scatter`); part i is then read back from its
+    spill file (and the file removed) only when the engine takes it, so the client holds the rows of
+    the few files in flight, never a whole split, and reads the annotated parts once, not once per file."""
+
+    def __init__(self, prepared: dict[str, PreparedSource], items: list[tuple[str, pd.DataFrame]], folder: Path):
+        self.prepared, self.items, self.folder = prepared, items, folder  # items: (split, narrow rows of the file)
+        self.spills: dict[int, Path] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def _scatter(self) -> dict[int, Path]:
+        plans = {name: (np.full(len(p.parts), -1, np.int64), np.zeros(len(p.parts), np.int64))
+                 for name, p in self.prepared.items()}
+        for index, (_, rows) in enumerate(self.items):
+            for origin in pd.unique(rows[ORIGIN]):
+                destination, rank = plans[origin]
+                mine = rows[rows[ORIGIN] == origin]
+                positions = mine[POSITION].to_numpy()
+                if (destination[positions] >= 0).any():
+                    raise RuntimeError(f"{origin}: a row is written to two shard files")
+                destination[positions] = index
+                rank[positions] = np.flatnonzero((rows[ORIGIN] == origin).to_numpy())
+        spills: dict[int, Path] = {}
+        for origin, (destination, rank) in plans.items():
+            if (destination >= 0).any():
+                spills.update(self.prepared[origin].parts.scatter(destination, rank, SHARD_TASK_COLUMNS, self.folder))
+        return spills
+
     def __getitem__(self, index: int) -> ShardChunk:
+        if self.spills is None:
+            self.spills = self._scatter()
         split, rows = self.items[index]
-        return ShardChunk(split, materialise(self.prepared, rows, SHARD_TASK_COLUMNS))
+        if not len(rows):
+            return ShardChunk(split, materialise(self.prepared, rows, SHARD_TASK_COLUMNS))
+        path = self.spills.pop(index)
+
+        def read(prep, mine, columns):
+            if len(mine) != len(rows):
+                raise RuntimeError("a shard file holds rows of two sources")  # never: one record shard, one source
+            return AnnotatedParts.read_spill(path, columns)
+
+        frame = materialise(self.prepared, rows, SHARD_TASK_COLUMNS, read)
+        path.unlink()
+        return ShardChunk(split, frame)
 
 
 #: The write stage's map task: (labeler, n_lfs, appraisal model, min_tokens, max_tokens, chunk) → bytes.
@@ -107,7 +144,15 @@ def _write_record_shards(ctx: MixContext, encode: EncodeTask, progress=None) -> 
         for name, start, stop in shard_files(shard.stem, len(frame), ctx.config.shard_rows):
             files.append((shard, name))
             items.append((shard.split, frame.iloc[start:stop]))
-    chunks = ChunkPlan(ctx.prepared, items)
+    folder = Path(tempfile.mkdtemp(prefix=f"emodata-write-{ctx.name}-"))
+    try:
+        return _write_chunks(ctx, encode, files, ChunkPlan(ctx.prepared, items, folder), progress)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_chunks(ctx: MixContext, encode: EncodeTask, files: list, chunks: ChunkPlan, progress=None) -> list[Shard]:
+    """Encode every shard file's chunk on the engine and write each as its bytes arrive."""
 
     def put(index: int, encoded: EncodedShard) -> Shard:
         shard, name = files[index]

@@ -16,7 +16,7 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -119,10 +119,20 @@ class PreparedSource:
     situation_votes: dict = field(default_factory=dict)  # situation text -> its emotion LF votes
 
 
-def materialise(prepared: dict[str, PreparedSource], narrow: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+#: read(source, its narrow rows, stored columns) -> those rows' stored columns, in order (`materialise`).
+RowReader = Callable[[PreparedSource, pd.DataFrame, list], pd.DataFrame]
+
+
+def take_rows(prep: PreparedSource, rows: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """The default `RowReader`: the rows at `rows._pos` of the source's parts."""
+    return prep.parts.take(rows[POSITION].to_numpy(), columns)
+
+
+def materialise(prepared: dict[str, PreparedSource], narrow: pd.DataFrame, columns: Sequence[str],
+                read: RowReader = take_rows) -> pd.DataFrame:
     """The annotated rows of `narrow` (rows of prepared sources, by `_src` and `_pos`), in its order, with
-    `columns`: read from the sources' parts (`situation_votes` from each source's situation votes), or
-    taken from `narrow` itself (e.g. `split`, `perm_rank`). Reads only the parts holding these rows."""
+    `columns`: read from the sources' parts by `read` (`situation_votes` from each source's situation
+    votes), or taken from `narrow` itself (e.g. `split`, `perm_rank`). Reads only the parts holding these rows."""
     narrow = narrow.reset_index(drop=True)
     origins = pd.unique(narrow[ORIGIN]) if len(narrow) else [next(iter(prepared))]
     pieces = []
@@ -132,7 +142,7 @@ def materialise(prepared: dict[str, PreparedSource], narrow: pd.DataFrame, colum
         stored = [c for c in columns if c in parts.columns]
         if CONTEXT_COLUMN in columns and "situation" not in stored:
             stored.append("situation")
-        frame = parts.take(rows[POSITION].to_numpy(), stored)
+        frame = read(prepared[origin], rows, stored)
         if CONTEXT_COLUMN in columns:
             frame = with_context_votes(frame, prepared[origin].situation_votes)
         pieces.append(frame.set_axis(rows.index) if len(origins) > 1 else frame)

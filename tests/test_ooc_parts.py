@@ -62,8 +62,18 @@ def test_an_edited_part_is_refused_and_the_source_annotated_again(tmp_path, capf
 
 
 def test_the_client_reads_narrow_columns_of_whole_sources_and_wide_ones_by_rows(tmp_path, monkeypatch):
-    reads, takes = [], []
-    read, take = AnnotatedParts.read, AnnotatedParts.take
+    reads, takes, scatters, spilled = [], [], [], []
+    read, take, scatter, read_spill = AnnotatedParts.read, AnnotatedParts.take, AnnotatedParts.scatter, \
+        AnnotatedParts.read_spill
+
+    def scattering(self, destination, rank, columns, folder):
+        scatters.append(self.paths[0].parent.name)
+        return scatter(self, destination, rank, columns, folder)
+
+    def reading_spill(path, columns):
+        frame = read_spill(path, columns)
+        spilled.append(len(frame))
+        return frame
 
     def reading(self, columns):
         reads.append(set(columns))
@@ -75,9 +85,14 @@ def test_the_client_reads_narrow_columns_of_whole_sources_and_wide_ones_by_rows(
 
     monkeypatch.setattr(AnnotatedParts, "read", reading)
     monkeypatch.setattr(AnnotatedParts, "take", taking)
+    monkeypatch.setattr(AnnotatedParts, "scatter", scattering)
+    monkeypatch.setattr(AnnotatedParts, "read_spill", staticmethod(reading_spill))
     (result,) = build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache"), shard_rows=6,
                                     flip_frac=0.0))
     assert reads and all(columns <= set(NARROW_COLUMNS) | set(PROBE_COLUMNS) for columns in reads)
-    written = [n for n, total, columns in takes if "dedup_key" in columns]  # the write stage's reads
-    assert len(written) > 3 and all(n <= 6 for n in written)  # one shard file's rows at a time
+    # The write stage reads each source's parts once, then one shard file's rows at a time.
+    assert sorted(scatters) == sorted(set(scatters)) and len(scatters) == 3
+    assert len(spilled) > 3 and all(0 < n <= 6 for n in spilled) and sum(spilled) == sum(
+        s["rows"] for s in result.manifest["shards"] if s["role"] != "pairs")
+    assert not [n for n, total, columns in takes if "dedup_key" in columns]
     assert result.manifest["counts"]["train"] > 6
