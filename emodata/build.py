@@ -1,15 +1,21 @@
 """`emodata build`: sources → annotate (cached) → filter → per mix: select → label → appraise → flip pairs
 → write → describe → gate → freeze → publish.
 
-Annotation (tokens, negation scope, lexicon VAD, emotion and appraisal LF votes) is per source and
-cached; the weak-label and appraisal models are per mix and fit on the mix's train rows only (on
-their stored LF matrices). A mix's stages (emodata/stages.py, emodata/freeze.py) pass one
-`MixContext`. Row-wise work runs on the build's engine (`--engine/--workers`): annotation per record
-partition, flip pairs per partition of the drawn rows, and labelling + encoding per shard file (at
-most `--shard-rows` rows each, `encode_records`); the client writes the bytes. Every mix is written
-into a temporary folder beside its destination and renamed into place only when complete (and only
-when the Great Expectations gate passes), so a failed build leaves nothing behind. Nothing
-time-dependent enters hashed files.
+Out of core: the annotate stage writes each source to disk as Parquet parts, one per partition
+(`--part-rows`) as it completes; with the cache on they are its entry (emodata/cache.py). The client
+never holds a whole annotated source: filtering and the mix's selection run on the narrow columns
+(`stages.NARROW_COLUMNS`: keys, lengths, splits, dialogue ids) and produce row positions per split;
+every later stage reads only the columns and rows it needs (`stages.materialise`): the models fit on a
+bounded, seeded sample of the train rows (`--fit-rows`), and the write stage reads each source's parts
+once, spilling every written row to its shard file (`freeze.ChunkPlan`). The weak-label and appraisal
+models are per mix and fit on the mix's train rows only (on their stored LF matrices). A mix's stages
+(emodata/stages.py, emodata/freeze.py) pass one `MixContext`. Row-wise work runs on the build's engine
+(`--engine/--workers`): annotation per record partition, flip pairs per partition of the drawn rows,
+and labelling + encoding per shard file (at most `--shard-rows` rows each, `encode_records`), whose task
+writes the file itself when it shares this disk. Every mix is written into a temporary folder beside
+its destination and renamed into place only when complete (and only when the Great Expectations gate
+passes), so a failed build leaves nothing behind. Nothing time-dependent enters hashed files: the
+engine, workers and stage seconds go to the run record (`run.json`), outside the manifest's hashes.
 """
 from __future__ import annotations
 
@@ -33,7 +39,7 @@ from emodata.freeze import ShardChunk, describe, freeze, gate, publish, staging,
 from emodata.mix import Ratio, filter_rows, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
-from emodata.shards import EncodedShard, encode_table, to_record_table
+from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
 from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION, PROBE_COLUMNS,
                             MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
@@ -127,11 +133,13 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
 
 
 def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,
-                   chunk: ShardChunk) -> EncodedShard:
+                   chunk: ShardChunk) -> EncodedShard | WrittenShard:
     """Map task of the write stage: weak labels + appraisal atoms for a chunk's rows, then its record
-    table as Parquet + JSONL bytes (pure: the same chunk and models always give the same bytes)."""
+    table as Parquet + JSONL bytes (pure: the same chunk and models always give the same bytes),
+    written by the task itself to `chunk.target` when the chunk names one."""
     frame = with_labels(labeler, n_lfs, appraisal, chunk.frame)
-    return encode_table(to_record_table(frame, chunk.split, min_tokens, max_tokens))
+    encoded = encode_table(to_record_table(frame, chunk.split, min_tokens, max_tokens))
+    return encoded if chunk.target is None else write_encoded(encoded, chunk.target)
 
 
 def build_mix(ctx: MixContext) -> BuildResult:

@@ -31,7 +31,8 @@ from emodata.core.manifest import (ROLES, SCHEMA_VERSION, Artifact, BuildStamp, 
 from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
-from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
+from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, WrittenShard, encode_table, shard_files, write_encoded,
+                            write_parquet)
 from emodata.cache import AnnotatedParts
 from emodata.stages import ORIGIN, POSITION, MixContext, PreparedSource, chosen_by_name, materialise
 from emodata.verify import RUN_FILE, write_checksums
@@ -48,10 +49,12 @@ SHARD_TASK_COLUMNS = (*RECORD_INPUT_COLUMNS, "emotion_votes", "appraisal_votes",
 
 @dataclass(frozen=True)
 class ShardChunk:
-    """The rows of one shard file and the split they are written under (a map task's part)."""
+    """The rows of one shard file and the split they are written under (a map task's part); with a
+    `target` (the file's path without suffix) the task writes the file itself instead of returning bytes."""
 
     split: str
     frame: pd.DataFrame
+    target: Path | None = None
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -65,8 +68,9 @@ class ChunkPlan(Sequence):
     spill file (and the file removed) only when the engine takes it, so the client holds the rows of
     the few files in flight, never a whole split, and reads the annotated parts once, not once per file."""
 
-    def __init__(self, prepared: dict[str, PreparedSource], items: list[tuple[str, pd.DataFrame]], folder: Path):
-        self.prepared, self.items, self.folder = prepared, items, folder  # items: (split, narrow rows of the file)
+    def __init__(self, prepared: dict[str, PreparedSource], items: list[tuple[str, pd.DataFrame, Path | None]],
+                 folder: Path):
+        self.prepared, self.items, self.folder = prepared, items, folder  # (split, narrow rows, target) per file
         self.spills: dict[int, Path] | None = None
 
     def __len__(self) -> int:
@@ -75,7 +79,7 @@ class ChunkPlan(Sequence):
     def _scatter(self) -> dict[int, Path]:
         plans = {name: (np.full(len(p.parts), -1, np.int64), np.zeros(len(p.parts), np.int64))
                  for name, p in self.prepared.items()}
-        for index, (_, rows) in enumerate(self.items):
+        for index, (_, rows, _) in enumerate(self.items):
             for origin in pd.unique(rows[ORIGIN]):
                 destination, rank = plans[origin]
                 mine = rows[rows[ORIGIN] == origin]
@@ -93,9 +97,9 @@ class ChunkPlan(Sequence):
     def __getitem__(self, index: int) -> ShardChunk:
         if self.spills is None:
             self.spills = self._scatter()
-        split, rows = self.items[index]
+        split, rows, target = self.items[index]
         if not len(rows):
-            return ShardChunk(split, materialise(self.prepared, rows, SHARD_TASK_COLUMNS))
+            return ShardChunk(split, materialise(self.prepared, rows, SHARD_TASK_COLUMNS), target)
         path = self.spills.pop(index)
 
         def read(prep, mine, columns):
@@ -105,7 +109,7 @@ class ChunkPlan(Sequence):
 
         frame = materialise(self.prepared, rows, SHARD_TASK_COLUMNS, read)
         path.unlink()
-        return ShardChunk(split, frame)
+        return ShardChunk(split, frame, target)
 
 
 #: The write stage's map task: (labeler, n_lfs, appraisal model, min_tokens, max_tokens, chunk) → bytes.
@@ -125,25 +129,29 @@ def staging(ctx: MixContext) -> Iterator[Path]:
         raise
 
 
-def _put(tmp: Path, rel: str, encoded: EncodedShard, name: str, source: str, split: str, role: str) -> Shard:
-    """Write an encoded shard at `rel` (no suffix) as Parquet + JSONL; returns its manifest entry."""
-    write_bytes(tmp / f"{rel}.parquet", encoded.parquet)
-    write_bytes(tmp / f"{rel}.jsonl", encoded.jsonl)
-    return Shard(name, source, split, role, f"{rel}.parquet", sha1_file(tmp / f"{rel}.parquet"), encoded.rows,
-                 FileRef(f"{rel}.jsonl", sha1_file(tmp / f"{rel}.jsonl")))
+def _put(tmp: Path, rel: str, encoded: EncodedShard | WrittenShard, name: str, source: str, split: str,
+         role: str) -> Shard:
+    """The manifest entry of a shard at `rel` (no suffix): written here as Parquet + JSONL from its bytes,
+    or already written by the task that encoded it (`WrittenShard`)."""
+    written = encoded if isinstance(encoded, WrittenShard) else write_encoded(encoded, tmp / rel)
+    return Shard(name, source, split, role, f"{rel}.parquet", written.parquet_sha1, written.rows,
+                 FileRef(f"{rel}.jsonl", written.jsonl_sha1))
 
 
 def _write_record_shards(ctx: MixContext, encode: EncodeTask, progress=None) -> list[Shard]:
-    """Label, encode (on the engine, one task per file) and write every record shard; their entries.
+    """Label, encode and write every record shard (on the engine, one task per file); their entries.
 
-    Each file is written as soon as its bytes arrive, so at most a few files' bytes are held at once.
+    On an engine whose tasks share this disk (`Engine.shares_disk`: in-process, a LocalCluster) each task
+    writes its own file and sends back only its SHA-1s and rows; otherwise (a remote `--scheduler`) the
+    bytes come back and are written here as they arrive, a few files' bytes at a time.
     """
     files, items = [], []
     for shard in ctx.records:
         frame = shard.frame.reset_index(drop=True)
         for name, start, stop in shard_files(shard.stem, len(frame), ctx.config.shard_rows):
             files.append((shard, name))
-            items.append((shard.split, frame.iloc[start:stop]))
+            target = ctx.tmp / f"data/{shard.source}/{name}" if ctx.engine.shares_disk else None
+            items.append((shard.split, frame.iloc[start:stop], target))
     folder = Path(tempfile.mkdtemp(prefix=f"emodata-write-{ctx.name}-"))
     try:
         return _write_chunks(ctx, encode, files, ChunkPlan(ctx.prepared, items, folder), progress)

@@ -75,6 +75,9 @@ class Engine(abc.ABC):
     """Where per-partition work runs. Use as a context manager: resources it starts are released."""
 
     name: str = "abstract"
+    #: Whether map tasks run where they can write into this process's folders (the write stage's tasks
+    #: then write their shard files themselves; else their bytes come back to be written here).
+    shares_disk: bool = True
 
     @abc.abstractmethod
     def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,

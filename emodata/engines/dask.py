@@ -104,6 +104,7 @@ class DaskEngine(Engine):
         self.workers = workers
         self.scheduler = scheduler
         self.partition_rows = partition_rows
+        self.shares_disk = scheduler is None  # a LocalCluster's workers run on this machine
         self.client = None
         self._cluster = None
         self._closed = False
