@@ -61,6 +61,13 @@ def stage_columns(total: int | None) -> list[ProgressColumn]:
             TimeRemainingColumn()]
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, MiB (Linux `ru_maxrss`; its children not counted)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Reporter:
     """Progress and summaries on stderr; silent when `quiet`."""
 
@@ -68,6 +75,7 @@ class Reporter:
         self.quiet = quiet
         self.console = console or Console(stderr=True)
         self.timings: dict[str, float] = {}  # stage name -> seconds, recorded even when quiet
+        self.peaks: dict[str, float] = {}  # stage name -> this process's peak RSS (MiB) when it ended
 
     def note(self, message: str) -> None:
         """One informational line."""
@@ -87,6 +95,7 @@ class Reporter:
                 task = progress.add_task(name, total=total)
                 yield lambda n: progress.advance(task, n)
         self.timings[name] = time.perf_counter() - started
+        self.peaks[name] = peak_rss_mib()
         if not self.quiet:
             self.console.print(f"[green]✓[/green] {name} [dim]({self.timings[name]:.1f}s)[/dim]")
 
