@@ -170,10 +170,22 @@ class PartWriter:
         entry = {"format": AnnotatedCache.FORMAT, "key": self.key, "parts": parts, "report": report,
                  "report_sha1": sha1_json(report)}
         (self.folder / ENTRY_FILE).write_text(json.dumps(entry, sort_keys=True), encoding="utf-8")
-        if self.final.exists():
-            shutil.rmtree(self.final)
-        os.replace(self.folder, self.final)
+        if self._same_entry_in_place(parts):  # another build committed these very parts meanwhile and may
+            self.abort()                      # be reading them: keep its files, drop ours
+        else:
+            if self.final.exists():
+                shutil.rmtree(self.final)
+            os.replace(self.folder, self.final)
         return AnnotatedParts([self.final / p["file"] for p in parts], [p["rows"] for p in parts])
+
+    def _same_entry_in_place(self, parts: list[dict]) -> bool:
+        """Whether the destination already holds an intact entry of this key with exactly these parts."""
+        try:
+            entry = json.loads((self.final / ENTRY_FILE).read_text(encoding="utf-8"))
+            return (entry.get("key") == self.key and entry.get("parts") == parts
+                    and all(sha1_file(self.final / p["file"]) == p["sha1"] for p in parts))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            return False
 
     def abort(self) -> None:
         """Remove the temporary folder (nothing was committed)."""

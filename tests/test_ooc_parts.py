@@ -32,6 +32,11 @@ def test_parts_read_and_take_as_one_frame_whatever_the_cut(tmp_path):
         positions = [6, 0, 3, 4, 2]
         assert cut.take(positions, columns).equals(expected.iloc[positions].reset_index(drop=True))
     assert cut.take([], ["id"]).empty and cut.distinct("conv_id") == {"c", "d"}
+    # A second commit of the same parts (another build, meanwhile) keeps the files a reader may hold.
+    again = AnnotatedCache(tmp_path / "b").put("s", "k" * 40, frame, {})  # one part: other parts, replaced
+    assert again.read(["id"]).equals(whole.read(["id"])) and len(again.paths) == 1
+    same = AnnotatedCache(tmp_path / "b").put("s", "k" * 40, frame, {})
+    assert same.paths[0].stat().st_ino == again.paths[0].stat().st_ino
 
 
 def test_outputs_do_not_depend_on_the_part_size(tmp_path):
