@@ -1,21 +1,30 @@
 """`emodata build`: sources → annotate (cached) → filter → per mix: select → label → appraise → flip pairs
 → write → describe → gate → freeze → publish.
 
-Annotation (tokens, negation scope, lexicon VAD, emotion and appraisal LF votes) is per source and
-cached; the weak-label and appraisal models are per mix and fit on the mix's train rows only (on
-their stored LF matrices). A mix's stages (emodata/stages.py, emodata/freeze.py) pass one
-`MixContext`. Row-wise work runs on the build's engine (`--engine/--workers`): annotation per record
-partition, flip pairs per partition of the drawn rows, and labelling + encoding per shard file (at
-most `--shard-rows` rows each, `encode_records`); the client writes the bytes. Every mix is written
-into a temporary folder beside its destination and renamed into place only when complete (and only
-when the Great Expectations gate passes), so a failed build leaves nothing behind. Nothing
-time-dependent enters hashed files.
+Out of core: the annotate stage writes each source to disk as Parquet parts, one per partition
+(`--part-rows`) as it completes; with the cache on they are its entry (emodata/cache.py). The client
+never holds a whole annotated source: filtering and the mix's selection run on the narrow columns
+(`stages.NARROW_COLUMNS`: keys, lengths, splits, dialogue ids) and produce row positions per split;
+every later stage reads only the columns and rows it needs (`stages.materialise`): the models fit on a
+bounded, seeded sample of the train rows (`--fit-rows`), and the write stage reads each source's parts
+once, spilling every written row to its shard file (`freeze.ChunkPlan`). The weak-label and appraisal
+models are per mix and fit on the mix's train rows only (on their stored LF matrices). A mix's stages
+(emodata/stages.py, emodata/freeze.py) pass one `MixContext`. Row-wise work runs on the build's engine
+(`--engine/--workers`): annotation per record partition, flip pairs per partition of the drawn rows,
+and labelling + encoding per shard file (at most `--shard-rows` rows each, `encode_records`), whose task
+writes the file itself when it shares this disk. Every mix is written into a temporary folder beside
+its destination and renamed into place only when complete (and only when the Great Expectations gate
+passes), so a failed build leaves nothing behind. Nothing time-dependent enters hashed files: the
+engine, workers and stage seconds go to the run record (`run.json`), outside the manifest's hashes.
 """
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 import labeling_functions.emotion  # noqa: F401  (registers the "emotion" LF set)
 import labeling_functions.weak_labels  # noqa: F401  (registers the aggregators)
@@ -30,13 +39,13 @@ from emodata.freeze import ShardChunk, describe, freeze, gate, publish, staging,
 from emodata.mix import Ratio, filter_rows, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
-from emodata.shards import EncodedShard, encode_table, to_record_table
+from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, MixContext, PreparedSource, SourceRoles, appraise,
-                            flip_pairs, label, select)
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION, PROBE_COLUMNS,
+                            MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
-from emodata.weak import with_labels, with_situation_votes
+from emodata.weak import situation_votes, with_labels
 
 #: Reader options a source takes from the build config: {source: {reader option: BuildConfig field}}.
 READER_OPTIONS = {"goemotions": {"fmt": "goemotions_format"}}
@@ -51,6 +60,7 @@ class BuildResult:
     manifest_path: Path
     manifest: dict
     timings: dict[str, float] = field(default_factory=dict)
+    run: dict = field(default_factory=dict)  # the run record (OUT/mix_A_B/run.json): engine, workers, stage seconds
 
 
 def _overrides(config: BuildConfig) -> dict[str, str]:
@@ -86,38 +96,50 @@ def build_annotator(config: BuildConfig, pipeline: Pipeline | None = None, lexic
 def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, engine: Engine,
                    cache: AnnotatedCache, vad_conf_min: float, reporter: Reporter,
                    keep_annotated: bool = False) -> PreparedSource:
-    """Read and annotate one source (or take it from the cache), then filter it; `keep_annotated` keeps
-    the unfiltered rows too (the probe is also scored on every tagged turn)."""
+    """Read and annotate one source into Parquet parts on disk (or take them from the cache), then filter
+    it on its narrow columns; `keep_annotated` also reads the label columns of every row (the probe is
+    also scored on every tagged turn). The client holds one partition's annotated rows at a time."""
     options = {"max_chars": config.max_chars,
                **{option: getattr(config, name) for option, name in READER_OPTIONS.get(location.name, {}).items()}}
     key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row, **options},
                     annotator.key())
     cached = cache.get(location.name, key) if location.kind != "hub" else None
     if cached is not None:
-        annotated, report = cached
-        reporter.note(f"{location.name}: annotated cache hit ({len(annotated):,} rows)")
+        parts, report = cached
+        reporter.note(f"{location.name}: annotated cache hit ({len(parts):,} rows, {len(parts.paths)} parts)")
     else:
         with reporter.stage(f"read {location.name}"):
             data = read_source(location, on_bad_row=config.on_bad_row, **options)
         report = data.report.to_dict()
-        with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
-            annotated = engine.annotate(data.records, annotator, progress=advance)
-        cache.put(location.name, key, annotated, report)
+        writer = cache.writer(location.name, key)
+        try:
+            with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
+                engine.annotate_to(data.records, annotator, writer.put, advance, config.part_rows)
+            parts = writer.commit(report)
+        except BaseException:
+            writer.abort()
+            raise
+        del data
     with reporter.stage(f"filter {location.name}"):
-        kept, drops = filter_rows(annotated, config.min_tokens, config.max_tokens, vad_conf_min)
+        narrow = parts.read(NARROW_COLUMNS)
+        narrow[POSITION] = np.arange(len(narrow), dtype=np.int64)
+        kept, drops = filter_rows(narrow, config.min_tokens, config.max_tokens, vad_conf_min)
+        kept = kept.drop(columns=["dedup_key", "n_covered", "vad_conf"]).assign(**{ORIGIN: location.name})
     with reporter.stage(f"situation votes {location.name}"):
-        kept = with_situation_votes(kept, annotator)
-    require_rows_kept(location.name, len(annotated), len(kept), drops)
-    return PreparedSource(location.name, location, report, kept, drops, len(annotated),
-                          annotated if keep_annotated else None)
+        votes = situation_votes(parts.distinct("situation"), annotator)
+    require_rows_kept(location.name, len(parts), len(kept), drops)
+    return PreparedSource(location.name, location, report, kept, drops, len(parts),
+                          parts.read(PROBE_COLUMNS) if keep_annotated else None, parts, votes)
 
 
 def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,
-                   chunk: ShardChunk) -> EncodedShard:
+                   chunk: ShardChunk) -> EncodedShard | WrittenShard:
     """Map task of the write stage: weak labels + appraisal atoms for a chunk's rows, then its record
-    table as Parquet + JSONL bytes (pure: the same chunk and models always give the same bytes)."""
+    table as Parquet + JSONL bytes (pure: the same chunk and models always give the same bytes),
+    written by the task itself to `chunk.target` when the chunk names one."""
     frame = with_labels(labeler, n_lfs, appraisal, chunk.frame)
-    return encode_table(to_record_table(frame, chunk.split, min_tokens, max_tokens))
+    encoded = encode_table(to_record_table(frame, chunk.split, min_tokens, max_tokens))
+    return encoded if chunk.target is None else write_encoded(encoded, chunk.target)
 
 
 def build_mix(ctx: MixContext) -> BuildResult:
@@ -135,7 +157,7 @@ def build_mix(ctx: MixContext) -> BuildResult:
         publish(ctx)
     ctx.timings["mix_and_write"] = time.perf_counter() - started
     return BuildResult(ctx.name, ctx.final, manifest_path, ctx.manifest.to_dict(),
-                       {"mix_and_write": ctx.timings["mix_and_write"], "qc_gate": ctx.timings["qc_gate"]})
+                       {"mix_and_write": ctx.timings["mix_and_write"], "qc_gate": ctx.timings["qc_gate"]}, ctx.run)
 
 
 def check_user_paths(config: BuildConfig, ratios: list[Ratio]) -> None:
@@ -171,6 +193,8 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> list[BuildRe
     if config.negation_scope not in ("window", "parse", "crf"):
         raise EmodataError(f"--negation-scope must be window, parse or crf, not {config.negation_scope!r}")
     out = Path(config.out)
+    if config.fit_rows < 1:
+        raise EmodataError(f"--fit-rows must be at least 1, not {config.fit_rows}")
     if config.min_train_rows < 1:
         raise EmodataError(f"--min-train-rows must be at least 1, not {config.min_train_rows}")
     with out_lock(out, reporter.note):  # one build at a time into one OUT (emodata.publish)
@@ -220,8 +244,8 @@ def _build_locked(config: BuildConfig, reporter: Reporter, ratios: list[Ratio], 
                   f"tau={vad_conf_min}")
     cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
     prepared, results = {}, []
-    with open_engine(config) as engine:  # one engine for the whole build (a Dask cluster starts lazily)
-        for name, location in locations.items():
+    with open_engine(config) as engine, closing(cache):  # one engine for the whole build (a Dask cluster
+        for name, location in locations.items():           # starts lazily); --no-cache parts removed at the end
             t0 = time.perf_counter()
             prepared[name] = prepare_source(location, config, annotator, engine, cache, vad_conf_min, reporter,
                                             keep_annotated=name == roles.probe)

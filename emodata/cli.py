@@ -80,7 +80,7 @@ def build_summary(result) -> dict:
     manifest = result.manifest
     return {"name": result.name, "manifest": str(result.manifest_path), "root": str(result.root),
             "rows": manifest.get("counts", {}), "mix": manifest.get("mix", {}),
-            "qc_success": (manifest.get("qc") or {}).get("success"),
+            "qc_success": (manifest.get("qc") or {}).get("success"), "run": getattr(result, "run", {}),
             "sources": {name: {k: info.get(k) for k in ("rows_read", "rows_kept", "rows_used")}
                         for name, info in manifest.get("sources", {}).items()}}
 

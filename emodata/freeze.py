@@ -13,8 +13,10 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -29,9 +31,11 @@ from emodata.core.manifest import (ROLES, SCHEMA_VERSION, Artifact, BuildStamp, 
 from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
-from emodata.shards import RECORD_INPUT_COLUMNS, EncodedShard, encode_table, shard_files, write_bytes, write_parquet
-from emodata.stages import MixContext, PreparedSource, chosen_by_name
-from emodata.verify import write_checksums
+from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, WrittenShard, encode_table, shard_files, write_encoded,
+                            write_parquet)
+from emodata.cache import AnnotatedParts
+from emodata.stages import ORIGIN, POSITION, MixContext, PreparedSource, chosen_by_name, materialise
+from emodata.verify import RUN_FILE, write_checksums
 from emodata.report.lf_markdown import lf_report_markdown
 from emodata.weak import CONTEXT_COLUMN
 
@@ -45,13 +49,67 @@ SHARD_TASK_COLUMNS = (*RECORD_INPUT_COLUMNS, "emotion_votes", "appraisal_votes",
 
 @dataclass(frozen=True)
 class ShardChunk:
-    """The rows of one shard file and the split they are written under (a map task's part)."""
+    """The rows of one shard file and the split they are written under (a map task's part); with a
+    `target` (the file's path without suffix) the task writes the file itself instead of returning bytes."""
 
     split: str
     frame: pd.DataFrame
+    target: Path | None = None
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+class ChunkPlan(Sequence):
+    """The write stage's parts, in file order: part i is shard file i's rows (`SHARD_TASK_COLUMNS`).
+
+    At the first part asked for, each source's parts are read once and every written row is spilled
+    to its file's spill file in `folder` (`AnnotatedParts.scatter`); part i is then read back from its
+    spill file (and the file removed) only when the engine takes it, so the client holds the rows of
+    the few files in flight, never a whole split, and reads the annotated parts once, not once per file."""
+
+    def __init__(self, prepared: dict[str, PreparedSource], items: list[tuple[str, pd.DataFrame, Path | None]],
+                 folder: Path):
+        self.prepared, self.items, self.folder = prepared, items, folder  # (split, narrow rows, target) per file
+        self.spills: dict[int, Path] | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _scatter(self) -> dict[int, Path]:
+        plans = {name: (np.full(len(p.parts), -1, np.int64), np.zeros(len(p.parts), np.int64))
+                 for name, p in self.prepared.items()}
+        for index, (_, rows, _) in enumerate(self.items):
+            for origin in pd.unique(rows[ORIGIN]):
+                destination, rank = plans[origin]
+                mine = rows[rows[ORIGIN] == origin]
+                positions = mine[POSITION].to_numpy()
+                if (destination[positions] >= 0).any():
+                    raise RuntimeError(f"{origin}: a row is written to two shard files")
+                destination[positions] = index
+                rank[positions] = np.flatnonzero((rows[ORIGIN] == origin).to_numpy())
+        spills: dict[int, Path] = {}
+        for origin, (destination, rank) in plans.items():
+            if (destination >= 0).any():
+                spills.update(self.prepared[origin].parts.scatter(destination, rank, SHARD_TASK_COLUMNS, self.folder))
+        return spills
+
+    def __getitem__(self, index: int) -> ShardChunk:
+        if self.spills is None:
+            self.spills = self._scatter()
+        split, rows, target = self.items[index]
+        if not len(rows):
+            return ShardChunk(split, materialise(self.prepared, rows, SHARD_TASK_COLUMNS), target)
+        path = self.spills.pop(index)
+
+        def read(prep, mine, columns):
+            if len(mine) != len(rows):
+                raise RuntimeError("a shard file holds rows of two sources")  # never: one record shard, one source
+            return AnnotatedParts.read_spill(path, columns)
+
+        frame = materialise(self.prepared, rows, SHARD_TASK_COLUMNS, read)
+        path.unlink()
+        return ShardChunk(split, frame, target)
 
 
 #: The write stage's map task: (labeler, n_lfs, appraisal model, min_tokens, max_tokens, chunk) → bytes.
@@ -71,26 +129,38 @@ def staging(ctx: MixContext) -> Iterator[Path]:
         raise
 
 
-def _put(tmp: Path, rel: str, encoded: EncodedShard, name: str, source: str, split: str, role: str) -> Shard:
-    """Write an encoded shard at `rel` (no suffix) as Parquet + JSONL; returns its manifest entry."""
-    write_bytes(tmp / f"{rel}.parquet", encoded.parquet)
-    write_bytes(tmp / f"{rel}.jsonl", encoded.jsonl)
-    return Shard(name, source, split, role, f"{rel}.parquet", sha1_file(tmp / f"{rel}.parquet"), encoded.rows,
-                 FileRef(f"{rel}.jsonl", sha1_file(tmp / f"{rel}.jsonl")))
+def _put(tmp: Path, rel: str, encoded: EncodedShard | WrittenShard, name: str, source: str, split: str,
+         role: str) -> Shard:
+    """The manifest entry of a shard at `rel` (no suffix): written here as Parquet + JSONL from its bytes,
+    or already written by the task that encoded it (`WrittenShard`)."""
+    written = encoded if isinstance(encoded, WrittenShard) else write_encoded(encoded, tmp / rel)
+    return Shard(name, source, split, role, f"{rel}.parquet", written.parquet_sha1, written.rows,
+                 FileRef(f"{rel}.jsonl", written.jsonl_sha1))
 
 
 def _write_record_shards(ctx: MixContext, encode: EncodeTask, progress=None) -> list[Shard]:
-    """Label, encode (on the engine, one task per file) and write every record shard; their entries.
+    """Label, encode and write every record shard (on the engine, one task per file); their entries.
 
-    Each file is written as soon as its bytes arrive, so at most a few files' bytes are held at once.
+    On an engine whose tasks share this disk (`Engine.shares_disk`: in-process, a LocalCluster) each task
+    writes its own file and sends back only its SHA-1s and rows; otherwise (a remote `--scheduler`) the
+    bytes come back and are written here as they arrive, a few files' bytes at a time.
     """
-    files, chunks = [], []
-    columns = list(SHARD_TASK_COLUMNS)
+    files, items = [], []
     for shard in ctx.records:
-        frame = shard.frame.reset_index(drop=True)[columns]
+        frame = shard.frame.reset_index(drop=True)
         for name, start, stop in shard_files(shard.stem, len(frame), ctx.config.shard_rows):
             files.append((shard, name))
-            chunks.append(ShardChunk(shard.split, frame.iloc[start:stop]))
+            target = ctx.tmp / f"data/{shard.source}/{name}" if ctx.engine.shares_disk else None
+            items.append((shard.split, frame.iloc[start:stop], target))
+    folder = Path(tempfile.mkdtemp(prefix=f"emodata-write-{ctx.name}-"))
+    try:
+        return _write_chunks(ctx, encode, files, ChunkPlan(ctx.prepared, items, folder), progress)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_chunks(ctx: MixContext, encode: EncodeTask, files: list, chunks: ChunkPlan, progress=None) -> list[Shard]:
+    """Encode every shard file's chunk on the engine and write each as its bytes arrive."""
 
     def put(index: int, encoded: EncodedShard) -> Shard:
         shard, name = files[index]
@@ -187,12 +257,12 @@ def describe(ctx: MixContext) -> None:
         emodata=BuildStamp(__version__, git_commit()), config=mix_config,
         config_sha1=sha1_json({"config": mix_config, "annotate": annotator.key(), "catalog": catalog.sha1}),
         weak_supervision={"lfs": lf_set_describe(annotator.lfs), "negation_scope": annotator.scoper.describe(),
-                          **ctx.labeler.describe(), "report": {"json": f"manifests/{LF_REPORT}.json",
+                          **ctx.labeler.describe(), "fit_sample": ctx.fit_sample, "report": {"json": f"manifests/{LF_REPORT}.json",
                                                                "markdown": f"manifests/{LF_REPORT}.md"}},
         lf_analysis=ctx.lf_summary, end_model=ctx.end_model, appraisal=ctx.appraisal.summary,
         artifacts=ctx.artifacts,
         pairs=pairs_summary(ctx.pairs, ctx.pair_tally, seed=config.seed) if ctx.pairs is not None else None,
-        registry=chosen_by_name(config, sorted(ctx.prepared)))
+        registry=chosen_by_name(config, sorted(ctx.prepared)), run=RUN_FILE)
 
 
 def gate(ctx: MixContext) -> None:
@@ -223,7 +293,22 @@ def freeze(ctx: MixContext) -> Path:
                                                            encoding="utf-8")
     write_card(ctx.tmp, ctx.manifest)
     write_checksums(ctx.tmp)
+    ctx.run = run_record(ctx)
+    (ctx.tmp / RUN_FILE).write_text(dumps(ctx.run), encoding="utf-8")
     return ctx.final / "manifests" / f"{ctx.name}.json"
+
+
+def run_record(ctx: MixContext) -> dict:
+    """What varies between two runs of the same build (`run.json`, beside the manifest, never hashed):
+    the engine and its workers as requested and as run, and every stage's seconds so far (the shared
+    source stages, then this mix's), in the order they ran."""
+    config = ctx.config
+    return {"name": ctx.name, "engine": ctx.engine.describe(),
+            "requested": {"engine": config.engine, "workers": config.workers, "scheduler": config.scheduler},
+            "stage_seconds": {name: round(seconds, 3) for name, seconds in ctx.reporter.timings.items()},
+            "peak_rss_mib_after_stage": {name: round(mib, 1) for name, mib in ctx.reporter.peaks.items()},
+            "note": "run record: differs between runs (engine, workers, times); not part of the manifest's "
+                    "hashed bytes nor of checksums.sha1"}
 
 
 def publish(ctx: MixContext) -> None:

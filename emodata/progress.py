@@ -61,6 +61,13 @@ def stage_columns(total: int | None) -> list[ProgressColumn]:
             TimeRemainingColumn()]
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, MiB (Linux `ru_maxrss`; its children not counted)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Reporter:
     """Progress and summaries on stderr; silent when `quiet`."""
 
@@ -68,6 +75,7 @@ class Reporter:
         self.quiet = quiet
         self.console = console or Console(stderr=True)
         self.timings: dict[str, float] = {}  # stage name -> seconds, recorded even when quiet
+        self.peaks: dict[str, float] = {}  # stage name -> this process's peak RSS (MiB) when it ended
 
     def note(self, message: str) -> None:
         """One informational line."""
@@ -87,8 +95,23 @@ class Reporter:
                 task = progress.add_task(name, total=total)
                 yield lambda n: progress.advance(task, n)
         self.timings[name] = time.perf_counter() - started
+        self.peaks[name] = peak_rss_mib()
         if not self.quiet:
             self.console.print(f"[green]✓[/green] {name} [dim]({self.timings[name]:.1f}s)[/dim]")
+
+    def run_summary(self, run: dict, path) -> None:
+        """The engine, its workers and every stage's seconds (the run record, written to `path`)."""
+        if self.quiet or not run:
+            return
+        engine = run.get("engine", {})
+        table = Table(title=f"{run.get('name', '')}: engine {engine.get('engine')}, "
+                            f"{engine.get('workers')} worker(s); stage times")
+        table.add_column("stage", justify="left", overflow="fold")
+        table.add_column("seconds", justify="right")
+        for stage, seconds in run.get("stage_seconds", {}).items():
+            table.add_row(stage, f"{seconds:,.1f}")
+        self.console.print(table)
+        self.console.print(f"[bold]run record[/bold]: {path} (not hashed: varies between runs)")
 
     def summary(self, result) -> None:
         """Rows read, dropped (per reason) and used per source; then where the build is."""
@@ -118,6 +141,7 @@ class Reporter:
         qc = manifest.get("qc", {})
         self.console.print(f"QC gate: {'passed' if qc.get('success') else 'not run'}; "
                            f"details in {result.manifest_path.parent / 'qc.json'}")
+        self.run_summary(result.run, result.root / "run.json")
         self.console.print(f"[bold]manifest[/bold]: {result.manifest_path}")
         self.console.print(f"[bold]dataset card[/bold]: {result.root / 'README.md'}")
         derived = result.root.parent / f"{result.root.name}-derived"

@@ -7,6 +7,7 @@ never on the engine, so every engine writes the same files.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import math
@@ -131,6 +132,24 @@ class EncodedShard:
     parquet: bytes
     jsonl: bytes
     rows: int
+
+
+@dataclass(frozen=True)
+class WrittenShard:
+    """A shard file written by the task that encoded it (a Dask worker on a shared disk): the SHA-1s of
+    its Parquet and JSONL files and its row count, all the client needs for the manifest."""
+
+    parquet_sha1: str
+    jsonl_sha1: str
+    rows: int
+
+
+def write_encoded(encoded: EncodedShard, base: Path) -> WrittenShard:
+    """Write an encoded shard as `base`.parquet and `base`.jsonl; what was written."""
+    write_bytes(Path(f"{base}.parquet"), encoded.parquet)
+    write_bytes(Path(f"{base}.jsonl"), encoded.jsonl)
+    return WrittenShard(hashlib.sha1(encoded.parquet).hexdigest(), hashlib.sha1(encoded.jsonl).hexdigest(),
+                        encoded.rows)
 
 
 def encode_table(table: pa.Table) -> EncodedShard:

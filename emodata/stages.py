@@ -16,7 +16,9 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -25,6 +27,7 @@ from labeling_functions.emotion import FINE_LABELS
 from labeling_functions.weak_labels import WeakLabeler
 
 from emodata.annotate import Annotator
+from emodata.cache import AnnotatedParts
 from emodata.core.config import BuildConfig
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Artifact, IndexFile, Manifest, Shard
@@ -35,8 +38,8 @@ from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_an
 from emodata.progress import Reporter
 from emodata.core import registry
 from emodata.sources import SourceLocation
-from emodata.weak import (MixAppraisal, fit_mix_appraisal, fit_mix_labeler, mix_end_model_check, mix_lf_analysis,
-                          probe_all_turns)
+from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, fit_sample,
+                          mix_end_model_check, mix_lf_analysis, probe_all_turns, with_context_votes)
 
 #: The labeling-function sets every build applies (names in the `lf_sets` registry).
 EMOTION_LF_SET = "emotion"
@@ -86,9 +89,24 @@ class SourceRoles:
         return f"dev_{self.probe}_weak"
 
 
+#: The columns of every annotated row the client reads: the filters' (`filter_rows`) and the selection's
+#: (`select`, `select_and_split`, the draw order). The other columns stay in the parts on disk.
+NARROW_COLUMNS = ("id", "source", "source_split", "conv_id", "turn", "n_covered", "n_tokens", "vad_conf",
+                  "dedup_key", "text_key")
+#: A narrow row's position in its source's annotated parts, and the prepared source it is a row of.
+POSITION, ORIGIN = "_pos", "_src"
+#: Columns read of a labelled row (weak labels, LF analysis, end-model check); of every probe turn.
+LABEL_COLUMNS = ("id", "text", "labels", "emotion_votes", CONTEXT_COLUMN)
+PROBE_COLUMNS = ("id", "text", "labels", "text_key", "emotion_votes")
+#: Columns the appraisal fit reads (`fit_parts`) and the flip stage reads of the train rows (`flip_rows`).
+APPRAISAL_COLUMNS = ("id", "text", "lower", "neg", "labels", "appraisal_votes")
+FLIP_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d", "tokens", "lower")
+
+
 @dataclass
 class PreparedSource:
-    """One source after reading, annotation and filtering."""
+    """One source after reading, annotation (its Parquet parts on disk) and filtering (`kept`: the narrow
+    columns of the rows kept, with their `_pos`ition in the parts)."""
 
     name: str
     location: SourceLocation
@@ -96,7 +114,42 @@ class PreparedSource:
     kept: pd.DataFrame
     drops: Counter
     rows_annotated: int
-    annotated: pd.DataFrame | None = None  # the unfiltered rows, kept for the probe (scored on every tagged turn)
+    annotated: pd.DataFrame | None = None  # PROBE_COLUMNS of every row, for the probe (scored on every tagged turn)
+    parts: AnnotatedParts | None = None
+    situation_votes: dict = field(default_factory=dict)  # situation text -> its emotion LF votes
+
+
+#: read(source, its narrow rows, stored columns) -> those rows' stored columns, in order (`materialise`).
+RowReader = Callable[[PreparedSource, pd.DataFrame, list], pd.DataFrame]
+
+
+def take_rows(prep: PreparedSource, rows: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """The default `RowReader`: the rows at `rows._pos` of the source's parts."""
+    return prep.parts.take(rows[POSITION].to_numpy(), columns)
+
+
+def materialise(prepared: dict[str, PreparedSource], narrow: pd.DataFrame, columns: Sequence[str],
+                read: RowReader = take_rows) -> pd.DataFrame:
+    """The annotated rows of `narrow` (rows of prepared sources, by `_src` and `_pos`), in its order, with
+    `columns`: read from the sources' parts by `read` (`situation_votes` from each source's situation
+    votes), or taken from `narrow` itself (e.g. `split`, `perm_rank`). Reads only the parts holding these rows."""
+    narrow = narrow.reset_index(drop=True)
+    origins = pd.unique(narrow[ORIGIN]) if len(narrow) else [next(iter(prepared))]
+    pieces = []
+    for origin in origins:
+        rows = narrow[narrow[ORIGIN] == origin] if len(origins) > 1 else narrow
+        parts = prepared[origin].parts
+        stored = [c for c in columns if c in parts.columns]
+        if CONTEXT_COLUMN in columns and "situation" not in stored:
+            stored.append("situation")
+        frame = read(prepared[origin], rows, stored)
+        if CONTEXT_COLUMN in columns:
+            frame = with_context_votes(frame, prepared[origin].situation_votes)
+        pieces.append(frame.set_axis(rows.index) if len(origins) > 1 else frame)
+    frame = pd.concat(pieces).loc[narrow.index].reset_index(drop=True) if len(origins) > 1 else pieces[0]
+    own = {c: narrow[c].to_numpy() for c in columns if c not in frame.columns and c in narrow.columns}
+    frame = frame.assign(**own)
+    return frame[[c for c in columns if c in frame.columns]]
 
 
 @dataclass(frozen=True)
@@ -130,10 +183,12 @@ class MixContext:
     n_a: int = 0
     n_b: int = 0
     probe: pd.DataFrame | None = None
-    mixed: set = field(default_factory=set)                           # text keys of every split of the mix
+    mixed: pd.Series | set = field(default_factory=set)               # text keys of every split of the mix
     records: list[RecordShard] = field(default_factory=list)          # every record shard, in manifest order
     # label
-    train_rows: pd.DataFrame | None = None
+    train_rows: pd.DataFrame | None = None                            # narrow columns (`materialise` reads more)
+    fit_positions: np.ndarray | None = None                           # the fit sample: positions in train_rows
+    fit_sample: dict = field(default_factory=dict)                    # ... and its record (manifest)
     labeler: WeakLabeler | None = None
     lf_summary: dict = field(default_factory=dict)
     lf_full: dict = field(default_factory=dict)
@@ -151,6 +206,7 @@ class MixContext:
     # describe, gate
     manifest: Manifest | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    run: dict = field(default_factory=dict)                           # the run record (run.json), by freeze
 
     @property
     def name(self) -> str:
@@ -175,7 +231,7 @@ def select(ctx: MixContext) -> None:
         pools[name] = kept[kept["source_split"] != "test"]
         ctx.tests[name] = kept[kept["source_split"] == "test"]
     if len(members) == 2:  # an exact text may not sit in both sources of one mix
-        seen = set(prepared[roles.a].kept["text_key"])
+        seen = prepared[roles.a].kept["text_key"]
         for frames in (pools, ctx.tests):
             dup = frames[roles.b]["text_key"].isin(seen)
             ctx.extra_drops[roles.b]["duplicate_text_across_sources"] += int(dup.sum())
@@ -194,7 +250,7 @@ def select(ctx: MixContext) -> None:
     if roles.probe in prepared:
         # The probe shares no exact text with any split of the mix, test included.
         in_mix = [f["text_key"] for f in [*ctx.drawn.values(), *ctx.tests.values()]]
-        ctx.mixed = set(pd.concat(in_mix)) if in_mix else set()
+        ctx.mixed = pd.concat(in_mix, ignore_index=True) if in_mix else set()
         probe = prepared[roles.probe].kept
         leak = probe["text_key"].isin(ctx.mixed)
         ctx.extra_drops[roles.probe]["text_in_mix"] += int(leak.sum())
@@ -221,25 +277,48 @@ def label(ctx: MixContext) -> None:
     annotator, config, probe = ctx.annotator, ctx.config, ctx.roles.probe
     with ctx.reporter.stage(f"weak labels {ctx.name}"):
         ctx.train_rows = pd.concat([f[f["split"] == "train"] for f in ctx.drawn.values()], ignore_index=True)
-        ctx.labeler = fit_mix_labeler(ctx.train_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
-        labelled = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in ctx.drawn.items()}
+        ctx.fit_positions, ctx.fit_sample = fit_sample(len(ctx.train_rows), config.fit_rows, config.seed)
+        fit_rows = materialise(ctx.prepared, ctx.train_rows.iloc[ctx.fit_positions], LABEL_COLUMNS)
+        ctx.labeler = fit_mix_labeler(fit_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
+        labelled = {f"{name}/dev": materialise(ctx.prepared, frame[frame["split"] == "dev"], LABEL_COLUMNS)
+                    for name, frame in ctx.drawn.items()}
         if ctx.probe is not None:
-            labelled[f"{probe}/{ctx.roles.probe_shard}"] = ctx.probe
+            labelled[f"{probe}/{ctx.roles.probe_shard}"] = materialise(ctx.prepared, ctx.probe, LABEL_COLUMNS)
         probe_all, notes = ({}, {}) if ctx.probe is None else probe_all_turns(
             ctx.prepared[probe].annotated, ctx.mixed, f"{probe}/{ctx.roles.probe_shard}",
             ctx.prepared[probe].drops + ctx.extra_drops[probe])
         ctx.lf_summary, ctx.lf_full = mix_lf_analysis(labelled, annotator.lfs, ctx.labeler, probe_all, notes)
     if config.end_model == "on":
         with ctx.reporter.stage(f"end model {ctx.name}"):
-            ctx.end_model = mix_end_model_check(ctx.train_rows, {**labelled, **probe_all}, ctx.labeler,
+            ctx.end_model = mix_end_model_check(fit_rows, {**labelled, **probe_all}, ctx.labeler,
                                                 len(annotator.lfs), config.seed)
         ctx.lf_full["end_model"] = ctx.end_model
+
+
+def fit_parts(ctx: MixContext, columns: Sequence[str] = APPRAISAL_COLUMNS) -> dict[str, pd.DataFrame]:
+    """Every record shard's rows by name ("source/stem") as the appraisal fit sees them, read from disk
+    with `columns`: each train shard cut to its rows in the fit sample (`ctx.fit_positions`, over the
+    train shards in order; bounded by `--fit-rows`), the other shards whole."""
+    parts, offset = {}, 0
+    for record in ctx.records:
+        frame = record.frame
+        if record.role == "train":
+            mine = ctx.fit_positions[(ctx.fit_positions >= offset) & (ctx.fit_positions < offset + len(frame))]
+            frame = frame if len(mine) == len(frame) else frame.iloc[mine - offset]
+            offset += len(record.frame)
+        parts[f"{record.source}/{record.stem}"] = materialise(ctx.prepared, frame, columns)
+    return parts
+
+
+def flip_rows(ctx: MixContext, columns: Sequence[str] = FLIP_COLUMNS) -> pd.DataFrame:
+    """The mix's train rows with the columns the flip stage reads (`make_pairs`), read from disk."""
+    return materialise(ctx.prepared, ctx.train_rows, columns)
 
 
 def appraise(ctx: MixContext) -> None:
     """Fit the appraisal atoms' label models and the verifier (train rows only) over every record shard."""
     with ctx.reporter.stage(f"appraisal {ctx.name}"):
-        parts = {f"{r.source}/{r.stem}": r.frame for r in ctx.records}
+        parts = fit_parts(ctx)  # train shards cut to the fit sample (`--fit-rows`)
         roles = {f"{r.source}/{r.stem}": r.role for r in ctx.records}
         ctx.appraisal = fit_mix_appraisal(parts, roles, ctx.config.seed, ctx.config.negation == "on",
                                           ctx.annotator.scoper.method)
@@ -252,5 +331,5 @@ def flip_pairs(ctx: MixContext) -> None:
     with ctx.reporter.stage(f"valence-flip pairs {ctx.name}"):
         # x' is re-scored by the annotate stage; its LF votes are not needed.
         scorer = dataclasses.replace(ctx.annotator, lfs=(), appraisal_lfs=())
-        ctx.pairs, ctx.pair_tally = make_pairs(ctx.train_rows, scorer, scorer.pipeline, ctx.config.flip_frac,
+        ctx.pairs, ctx.pair_tally = make_pairs(flip_rows(ctx), scorer, scorer.pipeline, ctx.config.flip_frac,
                                                ctx.config.seed, engine=ctx.engine)

@@ -6,6 +6,6 @@ pipeline; this module only names them for `emodata/cli.py`, `emodata/build.py` a
 """
 from __future__ import annotations
 
-from emodata.core.verify import CHECKSUMS, require_verified, verify, write_checksums
+from emodata.core.verify import CHECKSUMS, RUN_FILE, require_verified, verify, write_checksums
 
-__all__ = ["CHECKSUMS", "require_verified", "verify", "write_checksums"]
+__all__ = ["CHECKSUMS", "RUN_FILE", "require_verified", "verify", "write_checksums"]

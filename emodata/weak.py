@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,27 +56,57 @@ def labels_of(labeler: WeakLabeler, frame: pd.DataFrame, n_lfs: int) -> pd.DataF
     return labeler.label(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
 
 
-def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
-    """`frame` plus `situation_votes`: the emotion LF votes on each row's situation text (the
-    EmpatheticDialogues prompt the speaker wrote about the conversation's emotion; None without one).
+def situation_votes(situations: Iterable, annotator) -> dict[str, Any]:
+    """situation text → the emotion LF votes on it, for every distinct non-empty situation given (the
+    EmpatheticDialogues prompt the speaker wrote about the conversation's emotion).
 
     Each distinct situation is annotated once by the build's annotator (tokens, negation, VAD, the same
     LFs); the votes count as context votes in the row's weak label (`SpaceModel.probs`). The situation is
-    model input, like the text: it is never the gold label.
+    model input, like the text: it is never the gold label. Row-wise: a situation's votes do not depend
+    on the other situations given.
     """
     import dataclasses
 
     from emodata.annotate import annotate_frame
 
-    situations = frame["situation"].tolist() if "situation" in frame.columns else [None] * len(frame)
     unique = sorted({s for s in situations if isinstance(s, str) and s.strip()})
-    votes: dict[str, list] = {}
-    if unique and annotator.lfs:
-        scorer = dataclasses.replace(annotator, appraisal_lfs=())
-        records = pd.DataFrame({"id": [f"situation:{i}" for i in range(len(unique))], "text": unique})
-        annotated = annotate_frame(records, scorer)
-        votes = dict(zip(unique, annotated["emotion_votes"]))
+    if not (unique and annotator.lfs):
+        return {}
+    scorer = dataclasses.replace(annotator, appraisal_lfs=())
+    records = pd.DataFrame({"id": [f"situation:{i}" for i in range(len(unique))], "text": unique})
+    return dict(zip(unique, annotate_frame(records, scorer)["emotion_votes"]))
+
+
+def with_context_votes(frame: pd.DataFrame, votes: dict[str, Any]) -> pd.DataFrame:
+    """`frame` plus `situation_votes`: each row's situation's votes from `votes` (None without one)."""
+    situations = frame["situation"].tolist() if "situation" in frame.columns else [None] * len(frame)
     return frame.assign(**{CONTEXT_COLUMN: [votes.get(s) if isinstance(s, str) else None for s in situations]})
+
+
+def with_situation_votes(frame: pd.DataFrame, annotator) -> pd.DataFrame:
+    """`frame` plus `situation_votes`, the emotion LF votes on each row's situation (`situation_votes`)."""
+    situations = frame["situation"].tolist() if "situation" in frame.columns else []
+    return with_context_votes(frame, situation_votes(situations, annotator))
+
+
+#: What a fit sample is drawn from (recorded with it in the manifest).
+FIT_POPULATION = "train rows of the mix, in draw order (each member's train rows, members in mix order)"
+
+
+def fit_sample(n_rows: int, max_rows: int, seed: int) -> tuple[np.ndarray, dict]:
+    """(positions, record) of the rows the build's models are fit on: all `n_rows` train rows when they
+    are at most `max_rows` (`--fit-rows`), else a seeded sample of `max_rows` of them, sorted (the rest
+    are labelled by the fitted models, never fit on). The record goes into the manifest."""
+    from labeling_functions.end_model import sample_rows
+
+    if max_rows < 1:
+        raise ValueError(f"--fit-rows must be at least 1, not {max_rows}")
+    positions = sample_rows(n_rows, max_rows, seed)
+    return positions, {"rows": int(len(positions)), "population_rows": int(n_rows), "population": FIT_POPULATION,
+                       "max_rows": int(max_rows), "seed": int(seed),
+                       "method": "all rows" if len(positions) == n_rows else
+                       "numpy default_rng([seed, 7]).choice without replacement, sorted "
+                       "(labeling_functions.end_model.sample_rows)"}
 
 
 def fit_mix_labeler(train: pd.DataFrame, lfs: Sequence[LabelingFunction], fine_labels: Sequence[str], seed: int,

@@ -177,19 +177,19 @@ def test_recipe_rebuilds_the_annotator_and_rejects_a_different_one(records, anno
 
 def test_dask_build_matches_in_process_build(tmp_path, cluster, monkeypatch):
     calls = []
-    original = DaskEngine.annotate
+    original = DaskEngine.annotate_to
     original_map = DaskEngine.map
 
-    def counting(self, records, annotator, progress=None):
+    def counting(self, records, annotator, consume, progress=None, max_rows=20_000):
         calls.append(len(records))
-        return original(self, records, annotator, progress)
+        return original(self, records, annotator, consume, progress, max_rows)
 
     def mapping(self, func, parts, shared=(), progress=None, consume=None):
         mapped.append((func.__name__, len(parts)))
         return original_map(self, func, parts, shared, progress, consume)
 
     mapped = []
-    monkeypatch.setattr(DaskEngine, "annotate", counting)
+    monkeypatch.setattr(DaskEngine, "annotate_to", counting)
     monkeypatch.setattr(DaskEngine, "map", mapping)
     # shard_rows=8: the bigger splits are written as several files, one write task each.
     (local,) = build(sample_config(tmp_path / "local", cache_dir=str(tmp_path / "cache-local"), shard_rows=8))

@@ -201,7 +201,7 @@ def test_recover_leaves_unrelated_folders_alone(tmp_path):
 
 
 def _cached_parquet(cache: Path) -> list[Path]:
-    return sorted((cache / "annotated").glob("goemotions-*.parquet"))
+    return sorted((cache / "annotated").glob("goemotions-*/part-*.parquet"))
 
 
 def test_tampered_cache_entry_is_a_reported_miss_never_used(tmp_path, capfd):
@@ -215,7 +215,7 @@ def test_tampered_cache_entry_is_a_reported_miss_never_used(tmp_path, capfd):
     capfd.readouterr()
     (again,) = build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache")))
     err = capfd.readouterr().err
-    assert f"annotated cache entry {entry} failed its SHA-1 check" in err
+    assert f"annotated cache entry {entry.parent} failed its SHA-1 check" in err
     assert again.manifest["shards"] == result.manifest["shards"]  # byte-identical shards to the clean build's
     assert "TAMPERED" not in " ".join(pq.read_table(again.root / "data" / "goemotions" / "train.parquet")
                                       .column("text").to_pylist())
@@ -231,8 +231,8 @@ def test_cache_entry_checks_its_report_and_format(tmp_path):
     frame = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"]})
     cache.put("goemotions", "k" * 40, frame, {"rows_read": 2})
     got, report = cache.get("goemotions", "k" * 40)
-    assert got.equals(frame) and report == {"rows_read": 2} and warned == []
-    meta = next(tmp_path.glob("annotated/*.json"))
+    assert got.read(["id", "text"]).equals(frame) and report == {"rows_read": 2} and warned == []
+    meta = next(tmp_path.glob("annotated/*/entry.json"))
     entry = json.loads(meta.read_text())
     entry["report"]["rows_read"] = 3  # an edited report
     meta.write_text(json.dumps(entry))

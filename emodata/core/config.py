@@ -66,6 +66,10 @@ class BuildConfig:
                                 "rows); only clearly polar rows whose rewrite both independent judges (VADER, "
                                 "plain lexicon valence) accept get a pair (about 15%% of the drawn rows on "
                                 "the real 20:80 build); 0 writes no pairs shard")
+    fit_rows: int = opt(200_000, "most train rows any model of the build is fit on (weak-label model, end-model "
+                                 "check, appraisal models): a bigger train split is fit on a seeded sample of this "
+                                 "many rows (recorded in the manifest, weak_supervision.fit_sample) and every row "
+                                 "is still labelled; fitting cost and memory do not grow with the corpus")
     min_tokens: int = opt(3, "shortest utterance kept, in word tokens")
     min_train_rows: int = opt(10, "fewest train rows a mix may have; a smaller one is refused as too small to "
                                   "train on, saying which filters removed the rows", hashed=False)
@@ -91,6 +95,10 @@ class BuildConfig:
     scheduler: str | None = opt(None, "address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies "
                                       "--engine dask; its workers need the same emodata and spaCy model "
                                       "installed; the lexicon is sent to them)", hashed=False)
+    part_rows: int = opt(20_000, "most rows per annotated part: the annotate stage writes each source to disk as "
+                                 "Parquet parts of at most this many rows as they complete, and later stages read "
+                                 "only the columns and rows they need; bounds memory, never changes an output",
+                         hashed=False)
     out: str = opt("emodata-build", "output folder; each mix is written to OUT/mix_A_B/", hashed=False)
     cache_dir: str | None = opt(None, "annotated-source cache (default $EMODATA_CACHE or ~/.cache/emodata)",
                                 hashed=False)

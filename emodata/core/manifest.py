@@ -11,7 +11,8 @@ The JSON is the build's contract: reading and writing a manifest gives the same 
   catalog (`CatalogRef`), lexicon{...}, pipeline{...}, annotate{...}, emodata (`BuildStamp`), config{...},
   config_sha1, weak_supervision{...}, lf_analysis{...}, appraisal{...}, artifacts[`Artifact`], qc (`QcSummary`,
   the gate's summary; its full results are MANIFEST_DIR/qc.json) and, when built, end_model{...} and
-  pairs{...} (the Valence-Flip summary, emodata/flips/summary.py).
+  pairs{...} (the Valence-Flip summary, emodata/flips/summary.py), and run (the name of the run record,
+  `run.json`, whose varying content is kept out of the manifest).
 
 The stage summaries (lexicon, pipeline, annotate, config, weak_supervision, lf_analysis, end_model,
 appraisal, pairs) are the producing module's own JSON and stay dicts here. Top-level keys this schema
@@ -272,6 +273,9 @@ class Manifest:
     qc: QcSummary | None = omit_none()
     #: what was chosen by name from the registries (emodata/core/registry.py): {registry: [{name, version}]}
     registry: dict[str, list[dict[str, str]]] | None = omit_none()
+    #: the run record's path (`run.json`: engine, workers, stage seconds). Only its name is here: its
+    #: content differs between runs, so it is neither in the manifest nor in `checksums.sha1`.
+    run: str | None = omit_none()
     extra: dict[str, Any] = field(default_factory=dict, metadata={"extra": True})
     path: Path | None = field(default=None, compare=False, metadata={"skip": True})
 

@@ -7,7 +7,11 @@ What is checked (an empty problem list means all of it holds):
 - `checksums.sha1`: well-formed, lists every file of the build (the manifest's own line included, so a
   deleted line fails), each with its current SHA-1, and agrees with the manifest's SHA-1s;
 - no extra files: a file in the build that `checksums.sha1` does not list is named (`report`,
-  `qc --docs` and `export` write beside the build, into `OUT/NAME-derived/`, never into it).
+  `qc --docs` and `export` write beside the build, into `OUT/NAME-derived/`, never into it). The one
+  exception is `run.json` (`RUN_FILE`) at the build root: the run record (engine, workers, stage
+  seconds) differs from run to run, so it is kept out of the manifest's hashed bytes and out of
+  `checksums.sha1` (which stay byte-identical across engines and workers); it is informational only,
+  never read by a consumer, and tolerated here without a check.
 Every path read from the manifest or `checksums.sha1` must resolve inside the build
 (`emodata.core.safepath.inside_build`); one that does not raises EmodataError naming the file and the path.
 Each listed file is checked as the shard reader checks it (`emodata.core.reader.file_problem`), here
@@ -27,6 +31,8 @@ from emodata.core.reader import file_problem
 from emodata.core.safepath import inside_build
 
 CHECKSUMS = "checksums.sha1"
+#: The run record at the build root: named by the manifest (`run`), neither hashed nor checked.
+RUN_FILE = "run.json"
 
 
 def _check_file(path: Path, rel: str, sha1: str, problems: list[str]) -> bool:
@@ -89,13 +95,13 @@ def read_checksums(root: Path, problems: list[str]) -> dict[str, str]:
 
 
 def build_files(root: Path) -> list[str]:
-    """Every file (and symlink) in a build as relative POSIX paths, `checksums.sha1` aside."""
+    """Every file (and symlink) in a build as relative POSIX paths, `checksums.sha1` and `run.json` aside."""
     found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder).relative_to(root)
         found += [(here / f).as_posix() for f in files]
         found += [(here / d).as_posix() for d in dirs if (Path(folder) / d).is_symlink()]
-    return sorted(f for f in found if f != CHECKSUMS)
+    return sorted(f for f in found if f not in (CHECKSUMS, RUN_FILE))
 
 
 def write_checksums(root: Path) -> None:

@@ -50,6 +50,17 @@ def environment_fingerprint() -> dict[str, str]:
     return out
 
 
+#: Most rows of one annotated part (a partition of the annotate stage, written to disk as it completes).
+PART_ROWS = 20_000
+
+
+def cut_bounds(bounds: Sequence[tuple[int, int]], max_rows: int) -> list[tuple[int, int]]:
+    """`bounds` with every range longer than `max_rows` cut into contiguous pieces of at most `max_rows`."""
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be >= 1, got {max_rows}")
+    return [(s, min(s + max_rows, stop)) for start, stop in bounds for s in range(start, stop, max_rows)]
+
+
 def row_parts(frame: pd.DataFrame, bounds: Sequence[tuple[int, int]]) -> list[pd.DataFrame]:
     """The row ranges `bounds` of `frame`, as frames."""
     return [frame.iloc[start:stop] for start, stop in bounds]
@@ -64,6 +75,9 @@ class Engine(abc.ABC):
     """Where per-partition work runs. Use as a context manager: resources it starts are released."""
 
     name: str = "abstract"
+    #: Whether map tasks run where they can write into this process's folders (the write stage's tasks
+    #: then write their shard files themselves; else their bytes come back to be written here).
+    shares_disk: bool = True
 
     @abc.abstractmethod
     def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
@@ -94,6 +108,14 @@ class Engine(abc.ABC):
         if len(records) == 0:
             return annotate_frame(records, annotator)
         return concat_partitions(self.map_rows(annotate_part, records, (annotator,), progress))
+
+    def annotate_to(self, records: pd.DataFrame, annotator: Annotator, consume: Consume,
+                    progress: Progress | None = None, max_rows: int = PART_ROWS) -> list:
+        """The annotate stage per partition (this engine's, cut to at most `max_rows` rows): each
+        partition's annotated rows go to `consume(index, frame)` as soon as it completes (it writes them
+        to disk), so no more than a few partitions are held at once; `consume`'s results, in order."""
+        bounds = cut_bounds(self.partitions(len(records)), max_rows)
+        return self.map(annotate_part, row_parts(records, bounds), (annotator,), progress, consume=consume)
 
     def start(self) -> None:
         """Acquire what the engine needs now rather than at the first `map` (no-op by default)."""

@@ -104,6 +104,7 @@ class DaskEngine(Engine):
         self.workers = workers
         self.scheduler = scheduler
         self.partition_rows = partition_rows
+        self.shares_disk = scheduler is None  # a LocalCluster's workers run on this machine
         self.client = None
         self._cluster = None
         self._closed = False
@@ -180,6 +181,7 @@ class DaskEngine(Engine):
         todo = iter(enumerate(parts))
         position: dict[str, int] = {}
         inputs: dict[str, Any] = {}
+        sizes: dict[str, int] = {}
         running = as_completed(loop=self.client.loop)
 
         def submit_next() -> None:
@@ -191,6 +193,7 @@ class DaskEngine(Engine):
                 future = self.client.submit(run_part, func, data, *futures_shared, pure=False)
                 position[future.key] = index
                 inputs[future.key] = data
+                sizes[future.key] = len(part)  # a part may be built on demand: never ask for it twice
                 running.add(future)
 
         try:
@@ -199,12 +202,13 @@ class DaskEngine(Engine):
             for future in running:
                 result = future.result()  # re-raises a worker's exception here, with its traceback
                 index = position.pop(future.key)
+                size = sizes.pop(future.key)
                 inputs.pop(future.key).release()
                 future.release()
                 results[index] = consume(index, result) if consume is not None else result
                 del result
                 if progress is not None:
-                    progress(len(parts[index]))
+                    progress(size)
                 submit_next()
         finally:
             if running.futures:

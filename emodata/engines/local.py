@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 import pandas as pd
 
 from emodata.annotate import Annotator, annotate_frame
-from emodata.engines.core import Consume, Engine, Progress
+from emodata.engines.core import PART_ROWS, Consume, Engine, Progress, cut_bounds
 
 
 class LocalEngine(Engine):
@@ -33,6 +33,13 @@ class LocalEngine(Engine):
                  progress: Progress | None = None) -> pd.DataFrame:
         """`annotate_frame(records, annotator, progress)`, unchanged (progress per batch, not per part)."""
         return annotate_frame(records, annotator, progress=progress)
+
+    def annotate_to(self, records: pd.DataFrame, annotator: Annotator, consume: Consume,
+                    progress: Progress | None = None, max_rows: int = PART_ROWS) -> list:
+        """`annotate_frame` per part of at most `max_rows` rows, each consumed as it completes (see
+        `Engine.annotate_to`; progress per batch, not per part)."""
+        return [consume(index, annotate_frame(records.iloc[start:stop], annotator, progress=progress))
+                for index, (start, stop) in enumerate(cut_bounds(self.partitions(len(records)), max_rows))]
 
     def describe(self) -> dict:
         """{"engine": "local", "workers": 1}."""
