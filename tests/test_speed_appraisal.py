@@ -63,3 +63,15 @@ def test_fit_atoms_fits_equal_columns_once_with_the_same_weights(monkeypatch):
     alone = _fit_atom(x[~held], p[~held], 1.0)
     assert np.array_equal(fits[0][0], alone[0]) and fits[0][1] == alone[1]
     assert _fit_atoms(x, np.full((200, 1), np.nan), held, 1.0) == [None]
+
+
+def test_atom_structs_round_like_the_record_schema():
+    from emodata.weak import _atom_structs
+    from labeling_functions.weak_labels import PROB_DECIMALS
+
+    values = np.array([[0.1234567891, np.nan, 1.0], [0.5, 0.0000004, 0.99999951]], dtype=np.float64)
+    atoms = ("a", "b", "c")
+    expected = [{a: (None if np.isnan(x) else round(float(x), PROB_DECIMALS)) for a, x in zip(atoms, row)}
+                for row in values]
+    got = _atom_structs(values, atoms)
+    assert got == expected and all(type(v) is float for row in got for v in row.values() if v is not None)
