@@ -22,6 +22,7 @@ edit on the parse, and that candidate is judged again.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from catalog.flips import FlipLexicon
@@ -197,3 +198,29 @@ def negation_drafts(text: str, words: Sequence[str], lower: Sequence[str], offs:
         n_sentences += bool(mine)
         out += mine
     return out
+
+
+@dataclass(frozen=True)
+class DraftTables:
+    """The lexicon tables the drafts read (built once per flip partition)."""
+
+    antonyms: dict[str, tuple[str, ...]]
+    forms: tuple[frozenset[str], frozenset[str], frozenset[str]]
+    swaps: dict[str, tuple[str, ...]]
+
+
+def draft_tables(lexicon: FlipLexicon) -> DraftTables:
+    """`surface_antonyms`, `outcome_forms` and `outcome_swaps` of a flip lexicon."""
+    return DraftTables(surface_antonyms(lexicon), outcome_forms(lexicon), outcome_swaps(lexicon))
+
+
+def row_drafts(text: str, words: Sequence[str], lower: Sequence[str], tables: DraftTables,
+               valence: Callable[[str], float | None], positive: bool) -> dict[str, list[str]] | None:
+    """kind → the drafts of one row, in the order they are judged; None when its stored tokens are not
+    substrings of its text (no draft can be placed)."""
+    offs = offsets(text, words)
+    if offs is None:
+        return None
+    return {"outcome": outcome_drafts(text, words, lower, offs, tables.swaps),
+            "antonym": antonym_drafts(text, words, lower, offs, tables.antonyms, valence, positive),
+            "negation": negation_drafts(text, words, lower, offs)}

@@ -57,8 +57,7 @@ from emodata.core.hashing import normalize_text, sha1_text
 from emodata.text.nlp import Pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
 from emodata.flips.antonym import antonym_flip
-from emodata.flips.draft import (antonym_drafts, attainment_possible, negation_drafts, offsets, outcome_drafts,
-                                 outcome_forms, outcome_possible, outcome_swaps, surface_antonyms)
+from emodata.flips.draft import attainment_possible, draft_tables, outcome_possible, row_drafts, surface_antonyms
 from emodata.flips.judges import (JUDGE_REASONS, NEUTRAL_BAND, VADER_NEUTRAL, is_polar, judge, plain_of_tokens,
                                   vader_compound)
 from emodata.flips.negation import negation_flip, negation_flips
@@ -266,22 +265,18 @@ def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray,
     A kind is worth parsing when any one of its drafts passes, so the drafts are judged in rounds (every
     row's and kind's first draft, then the second draft of those not yet passed, ...): a row's later drafts
     of a kind are never scored once one passed. Same kinds as judging every draft, at a fraction of it."""
-    table, forms, valence = surface_antonyms(lexicon), outcome_forms(lexicon), _valence(annotator)
-    swaps = outcome_swaps(lexicon)
+    tables, valence = draft_tables(lexicon), _valence(annotator)
     kinds: list[set[str]] = [set() for _ in rows]
     drafts: dict[tuple[int, str], list[str]] = {}
     attain = set()  # rows an attainment rule may negate: worth the outcome parse when a negation draft passes
     for i, (row, tokens) in enumerate(zip(rows, toks)):
-        offs = offsets(row.text, tokens.words)
-        if offs is None:  # tokens that are not substrings of the text: no draft, try every kind
+        mine = row_drafts(row.text, tokens.words, tokens.lower, tables, valence, bool(plain[i] > 0.5))
+        if mine is None:  # tokens that are not substrings of the text: no draft, try every kind
             kinds[i].update(("antonym", "negation"))
-            kinds[i].update(("outcome",) if outcome_possible(tokens.lower, forms) else ())
+            kinds[i].update(("outcome",) if outcome_possible(tokens.lower, tables.forms) else ())
             continue
-        drafts[i, "outcome"] = outcome_drafts(row.text, tokens.words, tokens.lower, offs, swaps)
-        drafts[i, "antonym"] = antonym_drafts(row.text, tokens.words, tokens.lower, offs, table, valence,
-                                              bool(plain[i] > 0.5))
-        drafts[i, "negation"] = negation_drafts(row.text, tokens.words, tokens.lower, offs)
-        if attainment_possible(tokens.lower, forms):
+        drafts.update(((i, kind), texts) for kind, texts in mine.items())
+        if attainment_possible(tokens.lower, tables.forms):
             attain.add(i)
     turn = 0
     while True:
