@@ -257,8 +257,9 @@ def end_model_markdown(check: dict) -> list[str]:
 
 
 def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
-    return [{a: (None if np.isnan(x) else round(float(x), PROB_DECIMALS)) for a, x in zip(atoms, row)}
-            for row in values]
+    # Python floats (tolist) rounded by Python's round, as the record schema stores them; NaN → None.
+    return [dict(zip(atoms, [None if x != x else round(x, PROB_DECIMALS) for x in row]))
+            for row in np.asarray(values, dtype=np.float64).tolist()]
 
 
 def appraisal_matrices_of(frame: pd.DataFrame, lfs: dict[str, list[LabelingFunction]],
@@ -317,8 +318,7 @@ def with_labels(labeler: WeakLabeler, n_lfs: int, appraisal: AppraisalModel | No
     if appraisal is not None:
         from catalog.appraisal import load_prototypes
 
-        matrices = appraisal_matrices_of(out, appraisal.lfs, appraisal.atoms)
-        pred = appraisal.predict(out, matrices).to_numpy(dtype=float)
+        pred = appraisal.predict(out).to_numpy(dtype=float)  # the classifier's scores (no LF matrix needed)
         protos = load_prototypes().prototype_matrix(out["labels"].tolist())
         out = out.assign(appraisal=_atom_structs(pred, appraisal.atoms),
                          appraisal_prototype=_atom_structs(protos, appraisal.atoms))

@@ -12,14 +12,17 @@ character offsets (no spaCy call):
   auxiliary or copula form, "don't" before the first word after a subject pronoun (adverbs skipped)
   when that comes first, "Don't" before the first word (where the verb is, a parse would tell: the
   drafts try the likely places); none when the utterance has a negation cue the generator cannot remove;
-- outcome: no draft; a row is worth the parse when it has a form of a swap or passive verb, or of an
-  attainment verb together with one of its object nouns (emodata/flips/outcome.py).
+- outcome: each form of a swap verb (in every verb form) or of a passive participle swapped for its
+  counterpart in the same form ("won" → "lost", "hired" → "fired"); a row with a form of an attainment
+  verb and one of its object nouns (emodata/flips/outcome.py negates that clause) is worth the outcome
+  parse when one of its negation drafts passes.
 `make_pairs` judges the drafts exactly as candidates (the annotate-stage VAD and both judges) and parses
 a row for a kind only when one of its drafts passes. A draft is never emitted: the generator makes the
 edit on the parse, and that candidate is judged again.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from catalog.flips import FlipLexicon
@@ -81,6 +84,34 @@ def outcome_forms(lexicon: FlipLexicon) -> tuple[frozenset[str], frozenset[str],
     return (forms({r.verb for r in lexicon.swaps} | set(lexicon.passive)),
             forms({v for rule in lexicon.attain for v in rule.verbs}),
             frozenset(nouns | {plural(n, lexicon.plurals) for n in nouns}))
+
+
+def outcome_swaps(lexicon: FlipLexicon) -> dict[str, tuple[str, ...]]:
+    """Every form of a swap rule's verb → its counterpart in the same form, and every passive participle →
+    the listed counterpart's participle (lower case; the outcome drafts' table)."""
+    table: dict[str, set[str]] = {}
+    for rule in lexicon.swaps:
+        for tag in VERB_TAGS:
+            table.setdefault(inflect_verb(rule.verb, tag, lexicon.verb_forms), set()).add(
+                inflect_verb(rule.to, tag, lexicon.verb_forms))
+    for verb, other in lexicon.passive.items():
+        table.setdefault(inflect_verb(verb, "VBN", lexicon.verb_forms), set()).add(
+            inflect_verb(other, "VBN", lexicon.verb_forms))
+    return {form: tuple(sorted(others)) for form, others in table.items()}
+
+
+def outcome_drafts(text: str, words: Sequence[str], lower: Sequence[str], offs: list[int],
+                   table: dict[str, tuple[str, ...]]) -> list[str]:
+    """Drafts swapping each outcome verb form for its counterpart (module docstring), in token order."""
+    return [_edit(text, offs, words, i, match_case(words[i], other))
+            for i, low in enumerate(lower) if low in table for other in table[low]]
+
+
+def attainment_possible(lower: Sequence[str], forms: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> bool:
+    """Whether an attainment rule could apply: a form of one of its verbs and one of its nouns."""
+    _, attain, nouns = forms
+    words = set(lower)
+    return bool(words & attain and words & nouns)
 
 
 def outcome_possible(lower: Sequence[str], forms: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> bool:
@@ -167,3 +198,29 @@ def negation_drafts(text: str, words: Sequence[str], lower: Sequence[str], offs:
         n_sentences += bool(mine)
         out += mine
     return out
+
+
+@dataclass(frozen=True)
+class DraftTables:
+    """The lexicon tables the drafts read (built once per flip partition)."""
+
+    antonyms: dict[str, tuple[str, ...]]
+    forms: tuple[frozenset[str], frozenset[str], frozenset[str]]
+    swaps: dict[str, tuple[str, ...]]
+
+
+def draft_tables(lexicon: FlipLexicon) -> DraftTables:
+    """`surface_antonyms`, `outcome_forms` and `outcome_swaps` of a flip lexicon."""
+    return DraftTables(surface_antonyms(lexicon), outcome_forms(lexicon), outcome_swaps(lexicon))
+
+
+def row_drafts(text: str, words: Sequence[str], lower: Sequence[str], tables: DraftTables,
+               valence: Callable[[str], float | None], positive: bool) -> dict[str, list[str]] | None:
+    """kind → the drafts of one row, in the order they are judged; None when its stored tokens are not
+    substrings of its text (no draft can be placed)."""
+    offs = offsets(text, words)
+    if offs is None:
+        return None
+    return {"outcome": outcome_drafts(text, words, lower, offs, tables.swaps),
+            "antonym": antonym_drafts(text, words, lower, offs, tables.antonyms, valence, positive),
+            "negation": negation_drafts(text, words, lower, offs)}

@@ -57,8 +57,7 @@ from emodata.core.hashing import normalize_text, sha1_text
 from emodata.text.nlp import Pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
 from emodata.flips.antonym import antonym_flip
-from emodata.flips.draft import (antonym_drafts, negation_drafts, offsets, outcome_forms, outcome_possible,
-                                 surface_antonyms)
+from emodata.flips.draft import attainment_possible, draft_tables, outcome_possible, row_drafts, surface_antonyms
 from emodata.flips.judges import (JUDGE_REASONS, NEUTRAL_BAND, VADER_NEUTRAL, is_polar, judge, plain_of_tokens,
                                   vader_compound)
 from emodata.flips.negation import negation_flip, negation_flips
@@ -261,24 +260,38 @@ def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[t
 def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray, annotator: Annotator,
                    lexicon: FlipLexicon, memo: dict[str, list], tally: Counter) -> list[frozenset[str]]:
     """Step 3a: per row, the kinds whose parse-free draft passes the filter (emodata/flips/draft.py);
-    `<kind>:no_draft` counts the rows a kind is not tried on, `rows:no_draft` the rows left unparsed."""
-    table, forms, valence = surface_antonyms(lexicon), outcome_forms(lexicon), _valence(annotator)
+    `<kind>:no_draft` counts the rows a kind is not tried on, `rows:no_draft` the rows left unparsed.
+
+    A kind is worth parsing when any one of its drafts passes, so the drafts are judged in rounds (every
+    row's and kind's first draft, then the second draft of those not yet passed, ...): a row's later drafts
+    of a kind are never scored once one passed. Same kinds as judging every draft, at a fraction of it."""
+    tables, valence = draft_tables(lexicon), _valence(annotator)
     kinds: list[set[str]] = [set() for _ in rows]
-    items = []
+    drafts: dict[tuple[int, str], list[str]] = {}
+    attain = set()  # rows an attainment rule may negate: worth the outcome parse when a negation draft passes
     for i, (row, tokens) in enumerate(zip(rows, toks)):
-        if outcome_possible(tokens.lower, forms):
-            kinds[i].add("outcome")
-        offs = offsets(row.text, tokens.words)
-        if offs is None:  # tokens that are not substrings of the text: no draft, try every kind
+        mine = row_drafts(row.text, tokens.words, tokens.lower, tables, valence, bool(plain[i] > 0.5))
+        if mine is None:  # tokens that are not substrings of the text: no draft, try every kind
             kinds[i].update(("antonym", "negation"))
+            kinds[i].update(("outcome",) if outcome_possible(tokens.lower, tables.forms) else ())
             continue
-        items += [(i, "antonym", d) for d in antonym_drafts(row.text, tokens.words, tokens.lower, offs, table,
-                                                            valence, bool(plain[i] > 0.5))]
-        items += [(i, "negation", d) for d in negation_drafts(row.text, tokens.words, tokens.lower, offs)]
-    judged = _judge_batch(rows, vader, plain, items, annotator, memo, vader_first=True)
-    for (i, kind, _), (reason, _) in zip(items, judged):
-        if reason == "ok":
-            kinds[i].add(kind)
+        drafts.update(((i, kind), texts) for kind, texts in mine.items())
+        if attainment_possible(tokens.lower, tables.forms):
+            attain.add(i)
+    turn = 0
+    while True:
+        items = [(i, kind, texts[turn]) for (i, kind), texts in drafts.items()
+                 if turn < len(texts) and kind not in kinds[i]]
+        if not items:
+            break
+        for (i, kind, _), (reason, _) in zip(items, _judge_batch(rows, vader, plain, items, annotator, memo,
+                                                                  vader_first=True)):
+            if reason == "ok":
+                kinds[i].add(kind)
+        turn += 1
+    for i in attain:
+        if "negation" in kinds[i]:
+            kinds[i].add("outcome")
     for mine in kinds:
         tally.update(f"{kind}:no_draft" for kind in FLIP_KINDS if kind not in mine)
         tally["rows:no_draft"] += not mine

@@ -212,9 +212,10 @@ def heldout_mask(n: int, seed: int, frac: float = HELDOUT_FRAC) -> np.ndarray:
     return mask
 
 
-def _fit_atom(x: sp.csr_matrix, p: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    """Minimise C·Σ BCE(sigmoid(x·w + b), p) + ½‖w‖² (sklearn's L2 logistic objective, soft targets)."""
-    xt = x.T.tocsr()
+def _fit_atom(x: sp.csr_matrix, p: np.ndarray, c: float, xt: sp.csr_matrix | None = None) -> tuple[np.ndarray, float]:
+    """Minimise C·Σ BCE(sigmoid(x·w + b), p) + ½‖w‖² (sklearn's L2 logistic objective, soft targets);
+    `xt` is x.T as CSR when the caller has it."""
+    xt = x.T.tocsr() if xt is None else xt
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w, b = theta[:-1], theta[-1]
@@ -229,6 +230,29 @@ def _fit_atom(x: sp.csr_matrix, p: np.ndarray, c: float) -> tuple[np.ndarray, fl
         result = minimize(objective, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B",
                           options={"maxiter": MAX_ITER, "gtol": GTOL})
     return result.x[:-1], float(result.x[-1])
+
+
+def _fit_atoms(x: sp.csr_matrix, values: np.ndarray, held: np.ndarray, c: float) -> list[tuple[np.ndarray, float] | None]:
+    """Per target column of `values`, the fit of `_fit_atom` on its rows (not held out, target known), or
+    None without rows. Columns with the same rows and targets (the derived atoms that copy a rated one:
+    goal_attainment = pleasantness, suddenness = attention) are fit once; each row set is sliced once."""
+    sliced: dict[bytes, tuple[sp.csr_matrix, sp.csr_matrix]] = {}
+    fitted: dict[bytes, tuple[np.ndarray, float]] = {}
+    out: list[tuple[np.ndarray, float] | None] = []
+    for j in range(values.shape[1]):
+        train = ~held & np.isfinite(values[:, j])
+        if not train.any():
+            out.append(None)
+            continue
+        rows, target = np.packbits(train).tobytes(), values[train, j]
+        key = rows + np.ascontiguousarray(target).tobytes()
+        if key not in fitted:
+            if rows not in sliced:
+                part = x[train]
+                sliced[rows] = (part, part.T.tocsr())
+            fitted[key] = _fit_atom(sliced[rows][0], target, c, sliced[rows][1])
+        out.append(fitted[key])
+    return out
 
 
 def train_verifier(frame: pd.DataFrame, targets: pd.DataFrame, labels_space: Sequence[str], seed: int,
@@ -264,14 +288,11 @@ def train_verifier(frame: pd.DataFrame, targets: pd.DataFrame, labels_space: Seq
     w_label = np.zeros((len(labels_space), len(atoms)))
     bias = np.zeros(len(atoms))
     rows: dict[str, dict[str, Any]] = {}
-    for j, atom in enumerate(atoms):
-        train = ~held & np.isfinite(values[:, j])
-        if train.sum() == 0:
-            rows[atom] = {"n_train": 0}
-            continue
-        coef, bias[j] = _fit_atom(x[train], values[train, j], c)
-        w_text[:, j], w_label[:, j] = coef[:n_features], coef[n_features:]
-        rows[atom] = {"n_train": int(train.sum())}
+    for j, (atom, fit) in enumerate(zip(atoms, _fit_atoms(x, values, held, c))):
+        rows[atom] = {"n_train": int((~held & np.isfinite(values[:, j])).sum())}
+        if fit is not None:
+            coef, bias[j] = fit
+            w_text[:, j], w_label[:, j] = coef[:n_features], coef[n_features:]
     verifier = Verifier(atoms, tuple(labels_space), w_text, w_label, bias, config)
     report = {"heldout_frac": heldout_frac, "seed": seed, "n_rows": len(frame), "n_heldout": int(held.sum()),
               "atoms": rows}
