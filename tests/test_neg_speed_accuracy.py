@@ -44,3 +44,13 @@ def test_a_given_cue_shaped_like_an_affix_is_affixal_even_if_its_stem_is_unknown
     for words, cue in ((["not"], (0,)), (["nothing"], (0,)), (["by", "no", "means"], (0, 1, 2)),
                        (["save"], (0,))):
         assert not is_affixal_cue(words, cue, det), words
+
+
+def test_clear_memo_forgets_the_affix_tests():
+    from emodata.text.negation_cues import CueDetector, CueLists
+    det = CueDetector(CueLists.from_json(default_detector().lists.to_json()))
+    assert det.detect(["I", "am", "unhappy"]) == [(2,)]
+    assert det._affixal_memo
+    det.clear_memo()
+    assert not det._affixal_memo
+    assert det.detect(["I", "am", "unhappy"]) == [(2,)]
