@@ -54,3 +54,10 @@ def test_clear_memo_forgets_the_affix_tests():
     det.clear_memo()
     assert not det._affixal_memo
     assert det.detect(["I", "am", "unhappy"]) == [(2,)]
+
+
+def test_crf_scoper_records_the_matrix_library_in_its_cache_key():
+    from emodata.text.negation_parse import NegationScoper
+    pipeline = load_pipeline()
+    assert NegationScoper(pipeline, "crf").describe()["blas"] == "numpy"
+    assert "blas" not in NegationScoper(pipeline, "parse").describe()
