@@ -212,7 +212,8 @@ def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector
                  batch_size: int = 256) -> list[list[int]]:
     """Negation depth per token for token lists (utterances): cues detected, each utterance split into
     sentences (`sentence_spans`), only the sentences with a cue tagged and parsed (batches of
-    pre-tokenized Docs through tok2vec, tagger and parser only, on `scope_pipeline(nlp)`), each cue's scope by the CRF."""
+    pre-tokenized Docs through tok2vec, tagger and parser only, on `scope_pipeline(nlp)`), each cue's
+    scope by the CRF."""
     mirror = mirror or MIRROR
     out = [[0] * len(w) for w in words_list]
     todo = []
