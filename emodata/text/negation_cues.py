@@ -203,6 +203,10 @@ class CueDetector:
                 cues.append((i,))
         return sorted(cues)
 
+    def clear_memo(self) -> None:
+        """Forget the memoised affix tests (for timing a cold run)."""
+        self._affixal_memo.clear()
+
     def is_affixal(self, w: str) -> bool:
         """Whether the lowercased word carries an affixal negation cue (memoised per word)."""
         known = self._affixal_memo.get(w)

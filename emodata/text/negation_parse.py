@@ -276,7 +276,7 @@ class NegationScoper:
 
     def describe(self) -> dict:
         """Manifest/cache-key entry: method name + version, the pipeline it parses with and, for the CRF,
-        the model files' SHA-1 and the mirroring rule."""
+        the model files' SHA-1, the mirroring rule and the matrix library its parses run on."""
         entry = {"method": self.name}
         if self.method in ("parse", "crf"):
             entry["pipeline"] = f"{self.pipeline.name}=={self.pipeline.version}"
@@ -284,6 +284,7 @@ class NegationScoper:
             from emodata.text.negation_scope import model_artifacts, MIRROR
             entry["models"] = model_artifacts()
             entry["mirror"] = MIRROR
+            entry["blas"] = "numpy"  # the tagger and parser run on emodata.text.negation_scope.scope_pipeline
         return entry
 
     def depths(self, texts: Sequence[str], tokens_list: Sequence[Tokens]) -> list[list[int]]:

@@ -15,10 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from spacy.language import Language
 from spacy.tokens import Doc
 
 from emodata.text.cdsco import Sentence
-from emodata.text.negation_cues import CueDetector
+from emodata.text.negation_cues import CueDetector, affix_shape
 from emodata.text.negation_features import FEATURES_VERSION, Sentence as Parsed, token_features
 
 MODEL_VERSION = f"cdsco-crf-{FEATURES_VERSION}"
@@ -38,10 +39,34 @@ def model_path() -> Path:
     return Path(__file__).parent / "models" / "negation_scope.crfsuite"
 
 
-@lru_cache(maxsize=1)
-def _nlp():
+@lru_cache(maxsize=2)
+def scope_pipeline(nlp: Language) -> Language:
+    """A copy of `nlp` (same vocab) whose neural components multiply matrices with numpy's BLAS.
+
+    thinc's CPU default is BLIS; on this project's machines numpy's OpenBLAS (AVX-512 kernels) runs the
+    same float32 products about 3x faster, and tok2vec + tagger + parser are most of the CRF path's
+    cost. The tags, heads and relations are the same: 0 of 97,431 tokens differ on CD-SCO training +
+    development and the cue sentences of 5,000 GoEmotions rows (benchmarks/RESULTS.md, issue 15). A
+    copy, so that no other user of the shared pipeline sees its ops change.
+    """
+    if getattr(nlp, "_numpy_blas", False):
+        return nlp
+    from spacy.util import load_model_from_config
+    from thinc.api import NumpyOps
+    clone = load_model_from_config(nlp.config, vocab=nlp.vocab, auto_fill=False)
+    clone.from_bytes(nlp.to_bytes())
+    ops = NumpyOps(use_blis=False)
+    for _, proc in clone.pipeline:
+        if getattr(proc, "model", None) is not None:
+            for node in proc.model.walk():
+                node.ops = ops
+    clone._numpy_blas = True
+    return clone
+
+
+def _nlp() -> Language:
     from emodata.text.nlp import load_pipeline
-    return load_pipeline().nlp
+    return scope_pipeline(load_pipeline().nlp)
 
 
 @lru_cache(maxsize=4096)
@@ -63,8 +88,14 @@ def labels_of(sent: Sentence, k: int) -> list[str]:
 
 
 def is_affixal_cue(words: Sequence[str], cue: Sequence[int], detector: CueDetector) -> bool:
-    """Whether a one-token cue is an affix of its word (not a syntactic cue word)."""
-    return len(cue) == 1 and words[cue[0]].lower() not in detector.words and detector.is_affixal(words[cue[0]].lower())
+    """Whether a one-token cue is an affix of its word: not a syntactic cue word, and shaped like an
+    affixal negation (un-, in-, -less, ...). The cue is known to be one, so the detector's stem test is
+    not asked: it misses given cues with unknown stems ("inadmissable", "irreproachable"). On CD-SCO
+    training and development this flag equals the gold one for every instance."""
+    if len(cue) != 1:
+        return False
+    word = words[cue[0]].lower()
+    return word not in detector.words and affix_shape(word) is not None
 
 
 def train_model(sentences: Sequence[Sentence], detector: CueDetector, out: Path) -> None:
@@ -181,7 +212,8 @@ def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector
                  batch_size: int = 256) -> list[list[int]]:
     """Negation depth per token for token lists (utterances): cues detected, each utterance split into
     sentences (`sentence_spans`), only the sentences with a cue tagged and parsed (batches of
-    pre-tokenized Docs through tok2vec, tagger and parser only), each cue's scope by the CRF."""
+    pre-tokenized Docs through tok2vec, tagger and parser only, on `scope_pipeline(nlp)`), each cue's
+    scope by the CRF."""
     mirror = mirror or MIRROR
     out = [[0] * len(w) for w in words_list]
     todo = []
@@ -192,6 +224,7 @@ def batch_depths(nlp, words_list: Sequence[Sequence[str]], detector: CueDetector
     if not todo:
         return out
     tagger = _tagger(str(model_path()))
+    nlp = scope_pipeline(nlp)
     procs = [proc for name, proc in nlp.pipeline if name not in SKIPPED_PIPES]
     docs = []
     for start in range(0, len(todo), batch_size):
