@@ -12,7 +12,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "admiration": ("amazing", "awesome", "impressive", "brilliant", "beautiful", "great job", "well done",
                    "respect", "incredible", "wonderful", "masterpiece", "legend", "genius", "talented",
                    "gorgeous", "fantastic", "best", "congratulations", "congrats", "sounds great", "great idea",
-                   "that 's great", "what a great", "what a beautiful", "what a nice"),
+                   "that 's great", "what a great", "what a beautiful", "what a nice", "great", "perfect", "excellent"),
     "amusement": ("lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "funny", "hilarious", "hah", "heh",
                   "made me laugh", "laughing", "lmaooo", "funniest"),
     "anger": ("angry", "furious", "rage", "pissed", "fuck you", "hate", "hatred", "mad at", "screw you",
@@ -92,6 +92,17 @@ NOT_NEGATABLE: frozenset[str] = frozenset({"amusement", "gratitude", "realizatio
 #: acknowledgment moves ("what ?", "huh", "no idea" ask for a repeat or answer a question; "oh i see"
 #: acknowledges): on DailyDialog train 15% and 5% of their Ekman votes were right.
 NOT_IN_DIALOGUE: frozenset[str] = frozenset({"approval", "curiosity", "desire", "confusion", "realization"})
+
+#: Labels whose cue, in a dialogue turn's question, asks about the addressee rather than voicing the
+#: speaker's emotion ("Did you enjoy it?", "Good game?", "Are you excited?"): their keyword LF skips cues
+#: in a sentence that ends with "?" (and the VAD-region LFs abstain on a turn ending with "?").
+QUESTION_BLIND: frozenset[str] = frozenset({"admiration", "joy", "love", "optimism", "excitement", "amusement",
+                                           "pride", "relief"})
+
+#: Labels whose cue, in a dialogue turn, votes only when the speaker is its experiencer: "you look nervous",
+#: "she was scared", "are you worried?" report someone else's state (`lfs.reported_state`). On DailyDialog
+#: train 3% of kw_nervousness's Ekman votes were right.
+SPEAKER_ONLY: frozenset[str] = frozenset({"fear", "nervousness"})
 
 #: EmoLex emotions whose word-voting LF abstains on dialogue turns: on DailyDialog train their Ekman votes
 #: were right 1% (fear, anger), 4-6% (surprise, sadness, disgust) of the time.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from snorkel.labeling import LabelingFunction
 
@@ -34,7 +34,7 @@ from emodata.text.lexicon import load_emolex
 
 from labeling_functions.core import ABSTAIN, DeclaredLF, declared_lf
 from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
-                       WH_WORDS)
+                       QUESTION_BLIND, SPEAKER_ONLY, WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
 FINE_LABELS: tuple[str, ...] = tuple(x for x in load_catalog().unified_labels if x != OTHER)
@@ -75,8 +75,45 @@ def negation_vote(label: str, positions: Iterable[int], neg: list[int], negation
     return INDEX[mirror] if mirror else ABSTAIN
 
 
+#: Personal pronouns that name the experiencer of a state (`reported_state`): someone else, or the speaker.
+OTHER_PRONOUNS = frozenset({"you", "he", "she", "they", "him", "them"})
+SPEAKER_PRONOUNS = frozenset({"i", "me", "my", "we", "us", "'m", "’m"})
+#: Tokens that close the clause a cue's experiencer is looked for in.
+CLAUSE_BOUNDARY = frozenset({".", ",", "!", "?", ";", ":", "but", "and", "because", "if", "when"})
+
+
+def reported_state(lower: Sequence[str], position: int, window: int = 4) -> bool:
+    """Whether the cue at token `position` reports someone else's state: the nearest personal pronoun
+    before it, within `window` tokens of its clause, is a second/third person ("you look nervous", "she
+    was scared", "are you worried"); "he makes me nervous" and "I'm worried about you" are the speaker's."""
+    for k in range(position - 1, max(-1, position - 1 - window), -1):
+        token = lower[k]
+        if token in CLAUSE_BOUNDARY or token in SPEAKER_PRONOUNS:
+            return False
+        if token in OTHER_PRONOUNS:
+            return True
+    return False
+
+
+_SENTENCE_ENDS = frozenset(".!?")
+
+
+def in_question(lower: Sequence[str], position: int) -> bool:
+    """Whether the sentence holding token `position` ends with a question mark (the first token made
+    only of ".", "!" and "?" at or after it closes the sentence; an unclosed sentence is no question)."""
+    for token in lower[position:]:
+        if token and set(token) <= _SENTENCE_ENDS:
+            return "?" in token
+    return False
+
+
+def ends_with_question(x) -> bool:
+    """Whether the row's last token is a question mark ("Good game?")."""
+    return len(x.lower) > 0 and "?" in x.lower[-1] and set(x.lower[-1]) <= _SENTENCE_ENDS
+
+
 def _keyword_vote(x, label: str, pattern: re.Pattern, exceptions: tuple, negation: bool,
-                  skip_dialogue: bool) -> int:
+                  skip_dialogue: bool, question_blind: bool = False, speaker_only: bool = False) -> int:
     """The vote of a keyword LF (see `keyword_lf`); its arguments are the LF's declared resources."""
     if skip_dialogue and x.in_dialogue:
         return ABSTAIN
@@ -85,6 +122,10 @@ def _keyword_vote(x, label: str, pattern: re.Pattern, exceptions: tuple, negatio
         masked = {p + k for exception, width in exceptions for p in match_positions(x.padded, exception)
                   for k in range(width)}
         positions = [p for p in positions if p not in masked]
+    if positions and speaker_only and x.in_dialogue:
+        positions = [p for p in positions if not reported_state(x.lower, p)]
+    if positions and question_blind and x.in_dialogue:
+        positions = [p for p in positions if not in_question(x.lower, p)]
     return negation_vote(label, positions, x.neg, negation)
 
 
@@ -94,7 +135,8 @@ def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix
     exceptions = tuple((phrase_pattern([e]), len(e.split())) for e in EXCEPTIONS.get(label, ()))
     return DeclaredLF(f"{prefix}_{label}", _keyword_vote, {
         "label": label, "pattern": phrase_pattern(phrases), "exceptions": exceptions, "negation": negation,
-        "skip_dialogue": label in NOT_IN_DIALOGUE})
+        "skip_dialogue": label in NOT_IN_DIALOGUE, "question_blind": label in QUESTION_BLIND,
+        "speaker_only": label in SPEAKER_ONLY})
 
 
 def _emoji_vote(x, label: str, symbols: frozenset) -> int:
@@ -158,6 +200,8 @@ def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool =
 
 
 def _covered(x) -> bool:
+    if x.in_dialogue and ends_with_question(x):
+        return False
     return x.vad_conf >= VAD_MIN_CONF and x.vad_v == x.vad_v  # nan check
 
 
