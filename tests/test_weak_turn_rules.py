@@ -70,3 +70,9 @@ def test_fear_cues_of_someone_else_do_not_vote_on_turns():
 def test_praise_words_vote_admiration():
     v = _votes(_turns(["Great, see you then.", "Perfect.", "The table is in the kitchen."]))
     assert v["kw_admiration"] == ["admiration", "admiration", None]
+
+
+def test_anger_lexicon_of_insults_and_grievances():
+    v = _votes(_turns(["You are so rude!", "What the hell is this?", "That is ridiculous.", "Damn!", "It is blue."]))
+    assert v["kw_anger"] == ["anger", "anger", None, "anger", None]
+    assert v["kw_annoyance"] == [None, None, "annoyance", None, None]
