@@ -76,3 +76,9 @@ def test_anger_lexicon_of_insults_and_grievances():
     v = _votes(_turns(["You are so rude!", "What the hell is this?", "That is ridiculous.", "Damn!", "It is blue."]))
     assert v["kw_anger"] == ["anger", "anger", None, "anger", None]
     assert v["kw_annoyance"] == [None, None, "annoyance", None, None]
+
+
+def test_polite_afraid_is_no_fear():
+    v = _votes(_turns(["I’m afraid your card has expired.", "It takes ten more minutes, I'm afraid.",
+                       "We are afraid all rooms are booked.", "I'm afraid of dogs."]))
+    assert v["kw_fear"] == [None, None, None, "fear"]

@@ -113,8 +113,10 @@ EMOLEX_NOT_IN_DIALOGUE: frozenset[str] = frozenset({"anger", "disgust", "fear", 
 #: "don't worry" reassures): a cue inside one of these does not count. Written from DailyDialog and
 #: EmpatheticDialogues train turns, where kw_fear's Ekman votes were right 5% of the time on DailyDialog.
 EXCEPTIONS: dict[str, tuple[str, ...]] = {
-    "fear": tuple(f"{i} afraid {w}" for i in ("i 'm", "i am", "'m") for w in
-                  ("i", "we", "you", "that", "not", "so", "it", "there", "the", "this", "he", "she", "they")),
+    "fear": tuple(f"{i} afraid {w}" for i in ("i 'm", "i am", "'m", "we 're", "we are") for w in
+                  ("i", "we", "you", "that", "not", "so", "it", "there", "the", "this", "he", "she", "they", "a", "an",
+                   "your", "our", "my", "his", "her", "their", "mr", "mrs", "ms", "all", "some", "any", "only", "yes",
+                   "no", ",")) + (", i 'm afraid .", ", i am afraid .", ", i 'm afraid ,"),
     "nervousness": ("do n't worry", "not to worry", "no worries", "never worry", "no need to worry"),
     "disapproval": ("what 's wrong", "anything wrong", "what is wrong", "something wrong"),
 }
