@@ -61,7 +61,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
                 "tears", "broke my heart", "unhappy", "depressing"),
     "surprise": ("wow", "whoa", "woah", "surprised", "surprising", "shocked", "shocking", "ca n't believe",
                  "unbelievable", "no way", "omg", "did n't expect", "really ?", "are you kidding", "you 're kidding",
-                 "you kidding", "no kidding", "be joking", "are you serious", "you serious ?", "my goodness"),
+                 "you kidding", "no kidding", "be joking", "are you serious", "you serious ?", "my goodness", "my god",
+                 "what !", "really !", "what a surprise", "how could you"),
 }
 
 #: Emoji and emoticons (matched against tokens; spaCy keeps most emoji as single tokens).
