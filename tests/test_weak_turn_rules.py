@@ -82,3 +82,9 @@ def test_polite_afraid_is_no_fear():
     v = _votes(_turns(["I’m afraid your card has expired.", "It takes ten more minutes, I'm afraid.",
                        "We are afraid all rooms are booked.", "I'm afraid of dogs."]))
     assert v["kw_fear"] == [None, None, None, "fear"]
+
+
+def test_turn_disgust_cues_vote_on_dialogue_turns_only():
+    texts = ["I'm sick of this dirty kitchen.", "The weather is fine."]
+    assert _votes(_turns(texts))["turn_disgust"] == ["disgust", None]
+    assert _votes(_turns(texts, False))["turn_disgust"] == [None, None]

@@ -34,7 +34,7 @@ from emodata.text.lexicon import load_emolex
 
 from labeling_functions.core import ABSTAIN, DeclaredLF, declared_lf
 from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
-                       QUESTION_BLIND, SPEAKER_ONLY, WH_WORDS)
+                       QUESTION_BLIND, SPEAKER_ONLY, TURN_KEYWORDS, WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
 FINE_LABELS: tuple[str, ...] = tuple(x for x in load_catalog().unified_labels if x != OTHER)
@@ -113,9 +113,10 @@ def ends_with_question(x) -> bool:
 
 
 def _keyword_vote(x, label: str, pattern: re.Pattern, exceptions: tuple, negation: bool,
-                  skip_dialogue: bool, question_blind: bool = False, speaker_only: bool = False) -> int:
+                  skip_dialogue: bool, question_blind: bool = False, speaker_only: bool = False,
+                  dialogue_only: bool = False) -> int:
     """The vote of a keyword LF (see `keyword_lf`); its arguments are the LF's declared resources."""
-    if skip_dialogue and x.in_dialogue:
+    if (skip_dialogue and x.in_dialogue) or (dialogue_only and not x.in_dialogue):
         return ABSTAIN
     positions = match_positions(x.padded, pattern)
     if positions and exceptions:
@@ -129,14 +130,15 @@ def _keyword_vote(x, label: str, pattern: re.Pattern, exceptions: tuple, negatio
     return negation_vote(label, positions, x.neg, negation)
 
 
-def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw") -> DeclaredLF:
+def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw",
+               dialogue_only: bool = False) -> DeclaredLF:
     """An LF voting `label` when any phrase occurs (negation rule in the module docstring); labels in
-    `keywords.NOT_IN_DIALOGUE` abstain on dialogue turns."""
+    `keywords.NOT_IN_DIALOGUE` abstain on dialogue turns, a `dialogue_only` LF everywhere else."""
     exceptions = tuple((phrase_pattern([e]), len(e.split())) for e in EXCEPTIONS.get(label, ()))
     return DeclaredLF(f"{prefix}_{label}", _keyword_vote, {
         "label": label, "pattern": phrase_pattern(phrases), "exceptions": exceptions, "negation": negation,
-        "skip_dialogue": label in NOT_IN_DIALOGUE, "question_blind": label in QUESTION_BLIND,
-        "speaker_only": label in SPEAKER_ONLY})
+        "skip_dialogue": label in NOT_IN_DIALOGUE and not dialogue_only, "question_blind": label in QUESTION_BLIND,
+        "speaker_only": label in SPEAKER_ONLY, "dialogue_only": dialogue_only})
 
 
 def _emoji_vote(x, label: str, symbols: frozenset) -> int:
@@ -266,6 +268,8 @@ def neutral_no_cue(x) -> int:
 def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
     """Our emotion LF set (negation-aware unless `negation=False`), in a fixed order."""
     lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
+    lfs += [keyword_lf(label, TURN_KEYWORDS[label], negation, "turn", dialogue_only=True)
+            for label in FINE_LABELS if label in TURN_KEYWORDS]
     lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
     lfs += [emolex_lf(emotion, label, negation, skip_dialogue=emotion in EMOLEX_NOT_IN_DIALOGUE)
             for emotion, label in EMOLEX_TO_LABEL.items()]
