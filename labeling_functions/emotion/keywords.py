@@ -5,6 +5,9 @@ Phrases are written as spaCy tokenises them, lower-cased, space-separated ("ca n
 The lists are deliberately short and precise: an LF that fires rarely but correctly helps a label
 model more than a broad, noisy one. They were written from the GoEmotions rater guidelines' label
 definitions (Demszky et al. 2020, Table 1) and common Reddit phrasing, not tuned on the dev split.
+The dialogue-turn cues and rules (TURN_KEYWORDS, NOT_IN_DIALOGUE, QUESTION_BLIND, SPEAKER_ONLY, the set
+phrases) were written by reading DailyDialog and GoEmotions *train* turns; each was kept by its figure on
+GoEmotions dev, EmpatheticDialogues valid and DailyDialog validation (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 

@@ -3,7 +3,10 @@
 Every LF votes an index into `FINE_LABELS` (the 28 GoEmotions labels, unified order without
 `other`) or abstains (-1). Families, each built by a small factory so users can add their own:
 
-  kw_<label>     keyword/phrase cues (keywords.KEYWORDS), negation-aware
+  kw_<label>     keyword/phrase cues (keywords.KEYWORDS), negation-aware; on dialogue turns some labels
+                 abstain (NOT_IN_DIALOGUE), skip cues in a question (QUESTION_BLIND) or of someone
+                 else's state (SPEAKER_ONLY)
+  turn_<label>   cues of dialogue turns only (keywords.TURN_KEYWORDS)
   emoji_<label>  emoji and emoticons (keywords.EMOJI)
   emolex_<emo>   NRC Emotion Lexicon words shipped in nrclex (lemma fallback by suffix rules),
                  words of one Ekman emotion only, two hits needed, negation-aware
