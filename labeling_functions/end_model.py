@@ -25,7 +25,7 @@ Inputs (`model_inputs`): the model reads what the weak labeler read, a row's tex
 one, its context text (an EmpatheticDialogues situation, whose LF votes count in the row's weak label),
 as "context | text". Trained on text alone, the model must learn situation-driven labels from turns
 that do not show them ("Oh no, what happened?" labelled afraid by its situation): in the real 20:80 mix
-its GoEmotions dev score fell to 0.435 against 0.491 when it reads the situation too (benchmarks/RESULTS.md).
+its GoEmotions dev score fell to 0.428 against 0.498 when it reads the situation too (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
