@@ -9,7 +9,8 @@ and (b) our LFs:
     and with abstain unobserved (the skweak-style naive Bayes);
     model-based ones are fit on the pooled GoEmotions + EmpatheticDialogues train matrices (the
     sources of a mix), never on gold;
-  - the end model (TF-IDF + LR, labeling_functions/end_model.py) trained on a train split's weak
+  - the end model (TF-IDF + LR, labeling_functions/end_model.py; input: the text after the row's
+    situation where it has one, as the build's check) trained on a train split's weak
     labels (rows with an LF vote, as the build does) and on its gold labels (GoEmotions → GoEmotions dev, ED → ED valid, both pooled → probe);
   - the end-model step: rows without any LF vote relabelled by the weak end model where p ≥ 0.5.
 Macro-F1 is the evaluator's (`emodata.core.metrics.label_set_scores`), "no neutral" the mean F1 of the six
@@ -34,7 +35,7 @@ from emodata.weak import context_votes_of, with_situation_votes
 from labeling_functions.analysis import score_sets
 from labeling_functions.core import apply_lfs, with_lf_columns
 from labeling_functions.emotion import FINE_LABELS, nrclex_baseline_lfs
-from labeling_functions.end_model import fit_end_models
+from labeling_functions.end_model import fit_end_models, model_inputs
 from labeling_functions.label_model import BinaryPerLabel, DawidSkene, fit_label_model, label_model_probs
 from labeling_functions.weak_labels import ekman_gold, fit_weak_labeler, gold_sets
 
@@ -123,6 +124,10 @@ def end_model_rows(lfs, train: dict, evaluate: dict) -> list[str]:
             covered |= (context != -1).any(axis=1)
         return labeler.label(votes, context)["weak_labels_ekman"].tolist(), covered
 
+    def inputs(frame: pd.DataFrame) -> list[str]:
+        """The end model's inputs: the text, after the row's situation where it has one."""
+        return model_inputs(frame["text"].tolist(), frame["situation"].tolist() if "situation" in frame else None)
+
     pooled = pd.concat(list(train.values()), ignore_index=True)
     sources = {"goemotions": train["goemotions"], "empatheticdialogues": train["empatheticdialogues"],
                "dailydialog": pooled}
@@ -131,18 +136,19 @@ def end_model_rows(lfs, train: dict, evaluate: dict) -> list[str]:
         fit_on = sources[name]
         start = time.perf_counter()
         fit_labels, fit_covered = weak(fit_on)
-        models = fit_end_models(fit_on["text"].tolist(), {"weak": [s if c else [] for s, c in zip(fit_labels, fit_covered)],
+        models = fit_end_models(inputs(fit_on), {"weak": [s if c else [] for s, c in zip(fit_labels, fit_covered)],
                                                           "gold": [sorted(g) for g in ekman_gold(fit_on["labels"].tolist())]},
                                 labeler.ekman.names, seed=42)
         fit_s = time.perf_counter() - start
-        features = models["weak"].features(frame["text"].tolist())
+        texts = inputs(frame)
+        features = models["weak"].features(texts)
         labels, covered = weak(frame)
-        probs = models["weak"].predict_proba(frame["text"].tolist(), features)
+        probs = models["weak"].predict_proba(texts, features)
         relabel = [[labeler.ekman.names[int(p.argmax())]] if not c and p.max() >= 0.5 else s
                    for s, c, p in zip(labels, covered, probs)]
         cells = [scores(labels, frame, "ekman"),
-                 scores(models["weak"].predict_sets(frame["text"].tolist(), features), frame, "ekman"),
-                 scores(models["gold"].predict_sets(frame["text"].tolist(), features), frame, "ekman"),
+                 scores(models["weak"].predict_sets(texts, features), frame, "ekman"),
+                 scores(models["gold"].predict_sets(texts, features), frame, "ekman"),
                  scores(relabel, frame, "ekman")]
         rows.append(f"| {name} | {len(frame)} | " + " | ".join(cells) + f" | {fit_s:.1f} |")
     return rows

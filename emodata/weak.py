@@ -193,12 +193,16 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
                         seed: int) -> dict:
     """The end-model check of a mix (Ekman-7): TF-IDF + LR trained on the weak labels of the train rows
     with any LF vote and, for comparison, on the gold labels of all train rows, both scored with the weak labels themselves on each labelled split.
+    Both models read a row's text after its situation where it has one (`end_model.model_inputs`).
 
     `ratio` = end model on weak labels / the same model on gold (the share of supervised quality the
     weak labels buy). Nothing time-dependent is returned, so the manifest stays byte-stable.
     """
     from labeling_functions.analysis import score_sets
-    from labeling_functions.end_model import DEFAULTS, fit_end_models, sample_rows
+    from labeling_functions.end_model import DEFAULTS, fit_end_models, model_inputs, sample_rows
+
+    def inputs(frame: pd.DataFrame) -> list[str]:  # the text, after its situation where it has one
+        return model_inputs(frame["text"].tolist(), frame["situation"].tolist() if "situation" in frame else None)
 
     names = labeler.ekman.names
     votes, context = votes_of(train, n_lfs), context_votes_of(train, n_lfs)
@@ -207,8 +211,9 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     covered = (votes != -1).any(axis=1) | (False if context is None else (context != -1).any(axis=1))
     targets = {"weak": [s if c else [] for s, c in zip(labeler.ekman_sets(votes, context), covered)],
                "gold": [sorted(g) for g in ekman_gold(train["labels"].tolist())]}
-    models = fit_end_models(train["text"].tolist(), targets, names, seed)
+    models = fit_end_models(inputs(train), targets, names, seed)
     check = {"space": "ekman", "model": "tfidf-lr", "trained_on": "train rows of the mix (weak: the rows with an LF vote)",
+             "inputs": "text, after the row's situation where it has one",
              "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
              "splits": {}}
     # Each split is scored on a seeded sample of at most `max_eval_rows` rows (the probe has ~95k turns;
@@ -216,16 +221,17 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     cap = DEFAULTS["max_eval_rows"]
     frames = {name: frame.iloc[sample_rows(len(frame), cap, seed)] for name, frame in labelled.items() if len(frame)}
     check["max_eval_rows"] = cap
-    rows = pd.concat([f[["id", "text"]] for f in frames.values()], ignore_index=True).drop_duplicates("id")
+    rows = pd.concat([f.assign(_input=inputs(f))[["id", "_input"]] for f in frames.values()],
+                     ignore_index=True).drop_duplicates("id")
     position = {row_id: i for i, row_id in enumerate(rows["id"])}
-    features = next(iter(models.values())).features(rows["text"].tolist()) if models else None
+    features = next(iter(models.values())).features(rows["_input"].tolist()) if models else None
     for name, frame in frames.items():
         gold = ekman_gold(frame["labels"].tolist())
         weak = labeler.ekman_sets(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
         entry = {"weak_labels": _rounded(score_sets(weak, gold))}
         part = features[[position[i] for i in frame["id"]]] if models else None
         for key, model in models.items():
-            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(frame["text"].tolist(), part), gold))
+            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(inputs(frame), part), gold))
         if {"end_model_weak", "end_model_gold"} <= set(entry) and entry["end_model_gold"]["macro_f1"]:
             entry["ratio"] = round(entry["end_model_weak"]["macro_f1"] / entry["end_model_gold"]["macro_f1"], 6)
         check["splits"][name] = entry
@@ -236,7 +242,8 @@ def end_model_markdown(check: dict) -> list[str]:
     """The end-model section of the LF report."""
     used = ", ".join(f"{k} {m['trained_rows']}" for k, m in check["models"].items())
     lines = ["", "## End model (TF-IDF + logistic regression, Ekman-7)", "",
-             "Trained on the mix's train rows: once on the weak labels of the rows with an LF vote, once on all gold labels "
+             "Trained on the mix's train rows (input: the text, after the row's situation where it has one): once on the "
+             "weak labels of the rows with an LF vote, once on all gold labels "
              f"(rows used: {used}; a seeded "
              "sample when larger). Macro-F1 over the gold labels present; `no neutral` = mean F1 of the six emotions.",
              "", "| split | rows | weak labels | end model (weak) | end model (gold) | weak/gold | no neutral: weak labels "

@@ -20,6 +20,12 @@ back. The model:
 
 Rows without a label (every LF abstained) are left out of training: an empty weak set is no
 evidence. Nothing here reads gold unless gold is what it is asked to fit.
+
+Inputs (`model_inputs`): the model reads what the weak labeler read, a row's text and, where the row has
+one, its context text (an EmpatheticDialogues situation, whose LF votes count in the row's weak label),
+as "context | text". Trained on text alone, the model must learn situation-driven labels from turns
+that do not show them ("Oh no, what happened?" labelled afraid by its situation): in the real 20:80 mix
+its GoEmotions dev score fell to 0.428 against 0.498 when it reads the situation too (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -35,6 +41,21 @@ from labeling_functions.label_model import sets_of
 DEFAULTS = {"ngram_max": 2, "min_df": 2, "max_features": 60000, "char_ngrams": [2, 5], "char_min_df": 3,
             "char_max_features": 100000, "C": 1.0, "rel": 0.5, "max_labels": 2, "max_rows": 20000, "max_iter": 300,
             "max_eval_rows": 20000}
+
+
+#: Between a row's context and its text in the end model's input.
+CONTEXT_SEPARATOR = " | "
+
+
+def model_inputs(texts: Sequence[str], contexts: Sequence[object] | None = None) -> list[str]:
+    """The end model's input per row: "context | text" where the row has a non-empty context string
+    (e.g. an EmpatheticDialogues situation), else the text."""
+    if contexts is None:
+        return list(texts)
+    if len(contexts) != len(texts):
+        raise ValueError(f"model_inputs: {len(texts)} texts but {len(contexts)} contexts")
+    return [f"{c.strip()}{CONTEXT_SEPARATOR}{t}" if isinstance(c, str) and c.strip() else t
+            for t, c in zip(texts, contexts)]
 
 
 @dataclass

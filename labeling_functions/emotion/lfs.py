@@ -3,7 +3,10 @@
 Every LF votes an index into `FINE_LABELS` (the 28 GoEmotions labels, unified order without
 `other`) or abstains (-1). Families, each built by a small factory so users can add their own:
 
-  kw_<label>     keyword/phrase cues (keywords.KEYWORDS), negation-aware
+  kw_<label>     keyword/phrase cues (keywords.KEYWORDS), negation-aware; on dialogue turns some labels
+                 abstain (NOT_IN_DIALOGUE), skip cues in a question (QUESTION_BLIND) or of someone
+                 else's state (SPEAKER_ONLY)
+  turn_<label>   cues of dialogue turns only (keywords.TURN_KEYWORDS)
   emoji_<label>  emoji and emoticons (keywords.EMOJI)
   emolex_<emo>   NRC Emotion Lexicon words shipped in nrclex (lemma fallback by suffix rules),
                  words of one Ekman emotion only, two hits needed, negation-aware
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from snorkel.labeling import LabelingFunction
 
@@ -34,7 +37,7 @@ from emodata.text.lexicon import load_emolex
 
 from labeling_functions.core import ABSTAIN, DeclaredLF, declared_lf
 from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
-                       WH_WORDS)
+                       QUESTION_BLIND, SPEAKER_ONLY, TURN_KEYWORDS, WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
 FINE_LABELS: tuple[str, ...] = tuple(x for x in load_catalog().unified_labels if x != OTHER)
@@ -43,9 +46,19 @@ INDEX = {label: i for i, label in enumerate(FINE_LABELS)}
 VAD_MIN_CONF = 0.5
 
 
+#: Apostrophes a text may type ("don't", "don’t"): a phrase's "'" matches any of them.
+APOSTROPHES = "'’‘`´"
+
+
+def _phrase_regex(phrase: str) -> str:
+    """The regex of one phrase: escaped, with every apostrophe matching any typed apostrophe."""
+    return "".join(f"[{re.escape(APOSTROPHES)}]" if ch == "'" else re.escape(ch) for ch in phrase)
+
+
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern:
-    """One regex finding every (possibly overlapping) start of any phrase in a padded token string."""
-    alternatives = sorted({re.escape(p) for p in phrases}, key=lambda p: (-len(p), p))
+    """One regex finding every (possibly overlapping) start of any phrase in a padded token string; an
+    apostrophe in a phrase matches the curly ones too (10% of DailyDialog turns type "don’t")."""
+    alternatives = sorted({_phrase_regex(p) for p in phrases}, key=lambda p: (-len(p), p))
     return re.compile("(?= (?:" + "|".join(alternatives) + ") )")
 
 
@@ -65,26 +78,70 @@ def negation_vote(label: str, positions: Iterable[int], neg: list[int], negation
     return INDEX[mirror] if mirror else ABSTAIN
 
 
+#: Personal pronouns that name the experiencer of a state (`reported_state`): someone else, or the speaker.
+OTHER_PRONOUNS = frozenset({"you", "he", "she", "they", "him", "them"})
+SPEAKER_PRONOUNS = frozenset({"i", "me", "my", "we", "us", "'m", "’m"})
+#: Tokens that close the clause a cue's experiencer is looked for in.
+CLAUSE_BOUNDARY = frozenset({".", ",", "!", "?", ";", ":", "but", "and", "because", "if", "when"})
+
+
+def reported_state(lower: Sequence[str], position: int, window: int = 4) -> bool:
+    """Whether the cue at token `position` reports someone else's state: the nearest personal pronoun
+    before it, within `window` tokens of its clause, is a second/third person ("you look nervous", "she
+    was scared", "are you worried"); "he makes me nervous" and "I'm worried about you" are the speaker's."""
+    for k in range(position - 1, max(-1, position - 1 - window), -1):
+        token = lower[k]
+        if token in CLAUSE_BOUNDARY or token in SPEAKER_PRONOUNS:
+            return False
+        if token in OTHER_PRONOUNS:
+            return True
+    return False
+
+
+_SENTENCE_ENDS = frozenset(".!?")
+
+
+def in_question(lower: Sequence[str], position: int) -> bool:
+    """Whether the sentence holding token `position` ends with a question mark (the first token made
+    only of ".", "!" and "?" at or after it closes the sentence; an unclosed sentence is no question)."""
+    for token in lower[position:]:
+        if token and set(token) <= _SENTENCE_ENDS:
+            return "?" in token
+    return False
+
+
+def ends_with_question(x) -> bool:
+    """Whether the row's last token is a question mark ("Good game?")."""
+    return len(x.lower) > 0 and "?" in x.lower[-1] and set(x.lower[-1]) <= _SENTENCE_ENDS
+
+
 def _keyword_vote(x, label: str, pattern: re.Pattern, exceptions: tuple, negation: bool,
-                  skip_dialogue: bool) -> int:
+                  skip_dialogue: bool, question_blind: bool = False, speaker_only: bool = False,
+                  dialogue_only: bool = False) -> int:
     """The vote of a keyword LF (see `keyword_lf`); its arguments are the LF's declared resources."""
-    if skip_dialogue and x.in_dialogue:
+    if (skip_dialogue and x.in_dialogue) or (dialogue_only and not x.in_dialogue):
         return ABSTAIN
     positions = match_positions(x.padded, pattern)
     if positions and exceptions:
         masked = {p + k for exception, width in exceptions for p in match_positions(x.padded, exception)
                   for k in range(width)}
         positions = [p for p in positions if p not in masked]
+    if positions and speaker_only and x.in_dialogue:
+        positions = [p for p in positions if not reported_state(x.lower, p)]
+    if positions and question_blind and x.in_dialogue:
+        positions = [p for p in positions if not in_question(x.lower, p)]
     return negation_vote(label, positions, x.neg, negation)
 
 
-def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw") -> DeclaredLF:
+def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix: str = "kw",
+               dialogue_only: bool = False) -> DeclaredLF:
     """An LF voting `label` when any phrase occurs (negation rule in the module docstring); labels in
-    `keywords.NOT_IN_DIALOGUE` abstain on dialogue turns."""
+    `keywords.NOT_IN_DIALOGUE` abstain on dialogue turns, a `dialogue_only` LF everywhere else."""
     exceptions = tuple((phrase_pattern([e]), len(e.split())) for e in EXCEPTIONS.get(label, ()))
     return DeclaredLF(f"{prefix}_{label}", _keyword_vote, {
         "label": label, "pattern": phrase_pattern(phrases), "exceptions": exceptions, "negation": negation,
-        "skip_dialogue": label in NOT_IN_DIALOGUE})
+        "skip_dialogue": label in NOT_IN_DIALOGUE and not dialogue_only, "question_blind": label in QUESTION_BLIND,
+        "speaker_only": label in SPEAKER_ONLY, "dialogue_only": dialogue_only})
 
 
 def _emoji_vote(x, label: str, symbols: frozenset) -> int:
@@ -148,6 +205,8 @@ def emolex_lf(emotion: str, label: str, negation: bool = True, exclusive: bool =
 
 
 def _covered(x) -> bool:
+    if x.in_dialogue and ends_with_question(x):
+        return False
     return x.vad_conf >= VAD_MIN_CONF and x.vad_v == x.vad_v  # nan check
 
 
@@ -212,6 +271,8 @@ def neutral_no_cue(x) -> int:
 def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
     """Our emotion LF set (negation-aware unless `negation=False`), in a fixed order."""
     lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
+    lfs += [keyword_lf(label, TURN_KEYWORDS[label], negation, "turn", dialogue_only=True)
+            for label in FINE_LABELS if label in TURN_KEYWORDS]
     lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
     lfs += [emolex_lf(emotion, label, negation, skip_dialogue=emotion in EMOLEX_NOT_IN_DIALOGUE)
             for emotion, label in EMOLEX_TO_LABEL.items()]
