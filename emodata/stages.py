@@ -96,7 +96,7 @@ NARROW_COLUMNS = ("id", "source", "source_split", "conv_id", "turn", "n_covered"
 #: A narrow row's position in its source's annotated parts, and the prepared source it is a row of.
 POSITION, ORIGIN = "_pos", "_src"
 #: Columns read of a labelled row (weak labels, LF analysis, end-model check); of every probe turn.
-LABEL_COLUMNS = ("id", "text", "labels", "emotion_votes", CONTEXT_COLUMN)
+LABEL_COLUMNS = ("id", "text", "labels", "emotion_votes", "situation", CONTEXT_COLUMN)  # situation: the end model reads it
 PROBE_COLUMNS = ("id", "text", "labels", "text_key", "emotion_votes")
 #: Columns the appraisal fit reads (`fit_parts`) and the flip stage reads of the train rows (`flip_rows`).
 APPRAISAL_COLUMNS = ("id", "text", "lower", "neg", "labels", "appraisal_votes")

@@ -56,3 +56,23 @@ def test_mix_check_feeds_the_situation_to_both_end_models():
     entry = check["splits"]["ed/dev"]
     assert entry["weak_labels"]["macro_f1"] == 1.0
     assert entry["end_model_weak"]["macro_f1"] == 1.0 and entry["end_model_gold"]["macro_f1"] == 1.0
+
+
+def test_the_build_hands_the_end_model_each_rows_situation(tmp_path, monkeypatch):
+    """The label stage reads rows from the annotated parts by column: the situation must be among them, or
+    the end model silently falls back to text only (it did once, after the out-of-core change)."""
+    import emodata.stages as stages
+    from emodata.build import build
+    from tests.conftest import sample_config
+
+    seen = []
+
+    def capturing(train, labelled, labeler, n_lfs, seed):
+        seen.append(train)
+        return mix_end_model_check(train, labelled, labeler, n_lfs, seed)
+
+    monkeypatch.setattr(stages, "mix_end_model_check", capturing)
+    build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache"), flip_frac=0.0))
+    (train,) = seen
+    assert "situation" in train.columns
+    assert train["situation"].map(lambda s: isinstance(s, str) and bool(s.strip())).sum() > 0
