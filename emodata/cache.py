@@ -51,6 +51,11 @@ class AnnotatedParts:
         self.rows = [int(n) for n in rows]
         self.starts = np.cumsum([0, *self.rows], dtype=np.int64)
 
+    @classmethod
+    def listed(cls, folder: Path, parts: Sequence[dict]) -> "AnnotatedParts":
+        """The parts an entry lists (`{"file", "rows", ...}` each, in order) inside `folder`."""
+        return cls([folder / p["file"] for p in parts], [p["rows"] for p in parts])
+
     def __len__(self) -> int:
         return int(self.starts[-1])
 
@@ -176,7 +181,7 @@ class PartWriter:
             if self.final.exists():
                 shutil.rmtree(self.final)
             os.replace(self.folder, self.final)
-        return AnnotatedParts([self.final / p["file"] for p in parts], [p["rows"] for p in parts])
+        return AnnotatedParts.listed(self.final, parts)
 
     def _same_entry_in_place(self, parts: list[dict]) -> bool:
         """Whether the destination already holds an intact entry of this key with exactly these parts."""
@@ -240,7 +245,7 @@ class AnnotatedCache:
                       "emodata); ignored, the source is annotated again")
             return None
         parts = entry["parts"]
-        return AnnotatedParts([folder / p["file"] for p in parts], [p["rows"] for p in parts]), entry["report"]
+        return AnnotatedParts.listed(folder, parts), entry["report"]
 
     def writer(self, source: str, key: str) -> PartWriter:
         """A writer of the entry (`source`, `key`): in the cache, or in the scratch folder when disabled."""
