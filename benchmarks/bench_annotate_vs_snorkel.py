@@ -14,6 +14,12 @@ run with `taskset -c 0` to measure per-core throughput. Wall and CPU time (`time
 both printed: on a shared machine the CPU time is the per-core figure.
 
     python benchmarks/bench_annotate_vs_snorkel.py [--n 5000] [--scope window|parse|crf] [--repeat 1]
+    python benchmarks/bench_annotate_vs_snorkel.py --whole-build [--idiom-rows N]
+
+`--whole-build` (issue #18) times the whole `emodata build --mix 100:0` on the real GoEmotions files
+(cold cache, a subprocess: its wall and CPU seconds, and the stage seconds of its run.json) and, in
+the same run, the Snorkel idiom over the same texts (every row the build reads; `--idiom-rows N`
+times only the first N and says so), and prints both rows/s.
 
 On a loaded shared machine CPU time also inflates (caches and cores are shared), so `--repeat R` times
 emodata's side R times and reports the best run, as `timeit` does; the Snorkel idiom runs once.
@@ -21,6 +27,11 @@ emodata's side R times and reports the best run, as `timeit` does; the Snorkel i
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -94,13 +105,70 @@ def compare(data_dir: Path, n: int, scope: str = "window", repeat: int = 1) -> d
             "ours_cpu": ours_cpu, "snorkel_cpu": snorkel_cpu, "same": bool(same)}
 
 
+def _idiom_rows_per_cpu_s(records: pd.DataFrame, data_dir: Path, scope: str) -> tuple[float, float, int]:
+    """The Snorkel idiom over `records`' texts: wall s, CPU s, rows."""
+    pipeline = load_pipeline()
+    lexicon = load_lexicon("nrc-vad", [data_dir / "lexicons"])
+    idiom = snorkel_idiom_lfs(emotion_lfs(), make_annotator(pipeline, lexicon, "on", scope), pipeline.name)
+    frame = pd.DataFrame({"text": records["text"], "in_dialogue": [False] * len(records)})
+    start, cpu = time.perf_counter(), time.process_time()
+    PandasLFApplier(idiom).apply(frame, progress_bar=False)
+    return time.perf_counter() - start, time.process_time() - cpu, len(frame)
+
+
+def whole_build(data_dir: Path, idiom_rows: int | None, scope: str = "window") -> dict:
+    """`emodata build --mix 100:0` on GoEmotions alone (cold cache, subprocess) vs the Snorkel idiom over
+    the texts the build reads, in one run; wall/CPU seconds and rows of each, the build's stage seconds."""
+    records = read_goemotions(data_dir / "goemotions").records
+    with tempfile.TemporaryDirectory(prefix="emodata-whole-build-") as tmp:
+        tmp_path = Path(tmp)
+        only = tmp_path / "data"
+        only.mkdir()
+        for name in ("goemotions", "lexicons"):  # GoEmotions alone: no probe, no second source
+            (only / name).symlink_to((data_dir / name).resolve())
+        command = ["emodata", "build", "--mix", "100:0", "--data-dir", str(only), "--out", str(tmp_path / "out"),
+                   "--cache-dir", str(tmp_path / "cache"), "--negation-scope", scope, "--quiet"]
+        before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run(command, check=True)
+        wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+        run = json.loads((tmp_path / "out" / "mix_100_0" / "run.json").read_text())
+    build_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    timed = records if idiom_rows is None else records.head(idiom_rows)
+    idiom_wall, idiom_cpu, n_idiom = _idiom_rows_per_cpu_s(timed, data_dir, scope)
+    return {"rows": len(records), "build_s": wall, "build_cpu": build_cpu, "stages": run.get("stage_seconds", run),
+            "idiom_rows": n_idiom, "idiom_s": idiom_wall, "idiom_cpu": idiom_cpu, "command": " ".join(command[:4])}
+
+
+def print_whole_build(r: dict) -> None:
+    """The whole-build comparison as a Markdown table."""
+    texts = "the same texts" if r["idiom_rows"] == r["rows"] else f"the first {r['idiom_rows']:,} of them"
+    print(f"`{r['command']}` on {r['rows']:,} GoEmotions rows (train + dev); Snorkel idiom on {texts}")
+    print("| pipeline | rows | wall s | rows/s (wall) | CPU s | rows/CPU-s |")
+    print("|---|---|---|---|---|---|")
+    for name, rows, wall, cpu in (("emodata build --mix 100:0 (whole build)", r["rows"], r["build_s"], r["build_cpu"]),
+                                  ("Snorkel PandasLFApplier + SpacyPreprocessor", r["idiom_rows"], r["idiom_s"],
+                                   r["idiom_cpu"])):
+        print(f"| {name} | {rows:,} | {wall:.1f} | {rows / wall:,.0f} | {cpu:.1f} | {rows / cpu:,.0f} |")
+    wall_x = (r["rows"] / r["build_s"]) / (r["idiom_rows"] / r["idiom_s"])
+    cpu_x = (r["rows"] / r["build_cpu"]) / (r["idiom_rows"] / r["idiom_cpu"])
+    print(f"speed-up (rows/s): {wall_x:.1f}x wall, {cpu_x:.1f}x CPU time")
+    print(f"build stage seconds: {json.dumps(r['stages'])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--scope", default="window", choices=("window", "parse", "crf"))
     parser.add_argument("--repeat", type=int, default=1, help="time emodata's side this many times, keep the best")
+    parser.add_argument("--whole-build", action="store_true",
+                        help="time the whole `emodata build --mix 100:0` against the idiom (issue #18)")
+    parser.add_argument("--idiom-rows", type=int, default=None,
+                        help="with --whole-build: time the idiom on the first N texts only (default: all)")
     args = parser.parse_args()
+    if args.whole_build:
+        print_whole_build(whole_build(Path(args.data_dir), args.idiom_rows, args.scope))
+        return
     r = compare(Path(args.data_dir), args.n, args.scope, args.repeat)
     print(f"rows: {r['rows']:,}; LFs: {r['lfs']}; negation scope: {r['scope']}; "
           f"label matrices identical: {r['same']}")
