@@ -5,9 +5,11 @@ right of the cue) or LO/RO (out of scope, left or right): the side in the label 
 learn that a scope is mostly one stretch on each side of its cue (5-fold CV on CD-SCO training: token
 F1 0.908 against 0.904 with plain I/O labels). The token features (`emodata.text.negation_features`)
 read spaCy's tags and dependency parse of the given tokens (tagger and parser only: training and use
-see the same analyses). The model file (`emodata/text/models/negation_scope.crfsuite`) is rebuilt
-byte-identically by `emodata negation train` (fixed training order, L-BFGS, single thread); its SHA-1
-goes in a build's manifest.
+see the same analyses). The Viterbi path's scope then goes through `complete_constituents`: a parse
+subtree away from the cue that the CRF covered at least half of joins the scope whole (chosen by 5- and
+10-fold CV on CD-SCO training, like every setting here). The model file
+(`emodata/text/models/negation_scope.crfsuite`) is rebuilt byte-identically by `emodata negation train`
+(fixed training order, L-BFGS, single thread); its SHA-1 goes in a build's manifest.
 """
 from __future__ import annotations
 
