@@ -1,8 +1,13 @@
 """Constituent completion after the scope CRF (emodata.text.negation_scope.complete_constituents)."""
 from __future__ import annotations
 
+import pytest
+
 from emodata.text.negation_features import Sentence
 from emodata.text.negation_scope import analyse, complete_constituents
+from tests.conftest import SHARED_DATA
+
+DEV = SHARED_DATA / "cdsco" / "SEM-2012-SharedTask-CD-SCO-dev-09032012.txt"
 
 WORDS = "I do n't think that the old man who lives next door would ever come home .".split()
 
@@ -31,3 +36,10 @@ def test_little_coverage_or_the_cue_clause_is_left_alone():
     think = WORDS.index("think")
     assert complete_constituents(s, (2,), {think}) == {think}  # "think"'s subtree holds the cue
     assert complete_constituents(s, (2,), set()) == set()
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="shared CD-SCO data absent")
+def test_dev_gold_cue_scope_f1_reaches_the_issue_target():
+    from emodata.text.negation_eval import evaluate_method
+    crf = evaluate_method([DEV], "crf")
+    assert crf.scope_gold_cues.prf()[2] >= 0.90  # 0.9055 with completion, 0.8996 without
