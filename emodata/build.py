@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import labeling_functions.emotion  # noqa: F401  (registers the "emotion" LF set)
 import labeling_functions.weak_labels  # noqa: F401  (registers the aggregators)
 
 from emodata.annotate import Annotator, make_annotator
-from emodata.cache import AnnotatedCache
+from emodata.cache import AnnotatedCache, AnnotatedParts
 from emodata.core import registry
 from emodata.core.config import BuildConfig
 from emodata.core.errors import DataNotFoundError, EmodataError
@@ -41,7 +42,7 @@ from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION, PROBE_COLUMNS,
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION,
                             MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
@@ -97,8 +98,8 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
                    cache: AnnotatedCache, vad_conf_min: float, reporter: Reporter,
                    keep_annotated: bool = False) -> PreparedSource:
     """Read and annotate one source into Parquet parts on disk (or take them from the cache), then filter
-    it on its narrow columns; `keep_annotated` also reads the label columns of every row (the probe is
-    also scored on every tagged turn). The client holds one partition's annotated rows at a time."""
+    it on its narrow columns; `keep_annotated` also keeps the positions and text keys of its gold-tagged
+    rows (the probe is also scored on every tagged turn). The client holds one partition's annotated rows at a time."""
     options = {"max_chars": config.max_chars,
                **{option: getattr(config, name) for option, name in READER_OPTIONS.get(location.name, {}).items()}}
     key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row, **options},
@@ -129,7 +130,14 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
         votes = situation_votes(parts.distinct("situation"), annotator)
     require_rows_kept(location.name, len(parts), len(kept), drops)
     return PreparedSource(location.name, location, report, kept, drops, len(parts),
-                          parts.read(PROBE_COLUMNS) if keep_annotated else None, parts, votes)
+                          tagged_rows(parts) if keep_annotated else None, parts, votes)
+
+
+def tagged_rows(parts: AnnotatedParts) -> pd.DataFrame:
+    """`_pos` and text_key of a source's gold-tagged rows (the probe is also scored on every one of them;
+    their other columns are read when scored, `stages.label`)."""
+    positions = parts.nonempty_positions("labels")
+    return parts.take(positions, ["text_key"]).assign(**{POSITION: positions})
 
 
 def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,

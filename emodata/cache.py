@@ -94,6 +94,15 @@ class AnnotatedParts:
             values.update(v for v in self._part(index, [column]).column(0).unique().to_pylist() if v is not None)
         return values
 
+    def nonempty_positions(self, column: str) -> np.ndarray:
+        """Positions of the rows whose list `column` holds at least one value (a missing list counts as
+        empty), read part by part: e.g. the gold-tagged turns of the probe."""
+        found = []
+        for index in range(len(self.paths)):
+            lengths = pa.compute.list_value_length(self._part(index, [column]).column(0)).fill_null(0)
+            found.append(np.flatnonzero(lengths.to_numpy() > 0) + self.starts[index])
+        return np.concatenate(found).astype(np.int64) if found else np.empty(0, np.int64)
+
     def take(self, positions: Sequence[int] | np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
         """`columns` of the rows at `positions` (0-based over the whole source), in the order given;
         only the parts holding one of them are read."""
