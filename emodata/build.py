@@ -37,12 +37,12 @@ from emodata.core.config import BuildConfig
 from emodata.core.errors import DataNotFoundError, EmodataError
 from emodata.engines import Engine, open_engine
 from emodata.freeze import ShardChunk, describe, freeze, gate, publish, staging, write
-from emodata.mix import Ratio, filter_rows, require_rows_kept
+from emodata.mix import Ratio, filter_parquet, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION,
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION,
                             MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
@@ -122,10 +122,8 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
             raise
         del data
     with reporter.stage(f"filter {location.name}"):
-        narrow = parts.read(NARROW_COLUMNS)
-        narrow[POSITION] = np.arange(len(narrow), dtype=np.int64)
-        kept, drops = filter_rows(narrow, config.min_tokens, config.max_tokens, vad_conf_min)
-        kept = kept.drop(columns=["dedup_key", "n_covered", "vad_conf"]).assign(**{ORIGIN: location.name})
+        positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min)
+        kept = parts.take(positions, KEPT_COLUMNS).assign(**{POSITION: positions, ORIGIN: location.name})
     with reporter.stage(f"situation votes {location.name}"):
         votes = situation_votes(parts.distinct("situation"), annotator)
     require_rows_kept(location.name, len(parts), len(kept), drops)

@@ -93,6 +93,9 @@ class SourceRoles:
 #: (`select`, `select_and_split`, the draw order). The other columns stay in the parts on disk.
 NARROW_COLUMNS = ("id", "source", "source_split", "conv_id", "turn", "n_covered", "n_tokens", "vad_conf",
                   "dedup_key", "text_key")
+#: The narrow columns kept of the rows that pass the filters (the filters' own columns are read by DuckDB
+#: on the parts, `mix.filter_parquet`).
+KEPT_COLUMNS = tuple(c for c in NARROW_COLUMNS if c not in ("n_covered", "vad_conf", "dedup_key"))
 #: A narrow row's position in its source's annotated parts, and the prepared source it is a row of.
 POSITION, ORIGIN = "_pos", "_src"
 #: Columns read of a labelled row (weak labels, LF analysis, end-model check); of every probe turn.
