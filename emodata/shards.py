@@ -143,13 +143,19 @@ def record_to_json(record: dict) -> str:
     return _JSON.encode(record)
 
 
+#: Rows converted to Python objects at a time when a shard is written as JSONL (bounds that peak).
+JSONL_BATCH_ROWS = 5_000
+
+
 def encode_jsonl(table: pa.Table) -> bytes:
-    """The JSONL export of a shard (UTF-8, a record per line): each column converted to Python once,
-    then one record per row in schema order."""
-    names = table.schema.names
-    columns = [table.column(name).to_pylist() for name in names]
-    encode = _JSON.encode
-    return "".join(encode(dict(zip(names, row))) + "\n" for row in zip(*columns)).encode("utf-8")
+    """The JSONL export of a shard (UTF-8, a record per line, schema order): `JSONL_BATCH_ROWS` rows at a
+    time, each column of a batch converted to Python once."""
+    names, encode, out = table.schema.names, _JSON.encode, io.BytesIO()
+    for start in range(0, table.num_rows, JSONL_BATCH_ROWS):
+        batch = table.slice(start, JSONL_BATCH_ROWS)
+        columns = [batch.column(name).to_pylist() for name in names]
+        out.write("".join(encode(dict(zip(names, row))) + "\n" for row in zip(*columns)).encode("utf-8"))
+    return out.getvalue()
 
 
 def shard_files(stem: str, n_rows: int, shard_rows: int) -> list[tuple[str, int, int]]:
