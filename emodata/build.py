@@ -248,7 +248,7 @@ def _build_locked(config: BuildConfig, reporter: Reporter, ratios: list[Ratio], 
     timings["load_lexicon_and_pipeline"] = time.perf_counter() - t0
     reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "
                   f"tau={vad_conf_min}")
-    cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
+    cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache, scratch_in=out)
     prepared, results = {}, []
     with open_engine(config) as engine, closing(cache):  # one engine for the whole build (a Dask cluster
         for name, location in locations.items():           # starts lazily); --no-cache parts removed at the end

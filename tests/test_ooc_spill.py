@@ -68,3 +68,25 @@ def test_spill_files_are_removed_when_the_write_stage_fails(tmp_path, spill_fold
     assert not made[0].exists()
     assert not out.exists() or [p.name for p in out.iterdir() if not p.name.startswith(".emodata")] == []
     assert list(system_tmp.iterdir()) == []
+
+
+def test_no_cache_parts_go_to_out_not_the_system_temp_folder_and_are_removed(tmp_path, spill_folders, monkeypatch):
+    from emodata.cache import AnnotatedCache
+
+    made, seen, system_tmp = spill_folders
+    scratch = []
+    writer = AnnotatedCache.writer
+
+    def recording(self, source, key):
+        result = writer(self, source, key)
+        scratch.append(self._scratch)
+        return result
+
+    monkeypatch.setattr(AnnotatedCache, "writer", recording)
+    out = tmp_path / "out"
+    (result,) = build(sample_config(out, no_cache=True))
+    assert scratch and all(s is not None and s.parent == out and s.name.startswith(".emodata-annotated.tmp-")
+                           for s in scratch)
+    assert not any(s.exists() for s in scratch)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".emodata.lock")) == [result.name]
+    assert list(system_tmp.iterdir()) == []
