@@ -3,8 +3,9 @@
 
 Out of core: the annotate stage writes each source to disk as Parquet parts, one per partition
 (`--part-rows`) as it completes; with the cache on they are its entry (emodata/cache.py). The client
-never holds a whole annotated source: filtering and the mix's selection run on the narrow columns
-(`stages.NARROW_COLUMNS`: keys, lengths, splits, dialogue ids) and produce row positions per split;
+never holds a whole annotated source: filtering runs as one DuckDB query over the parts
+(`mix.filter_parquet`), and the mix's selection on the kept rows' narrow columns (`stages.KEPT_COLUMNS`:
+keys, lengths, splits, dialogue ids); they produce row positions per split;
 every later stage reads only the columns and rows it needs (`stages.materialise`): the models fit on a
 bounded, seeded sample of the train rows (`--fit-rows`), and the write stage reads each source's parts
 once, spilling every written row to its shard file (`freeze.ChunkPlan`). The weak-label and appraisal
