@@ -3,8 +3,9 @@
 
 Out of core: the annotate stage writes each source to disk as Parquet parts, one per partition
 (`--part-rows`) as it completes; with the cache on they are its entry (emodata/cache.py). The client
-never holds a whole annotated source: filtering and the mix's selection run on the narrow columns
-(`stages.NARROW_COLUMNS`: keys, lengths, splits, dialogue ids) and produce row positions per split;
+never holds a whole annotated source: filtering runs as one DuckDB query over the parts
+(`mix.filter_parquet`), and the mix's selection on the kept rows' narrow columns (`stages.KEPT_COLUMNS`:
+keys, lengths, splits, dialogue ids); they produce row positions per split;
 every later stage reads only the columns and rows it needs (`stages.materialise`): the models fit on a
 bounded, seeded sample of the train rows (`--fit-rows`), and the write stage reads each source's parts
 once, spilling every written row to its shard file (`freeze.ChunkPlan`). The weak-label and appraisal
@@ -25,23 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 import labeling_functions.emotion  # noqa: F401  (registers the "emotion" LF set)
 import labeling_functions.weak_labels  # noqa: F401  (registers the aggregators)
 
 from emodata.annotate import Annotator, make_annotator
-from emodata.cache import AnnotatedCache
+from emodata.cache import AnnotatedCache, AnnotatedParts
 from emodata.core import registry
 from emodata.core.config import BuildConfig
 from emodata.core.errors import DataNotFoundError, EmodataError
 from emodata.engines import Engine, open_engine
 from emodata.freeze import ShardChunk, describe, freeze, gate, publish, staging, write
-from emodata.mix import Ratio, filter_rows, require_rows_kept
+from emodata.mix import Ratio, filter_parquet, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, NARROW_COLUMNS, ORIGIN, POSITION, PROBE_COLUMNS,
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION,
                             MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
@@ -97,8 +99,8 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
                    cache: AnnotatedCache, vad_conf_min: float, reporter: Reporter,
                    keep_annotated: bool = False) -> PreparedSource:
     """Read and annotate one source into Parquet parts on disk (or take them from the cache), then filter
-    it on its narrow columns; `keep_annotated` also reads the label columns of every row (the probe is
-    also scored on every tagged turn). The client holds one partition's annotated rows at a time."""
+    it on its narrow columns; `keep_annotated` also keeps the positions and text keys of its gold-tagged
+    rows (the probe is also scored on every tagged turn). The client holds one partition's annotated rows at a time."""
     options = {"max_chars": config.max_chars,
                **{option: getattr(config, name) for option, name in READER_OPTIONS.get(location.name, {}).items()}}
     key = cache.key(location.name, location.fingerprint(), {"on_bad_row": config.on_bad_row, **options},
@@ -121,15 +123,20 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
             raise
         del data
     with reporter.stage(f"filter {location.name}"):
-        narrow = parts.read(NARROW_COLUMNS)
-        narrow[POSITION] = np.arange(len(narrow), dtype=np.int64)
-        kept, drops = filter_rows(narrow, config.min_tokens, config.max_tokens, vad_conf_min)
-        kept = kept.drop(columns=["dedup_key", "n_covered", "vad_conf"]).assign(**{ORIGIN: location.name})
+        positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min)
+        kept = parts.take(positions, KEPT_COLUMNS).assign(**{POSITION: positions, ORIGIN: location.name})
     with reporter.stage(f"situation votes {location.name}"):
         votes = situation_votes(parts.distinct("situation"), annotator)
     require_rows_kept(location.name, len(parts), len(kept), drops)
     return PreparedSource(location.name, location, report, kept, drops, len(parts),
-                          parts.read(PROBE_COLUMNS) if keep_annotated else None, parts, votes)
+                          tagged_rows(parts) if keep_annotated else None, parts, votes)
+
+
+def tagged_rows(parts: AnnotatedParts) -> pd.DataFrame:
+    """`_pos` and text_key of a source's gold-tagged rows (the probe is also scored on every one of them;
+    their other columns are read when scored, `stages.label`)."""
+    positions = parts.nonempty_positions("labels")
+    return parts.take(positions, ["text_key"]).assign(**{POSITION: positions})
 
 
 def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,
@@ -242,7 +249,7 @@ def _build_locked(config: BuildConfig, reporter: Reporter, ratios: list[Ratio], 
     timings["load_lexicon_and_pipeline"] = time.perf_counter() - t0
     reporter.note(f"lexicon {lexicon.name} ({len(lexicon):,} words), spaCy {pipeline.name} {pipeline.version}, "
                   f"tau={vad_conf_min}")
-    cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache)
+    cache = AnnotatedCache(config.cache_dir, enabled=not config.no_cache, scratch_in=out)
     prepared, results = {}, []
     with open_engine(config) as engine, closing(cache):  # one engine for the whole build (a Dask cluster
         for name, location in locations.items():           # starts lazily); --no-cache parts removed at the end

@@ -94,6 +94,15 @@ class AnnotatedParts:
             values.update(v for v in self._part(index, [column]).column(0).unique().to_pylist() if v is not None)
         return values
 
+    def nonempty_positions(self, column: str) -> np.ndarray:
+        """Positions of the rows whose list `column` holds at least one value (a missing list counts as
+        empty), read part by part: e.g. the gold-tagged turns of the probe."""
+        found = []
+        for index in range(len(self.paths)):
+            lengths = pa.compute.list_value_length(self._part(index, [column]).column(0)).fill_null(0)
+            found.append(np.flatnonzero(lengths.to_numpy() > 0) + self.starts[index])
+        return np.concatenate(found).astype(np.int64) if found else np.empty(0, np.int64)
+
     def take(self, positions: Sequence[int] | np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
         """`columns` of the rows at `positions` (0-based over the whole source), in the order given;
         only the parts holding one of them are read."""
@@ -204,15 +213,16 @@ class AnnotatedCache:
     line (`warn`), never used. The SHA-1s guard against corruption and edits of one file; the cache
     folder itself is trusted not to be rewritten consistently by an attacker (the key commits to the
     inputs and the annotate config). Disabled (`--no-cache`), parts go to a scratch folder that `close`
-    removes.
+    removes, inside `scratch_in` (the build's OUT: its own disk, not the system temp folder).
     """
 
     FORMAT = 3
 
     def __init__(self, root: str | Path | None, enabled: bool = True,
-                 warn: Callable[[str], None] | None = None):
+                 warn: Callable[[str], None] | None = None, scratch_in: str | Path | None = None):
         self.root = Path(root) if root else default_cache_dir()
         self.enabled = enabled
+        self.scratch_in = Path(scratch_in) if scratch_in else None  # where a disabled cache's scratch folder goes
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
         self._scratch: Path | None = None
 
@@ -251,8 +261,10 @@ class AnnotatedCache:
         """A writer of the entry (`source`, `key`): in the cache, or in the scratch folder when disabled."""
         if self.enabled:
             return PartWriter(self.folder(source, key), key)
-        if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="emodata-annotated-"))
+        if self._scratch is None:  # named like a temporary folder: the next build into OUT removes a killed one's
+            if self.scratch_in is not None:
+                self.scratch_in.mkdir(parents=True, exist_ok=True)
+            self._scratch = Path(tempfile.mkdtemp(prefix=".emodata-annotated.tmp-", dir=self.scratch_in))
         return PartWriter(self._scratch / f"{source}-{key[:20]}", key)
 
     def put(self, source: str, key: str, frame: pd.DataFrame, report: dict) -> AnnotatedParts:

@@ -129,6 +129,13 @@ def staging(ctx: MixContext) -> Iterator[Path]:
         raise
 
 
+def spill_folder(ctx: MixContext) -> Path:
+    """A new folder for the write stage's spill files, beside the staging folder in OUT (the build's own
+    disk, not the system temp folder, which may be a small tmpfs); the caller removes it. Named like a
+    temporary folder (`.NAME.tmp-spill-*`), so the next build into OUT removes one a killed build left."""
+    return Path(tempfile.mkdtemp(prefix=f".{ctx.name}.tmp-spill-", dir=ctx.tmp.parent))
+
+
 def _put(tmp: Path, rel: str, encoded: EncodedShard | WrittenShard, name: str, source: str, split: str,
          role: str) -> Shard:
     """The manifest entry of a shard at `rel` (no suffix): written here as Parquet + JSONL from its bytes,
@@ -152,7 +159,7 @@ def _write_record_shards(ctx: MixContext, encode: EncodeTask, progress=None) -> 
             files.append((shard, name))
             target = ctx.tmp / f"data/{shard.source}/{name}" if ctx.engine.shares_disk else None
             items.append((shard.split, frame.iloc[start:stop], target))
-    folder = Path(tempfile.mkdtemp(prefix=f"emodata-write-{ctx.name}-"))
+    folder = spill_folder(ctx)
     try:
         return _write_chunks(ctx, encode, files, ChunkPlan(ctx.prepared, items, folder), progress)
     finally:

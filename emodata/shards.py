@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,6 +38,61 @@ RECORD_INPUT_COLUMNS = ("id", "source", "source_split", "text", "context", "spea
                         "example_unclear", "dedup_key")
 
 
+def _ekman_of(catalog, labels: list) -> list[list[str]]:
+    """Each row's labels grouped into Ekman-7 (`catalog.group`), computed once per distinct label set."""
+    memo: dict[tuple, list[str]] = {}
+    out = []
+    for x in labels:
+        key = tuple(x)
+        if key not in memo:
+            memo[key] = catalog.group("ekman7", list(key))
+        out.append(list(memo[key]))
+    return out
+
+
+def _strings(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A text column as Arrow strings (missing values, None or NaN, as null)."""
+    return pa.array(frame[name].to_numpy(dtype=object), pa.string(), from_pandas=True)
+
+
+def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens: int) -> dict[str, pa.Array]:
+    """RECORD_SCHEMA's columns of a frame's rows, built column by column (no per-row Python records)."""
+    catalog = load_catalog()
+    n = len(frame)
+    n_tokens = frame["n_tokens"].to_numpy()
+    strings = pa.list_(pa.string())
+    vad = [pa.array(frame[c].to_numpy(dtype=np.float64), pa.float64()) for c in ("vad_v", "vad_a", "vad_d")]
+    qc = [pa.array(np.full(n, "en", dtype=object), pa.string()), pa.array(n_tokens, pa.int32()),
+          pa.array((min_tokens <= n_tokens) & (n_tokens <= max_tokens), pa.bool_()), pa.array(np.ones(n, bool)),
+          pa.nulls(n, pa.bool_()), pa.array(frame["example_unclear"].to_numpy(dtype=bool), pa.bool_())]
+    data = {
+        "id": _strings(frame, "id"), "source": _strings(frame, "source"),
+        "split": pa.array(np.full(n, split, dtype=object), pa.string()), "source_split": _strings(frame, "source_split"),
+        "text": _strings(frame, "text"), "context": pa.array([list(c) for c in frame["context"].tolist()], strings),
+        "speaker": _strings(frame, "speaker"), "conv_id": _strings(frame, "conv_id"),
+        "turn": pa.array([None if _none_if_nan(x) is None else int(x) for x in frame["turn"].tolist()], pa.int32()),
+        "situation": _strings(frame, "situation"),
+        "labels": pa.array([list(x) for x in frame["labels"].tolist()], strings),
+        "labels_ekman": pa.array(_ekman_of(catalog, frame["labels"].tolist()), strings),
+        "source_labels": pa.array([list(x) for x in frame["source_labels"].tolist()], strings),
+        "vad": pa.StructArray.from_arrays(vad, fields=list(RECORD_SCHEMA.field("vad").type)),
+        "vad_conf": pa.array(frame["vad_conf"].to_numpy(dtype=np.float64), pa.float64()),
+        "rationale": _strings(frame, "rationale"),
+        "qc_flags": pa.StructArray.from_arrays(qc, fields=list(RECORD_SCHEMA.field("qc_flags").type)),
+        "dedup_key": _strings(frame, "dedup_key"),
+    }
+    for name in ("appraisal", "appraisal_prototype", "weak_labels", "weak_probs", "weak_labels_ekman",
+                 "weak_probs_ekman"):
+        kind = RECORD_SCHEMA.field(name).type
+        if name not in frame.columns:
+            data[name] = pa.nulls(n, kind)
+        elif name.startswith("appraisal"):
+            data[name] = pa.array(frame[name].tolist(), kind)
+        else:
+            data[name] = pa.array([None if x is None else list(x) for x in frame[name].tolist()], kind)
+    return data
+
+
 def to_record_table(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens: int) -> pa.Table:
     """Build the record table (RECORD_SCHEMA) of the rows of one shard, in their frozen order.
 
@@ -45,33 +101,8 @@ def to_record_table(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     missing = [c for c in RECORD_INPUT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"to_record_table: the frame lacks column(s) {missing}")
-    catalog = load_catalog()
-    rows = frame.to_dict("records")
-    n = len(rows)
-
-    def col(name):
-        return [r[name] for r in rows]
-
-    data = {
-        "id": col("id"), "source": col("source"), "split": [split] * n, "source_split": col("source_split"),
-        "text": col("text"), "context": [list(c) for c in col("context")],
-        "speaker": [_none_if_nan(x) for x in col("speaker")], "conv_id": [_none_if_nan(x) for x in col("conv_id")],
-        "turn": [None if _none_if_nan(x) is None else int(x) for x in col("turn")],
-        "situation": [_none_if_nan(x) for x in col("situation")],
-        "labels": [list(x) for x in col("labels")],
-        "labels_ekman": [catalog.group("ekman7", x) for x in col("labels")],
-        "source_labels": [list(x) for x in col("source_labels")],
-        "vad": [{"v": r["vad_v"], "a": r["vad_a"], "d": r["vad_d"]} for r in rows],
-        "vad_conf": col("vad_conf"), "rationale": col("rationale"),
-        "qc_flags": [{"lang": "en", "len": int(r["n_tokens"]), "len_ok": min_tokens <= r["n_tokens"] <= max_tokens,
-                      "dedup": True, "tox": None, "example_unclear": bool(r["example_unclear"])} for r in rows],
-        "dedup_key": col("dedup_key"),
-    }
-    for name in ("appraisal", "appraisal_prototype"):
-        data[name] = col(name) if name in frame.columns else [None] * n
-    for name in ("weak_labels", "weak_probs", "weak_labels_ekman", "weak_probs_ekman"):
-        data[name] = [None if x is None else list(x) for x in col(name)] if name in frame.columns else [None] * n
-    return pa.Table.from_pydict(data, schema=RECORD_SCHEMA)
+    data = _record_columns(frame.reset_index(drop=True), split, min_tokens, max_tokens)
+    return pa.Table.from_arrays([data[name] for name in RECORD_SCHEMA.names], schema=RECORD_SCHEMA)
 
 
 @functools.lru_cache(maxsize=8)
@@ -103,14 +134,28 @@ def write_bytes(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+#: One encoder for every JSONL line (json.dumps with these options would build a new one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def record_to_json(record: dict) -> str:
     """One JSONL line in the paper's record schema (fields in schema order, UTF-8)."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    return _JSON.encode(record)
+
+
+#: Rows converted to Python objects at a time when a shard is written as JSONL (bounds that peak).
+JSONL_BATCH_ROWS = 5_000
 
 
 def encode_jsonl(table: pa.Table) -> bytes:
-    """The JSONL export of a shard (UTF-8, a record per line)."""
-    return "".join(record_to_json(record) + "\n" for record in table.to_pylist()).encode("utf-8")
+    """The JSONL export of a shard (UTF-8, a record per line, schema order): `JSONL_BATCH_ROWS` rows at a
+    time, each column of a batch converted to Python once."""
+    names, encode, out = table.schema.names, _JSON.encode, io.BytesIO()
+    for start in range(0, table.num_rows, JSONL_BATCH_ROWS):
+        batch = table.slice(start, JSONL_BATCH_ROWS)
+        columns = [batch.column(name).to_pylist() for name in names]
+        out.write("".join(encode(dict(zip(names, row))) + "\n" for row in zip(*columns)).encode("utf-8"))
+    return out.getvalue()
 
 
 def shard_files(stem: str, n_rows: int, shard_rows: int) -> list[tuple[str, int, int]]:

@@ -38,7 +38,7 @@ from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_an
 from emodata.progress import Reporter
 from emodata.core import registry
 from emodata.sources import SourceLocation
-from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, fit_mix_appraisal, fit_mix_labeler, fit_sample,
+from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, eval_sample, fit_mix_appraisal, fit_mix_labeler, fit_sample,
                           mix_end_model_check, mix_lf_analysis, probe_all_turns, with_context_votes)
 
 #: The labeling-function sets every build applies (names in the `lf_sets` registry).
@@ -93,11 +93,14 @@ class SourceRoles:
 #: (`select`, `select_and_split`, the draw order). The other columns stay in the parts on disk.
 NARROW_COLUMNS = ("id", "source", "source_split", "conv_id", "turn", "n_covered", "n_tokens", "vad_conf",
                   "dedup_key", "text_key")
+#: The narrow columns kept of the rows that pass the filters (the filters' own columns are read by DuckDB
+#: on the parts, `mix.filter_parquet`).
+KEPT_COLUMNS = tuple(c for c in NARROW_COLUMNS if c not in ("n_covered", "vad_conf", "dedup_key"))
 #: A narrow row's position in its source's annotated parts, and the prepared source it is a row of.
 POSITION, ORIGIN = "_pos", "_src"
 #: Columns read of a labelled row (weak labels, LF analysis, end-model check); of every probe turn.
 LABEL_COLUMNS = ("id", "text", "labels", "emotion_votes", "situation", CONTEXT_COLUMN)  # situation: the end model reads it
-PROBE_COLUMNS = ("id", "text", "labels", "text_key", "emotion_votes")
+PROBE_COLUMNS = ("id", "text", "labels", "emotion_votes")
 #: Columns the appraisal fit reads (`fit_parts`) and the flip stage reads of the train rows (`flip_rows`).
 APPRAISAL_COLUMNS = ("id", "text", "lower", "neg", "labels", "appraisal_votes")
 FLIP_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d", "tokens", "lower")
@@ -114,7 +117,7 @@ class PreparedSource:
     kept: pd.DataFrame
     drops: Counter
     rows_annotated: int
-    annotated: pd.DataFrame | None = None  # PROBE_COLUMNS of every row, for the probe (scored on every tagged turn)
+    tagged: pd.DataFrame | None = None  # the probe's gold-tagged rows: `_pos` and text_key (scored on every one)
     parts: AnnotatedParts | None = None
     situation_votes: dict = field(default_factory=dict)  # situation text -> its emotion LF votes
 
@@ -280,19 +283,39 @@ def label(ctx: MixContext) -> None:
         ctx.fit_positions, ctx.fit_sample = fit_sample(len(ctx.train_rows), config.fit_rows, config.seed)
         fit_rows = materialise(ctx.prepared, ctx.train_rows.iloc[ctx.fit_positions], LABEL_COLUMNS)
         ctx.labeler = fit_mix_labeler(fit_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
-        labelled = {f"{name}/dev": materialise(ctx.prepared, frame[frame["split"] == "dev"], LABEL_COLUMNS)
-                    for name, frame in ctx.drawn.items()}
-        if ctx.probe is not None:
-            labelled[f"{probe}/{ctx.roles.probe_shard}"] = materialise(ctx.prepared, ctx.probe, LABEL_COLUMNS)
-        probe_all, notes = ({}, {}) if ctx.probe is None else probe_all_turns(
-            ctx.prepared[probe].annotated, ctx.mixed, f"{probe}/{ctx.roles.probe_shard}",
-            ctx.prepared[probe].drops + ctx.extra_drops[probe])
+        labelled, probe_all, notes = _scored_splits(ctx)
         ctx.lf_summary, ctx.lf_full = mix_lf_analysis(labelled, annotator.lfs, ctx.labeler, probe_all, notes)
     if config.end_model == "on":
         with ctx.reporter.stage(f"end model {ctx.name}"):
             ctx.end_model = mix_end_model_check(fit_rows, {**labelled, **probe_all}, ctx.labeler,
                                                 len(annotator.lfs), config.seed)
         ctx.lf_full["end_model"] = ctx.end_model
+
+
+def _scored_splits(ctx: MixContext) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, str]]:
+    """(labelled splits, unpooled probe turns, notes) the LF analysis scores, each read from disk with
+    LABEL_COLUMNS (every tagged probe turn with PROBE_COLUMNS): a split of more than `LF_EVAL_ROWS` rows
+    is read and scored on a seeded sample of them (its note says so), so memory does not grow with it."""
+    probe, seed = ctx.roles.probe, ctx.config.seed
+    splits = {f"{name}/dev": frame[frame["split"] == "dev"] for name, frame in ctx.drawn.items()}
+    if ctx.probe is not None:
+        splits[f"{probe}/{ctx.roles.probe_shard}"] = ctx.probe
+    labelled, sampled = {}, {}
+    for name, frame in splits.items():
+        chosen, sampled[name] = eval_sample(len(frame), seed)
+        labelled[name] = materialise(ctx.prepared, frame.iloc[chosen], LABEL_COLUMNS)
+    if ctx.probe is None:
+        return labelled, {}, {name: note[2:] for name, note in sampled.items() if note}
+    prep = ctx.prepared[probe]
+    tagged = prep.tagged
+    probe_all, notes = probe_all_turns(
+        None if tagged is None else tagged[POSITION].to_numpy(), None if tagged is None else tagged["text_key"],
+        ctx.mixed, f"{probe}/{ctx.roles.probe_shard}", prep.drops + ctx.extra_drops[probe],
+        lambda positions: prep.parts.take(positions, list(PROBE_COLUMNS)), seed)
+    for name, note in sampled.items():
+        if note:
+            notes[name] = notes[name] + note if name in notes else note[2:]
+    return labelled, probe_all, notes
 
 
 def fit_parts(ctx: MixContext, columns: Sequence[str] = APPRAISAL_COLUMNS) -> dict[str, pd.DataFrame]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -163,25 +163,48 @@ def mix_lf_analysis(labelled: dict[str, pd.DataFrame], lfs: Sequence[LabelingFun
 PROBE_ALL = "dailydialog/all_tagged"
 
 
-def probe_all_turns(annotated: pd.DataFrame | None, mixed_text_keys: set, shard_name: str,
-                    drops: Counter) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """({PROBE_ALL: every gold-tagged probe turn}, notes) from the probe's unfiltered annotated rows.
+#: The most rows of one split the LF analysis reads and scores: above it, a seeded sample of this many
+#: (`end_model.sample_rows`; the split's note says so). Bounds the label stage's memory at any scale;
+#: the real corpora's splits are all below it (the largest, every tagged DailyDialog turn: ~95,000).
+LF_EVAL_ROWS = 200_000
 
-    Only turns whose exact text is in the mix are left out (counted in the note): the training filters
+
+def eval_sample(n_rows: int, seed: int, max_rows: int | None = None) -> tuple[np.ndarray, str]:
+    """(positions, note) of the rows of a split of `n_rows` that the LF analysis scores: all of them, or a
+    seeded sample of `max_rows` (default `LF_EVAL_ROWS`; sorted), with a note saying so (empty when all
+    rows are scored)."""
+    from labeling_functions.end_model import sample_rows
+
+    max_rows = LF_EVAL_ROWS if max_rows is None else max_rows
+    positions = sample_rows(n_rows, max_rows, seed)
+    note = "" if len(positions) == n_rows else (f"; scored on a seeded sample of {len(positions)} of these "
+                                                f"{n_rows} rows (at most {max_rows} per split)")
+    return positions, note
+
+
+def probe_all_turns(positions: np.ndarray | None, text_keys: pd.Series | None, mixed_text_keys: Any,
+                    shard_name: str, drops: Counter, read: Callable[[np.ndarray], pd.DataFrame],
+                    seed: int) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """({PROBE_ALL: the gold-tagged probe turns scored}, notes).
+
+    `positions` and `text_keys`: every gold-tagged probe turn's position in the probe's annotated parts and
+    its text key; `read(positions)` gives those rows' id, text, labels and emotion votes, in order. Only
+    turns whose exact text is in the mix are left out (counted in the note): the training filters
     (lexicon coverage, length, τ, duplicate texts) drop turns non-randomly, so a score on the filtered
     probe shard is computed on a skewed sample; the note beside it says how many turns it lacks and why.
+    Only the turns scored are read (at most `LF_EVAL_ROWS`, `eval_sample`).
     """
-    if annotated is None:
+    if positions is None:
         return {}, {}
-    tagged = annotated[[bool(len(x)) for x in annotated["labels"]]]
-    leak = tagged["text_key"].isin(mixed_text_keys).to_numpy()
-    kept = tagged[~leak].reset_index(drop=True)
+    leak = text_keys.isin(mixed_text_keys).to_numpy()
+    kept = positions[~leak]
+    chosen, sampled = eval_sample(len(kept), seed)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(drops.items()) if v) or "none"
-    notes = {shard_name: f"the probe shard after the build's filters: {len(tagged) - sum(drops.values())} of "
-                         f"{len(tagged)} gold-tagged turns (dropped: {reasons})",
-             PROBE_ALL: f"every gold-tagged probe turn ({len(kept)} of {len(tagged)}; left out: {int(leak.sum())} "
-                        f"whose exact text is in the mix), no other filter"}
-    return {PROBE_ALL: kept}, notes
+    notes = {shard_name: f"the probe shard after the build's filters: {len(positions) - sum(drops.values())} of "
+                         f"{len(positions)} gold-tagged turns (dropped: {reasons})",
+             PROBE_ALL: f"every gold-tagged probe turn ({len(kept)} of {len(positions)}; left out: {int(leak.sum())} "
+                        f"whose exact text is in the mix), no other filter{sampled}"}
+    return {PROBE_ALL: read(kept[chosen]).reset_index(drop=True)}, notes
 
 
 def _rounded(scores: dict) -> dict:

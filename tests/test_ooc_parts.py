@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from emodata.build import build
 from emodata.cache import AnnotatedCache, AnnotatedParts
+import emodata.build as build_module
 from emodata.stages import NARROW_COLUMNS, PROBE_COLUMNS
 
 from tests.conftest import sample_config
@@ -92,9 +93,14 @@ def test_the_client_reads_narrow_columns_of_whole_sources_and_wide_ones_by_rows(
     monkeypatch.setattr(AnnotatedParts, "take", taking)
     monkeypatch.setattr(AnnotatedParts, "scatter", scattering)
     monkeypatch.setattr(AnnotatedParts, "read_spill", staticmethod(reading_spill))
+    filtered = []
+    filter_parquet = build_module.filter_parquet
+    monkeypatch.setattr(build_module, "filter_parquet", lambda paths, *a: filtered.append(len(paths)) or
+                        filter_parquet(paths, *a))
     (result,) = build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache"), shard_rows=6,
                                     flip_frac=0.0))
-    assert reads and all(columns <= set(NARROW_COLUMNS) | set(PROBE_COLUMNS) for columns in reads)
+    # The filters run in DuckDB on the parts (one query per source); no whole-source column is read wide.
+    assert len(filtered) == 3 and all(columns <= set(NARROW_COLUMNS) | set(PROBE_COLUMNS) for columns in reads)
     # The write stage reads each source's parts once, then one shard file's rows at a time.
     assert sorted(scatters) == sorted(set(scatters)) and len(scatters) == 3
     assert len(spilled) > 3 and all(0 < n <= 6 for n in spilled) and sum(spilled) == sum(

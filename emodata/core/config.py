@@ -66,7 +66,7 @@ class BuildConfig:
                                 "rows); only clearly polar rows whose rewrite both independent judges (VADER, "
                                 "plain lexicon valence) accept get a pair (about 15%% of the drawn rows on "
                                 "the real 20:80 build); 0 writes no pairs shard")
-    fit_rows: int = opt(200_000, "most train rows any model of the build is fit on (weak-label model, end-model "
+    fit_rows: int = opt(40_000, "most train rows any model of the build is fit on (weak-label model, end-model "
                                  "check, appraisal models): a bigger train split is fit on a seeded sample of this "
                                  "many rows (recorded in the manifest, weak_supervision.fit_sample) and every row "
                                  "is still labelled; fitting cost and memory do not grow with the corpus")

@@ -220,6 +220,7 @@ def score_texts(texts: Sequence[str]) -> pd.DataFrame:
     if new:
         if len(_SCORED) + len(new) > _SCORED_CAP:
             _SCORED.clear()
+            new = list(dict.fromkeys(texts))  # the texts read from the memo were just dropped with it
         scored = shipped_classifier().score(new)[list(ATOMS)].to_numpy(dtype=np.float64)
         _SCORED.update(zip(new, scored))
     values = np.array([_SCORED[t] for t in texts], dtype=np.float64).reshape(len(texts), len(ATOMS))
