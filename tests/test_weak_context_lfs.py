@@ -66,3 +66,12 @@ def test_the_annotate_stage_hands_the_previous_turn_to_the_lfs():
     votes = annotate_frame(pd.DataFrame(rows), make_annotator(load_pipeline(), load_lexicon(None), lfs=lfs))
     column = [lf.name for lf in lfs].index("ctx_sadness")
     assert [int(v[column]) for v in votes["emotion_votes"]] == [-1, INDEX["sadness"], -1]
+
+
+def test_exclaimed_anger_and_reported_sadness_on_turns():
+    v = _votes(_turns(["Leave me alone! Why do you keep calling?", "You broke it again!", "Let me help you."], [None] * 3))
+    assert v["turn_anger"] == ["anger", "anger", None]
+    sad = _votes(_turns(["You look so sad.", "She is really depressed.", "I am so sad."], [None] * 3))
+    assert sad["kw_sadness"] == [None, None, "sadness"]
+    comments = _votes(_turns(["She is really depressed."], [None], dialogue=False))
+    assert comments["kw_sadness"] == ["sadness"]
