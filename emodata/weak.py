@@ -222,7 +222,7 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     weak labels buy). Nothing time-dependent is returned, so the manifest stays byte-stable.
     """
     from labeling_functions.analysis import score_sets
-    from labeling_functions.end_model import DEFAULTS, fit_end_models, model_inputs, sample_rows
+    from labeling_functions.end_model import DEFAULTS, fit_and_vectorise, model_inputs, sample_rows
 
     def inputs(frame: pd.DataFrame) -> list[str]:  # the text, after its situation where it has one
         return model_inputs(frame["text"].tolist(), frame["situation"].tolist() if "situation" in frame else None)
@@ -234,27 +234,27 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     covered = (votes != -1).any(axis=1) | (False if context is None else (context != -1).any(axis=1))
     targets = {"weak": [s if c else [] for s, c in zip(labeler.ekman_sets(votes, context), covered)],
                "gold": [sorted(g) for g in ekman_gold(train["labels"].tolist())]}
-    models = fit_end_models(inputs(train), targets, names, seed)
+    # Each split is scored on a seeded sample of at most `max_eval_rows` rows (the probe has ~95k turns;
+    # its full weak-label scores are in the LF report); each distinct input is vectorised once, while the
+    # models are fit (`fit_and_vectorise`).
+    cap = DEFAULTS["max_eval_rows"]
+    frames = {name: frame.iloc[sample_rows(len(frame), cap, seed)] for name, frame in labelled.items() if len(frame)}
+    split_inputs = {name: inputs(frame) for name, frame in frames.items()}
+    distinct = list(dict.fromkeys(x for texts in split_inputs.values() for x in texts))
+    position = {text: i for i, text in enumerate(distinct)}
+    models, features = fit_and_vectorise(inputs(train), targets, names, seed, distinct)
     check = {"space": "ekman", "model": "tfidf-lr", "trained_on": "train rows of the mix (weak: the rows with an LF vote)",
              "inputs": "text, after the row's situation where it has one",
              "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
              "splits": {}}
-    # Each split is scored on a seeded sample of at most `max_eval_rows` rows (the probe has ~95k turns;
-    # its full weak-label scores are in the LF report), and each distinct row is vectorised once.
-    cap = DEFAULTS["max_eval_rows"]
-    frames = {name: frame.iloc[sample_rows(len(frame), cap, seed)] for name, frame in labelled.items() if len(frame)}
     check["max_eval_rows"] = cap
-    rows = pd.concat([f.assign(_input=inputs(f))[["id", "_input"]] for f in frames.values()],
-                     ignore_index=True).drop_duplicates("id")
-    position = {row_id: i for i, row_id in enumerate(rows["id"])}
-    features = next(iter(models.values())).features(rows["_input"].tolist()) if models else None
     for name, frame in frames.items():
         gold = ekman_gold(frame["labels"].tolist())
         weak = labeler.ekman_sets(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
         entry = {"weak_labels": _rounded(score_sets(weak, gold))}
-        part = features[[position[i] for i in frame["id"]]] if models else None
+        part = features[[position[x] for x in split_inputs[name]]] if models else None
         for key, model in models.items():
-            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(inputs(frame), part), gold))
+            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(split_inputs[name], part), gold))
         if {"end_model_weak", "end_model_gold"} <= set(entry) and entry["end_model_gold"]["macro_f1"]:
             entry["ratio"] = round(entry["end_model_weak"]["macro_f1"] / entry["end_model_gold"]["macro_f1"], 6)
         check["splits"][name] = entry

@@ -4,7 +4,8 @@ LFs are Snorkel `@labeling_function()`s over a row `x` with the annotate stage's
 (`LF_COLUMNS`): `text`, `tokens` (spaCy tokens, whitespace dropped), `lower` (the same, lower-cased),
 `neg` (1 where a token is inside a negation scope), `vad_v`/`vad_a`/`vad_d`/`vad_conf` (lexicon VAD,
 nan without coverage), `padded` (" " + " ".join(lower) + " ", so a phrase is a substring test) and
-`in_dialogue` (the row is a conversation turn: a question there is mostly a turn-taking move).
+`in_dialogue` (the row is a conversation turn: a question there is mostly a turn-taking move) and
+`context` (a dialogue turn's previous utterances, oldest first, as the readers give them; empty elsewhere).
 They never call spaCy themselves, so `apply_lfs` runs them over a whole frame at Python speed, and
 the very same objects still work with Snorkel's `PandasLFApplier` (a pandas row has these attributes).
 
@@ -28,17 +29,20 @@ from snorkel.labeling import LabelingFunction
 from emodata.core.hashing import sha1_json
 
 ABSTAIN = -1
-LF_COLUMNS = ("text", "tokens", "lower", "neg", "vad_v", "vad_a", "vad_d", "vad_conf", "padded", "in_dialogue")
+LF_COLUMNS = ("text", "tokens", "lower", "neg", "vad_v", "vad_a", "vad_d", "vad_conf", "padded", "in_dialogue",
+              "context")
 
 
 def with_lf_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` plus the derived `padded` column and `in_dialogue` (the row is a turn of a conversation:
-    its `conv_id` is set; rows without that column are not)."""
+    """`frame` plus the derived `padded` column, `in_dialogue` (the row is a turn of a conversation:
+    its `conv_id` is set; rows without that column are not) and an empty `context` where it has none."""
     if "padded" not in frame.columns:
         frame = frame.assign(padded=[" " + " ".join(lower) + " " for lower in frame["lower"]])
     if "in_dialogue" not in frame.columns:
         dialogue = frame["conv_id"].notna().tolist() if "conv_id" in frame.columns else [False] * len(frame)
         frame = frame.assign(in_dialogue=dialogue)
+    if "context" not in frame.columns:
+        frame = frame.assign(context=[()] * len(frame))
     return frame
 
 

@@ -6,7 +6,9 @@ Every LF votes an index into `FINE_LABELS` (the 28 GoEmotions labels, unified or
   kw_<label>     keyword/phrase cues (keywords.KEYWORDS), negation-aware; on dialogue turns some labels
                  abstain (NOT_IN_DIALOGUE), skip cues in a question (QUESTION_BLIND) or of someone
                  else's state (SPEAKER_ONLY)
-  turn_<label>   cues of dialogue turns only (keywords.TURN_KEYWORDS)
+  turn_<label>   cues of dialogue turns only (keywords.TURN_KEYWORDS; "^ what ?" only at the turn's start)
+  ctx_<label>    cues of the previous turn of a dialogue turn (keywords.CONTEXT_KEYWORDS): the reply to
+                 "You look upset" voices sadness, the reply to "Thanks a lot" joy
   emoji_<label>  emoji and emoticons (keywords.EMOJI)
   emolex_<emo>   NRC Emotion Lexicon words shipped in nrclex (lemma fallback by suffix rules),
                  words of one Ekman emotion only, two hits needed, negation-aware
@@ -36,8 +38,9 @@ from emodata.text.lemma import suffix_candidates
 from emodata.text.lexicon import load_emolex
 
 from labeling_functions.core import ABSTAIN, DeclaredLF, declared_lf
-from labeling_functions.emotion.keywords import (EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS, KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE,
-                       QUESTION_BLIND, SPEAKER_ONLY, TURN_KEYWORDS, WH_WORDS)
+from labeling_functions.emotion.keywords import (CONTEXT_KEYWORDS, EMOJI, EMOLEX_NOT_IN_DIALOGUE, EMOLEX_TO_LABEL, EXCEPTIONS,
+                                                 KEYWORDS, NEGATED_MIRROR, NOT_IN_DIALOGUE, NOT_NEGATABLE, QUESTION_BLIND,
+                                                 SPEAKER_ONLY, TURN_KEYWORDS, WH_WORDS)
 
 #: The fine-grained label space LFs vote in: the unified labels without `other` (GoEmotions-28).
 FINE_LABELS: tuple[str, ...] = tuple(x for x in load_catalog().unified_labels if x != OTHER)
@@ -50,9 +53,17 @@ VAD_MIN_CONF = 0.5
 APOSTROPHES = "'’‘`´"
 
 
+#: A phrase starting with this matches only at the start of the padded token string (the turn's start).
+START = "^ "
+
+
 def _phrase_regex(phrase: str) -> str:
-    """The regex of one phrase: escaped, with every apostrophe matching any typed apostrophe."""
-    return "".join(f"[{re.escape(APOSTROPHES)}]" if ch == "'" else re.escape(ch) for ch in phrase)
+    """The regex of one phrase: escaped, with every apostrophe matching any typed apostrophe; a phrase
+    starting with `START` is anchored at the string's first token."""
+    anchor = phrase.startswith(START)
+    body = phrase[len(START):] if anchor else phrase
+    regex = "".join(f"[{re.escape(APOSTROPHES)}]" if ch == "'" else re.escape(ch) for ch in body)
+    return r"(?<=\A )" + regex if anchor else regex
 
 
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern:
@@ -142,6 +153,38 @@ def keyword_lf(label: str, phrases: Iterable[str], negation: bool = True, prefix
         "label": label, "pattern": phrase_pattern(phrases), "exceptions": exceptions, "negation": negation,
         "skip_dialogue": label in NOT_IN_DIALOGUE and not dialogue_only, "question_blind": label in QUESTION_BLIND,
         "speaker_only": label in SPEAKER_ONLY, "dialogue_only": dialogue_only})
+
+
+#: Tokens of a previous turn split as the annotate stage's tokenizer splits clitics ("don't" → "do n't").
+_PREV_TOKEN = re.compile(r"n't|'(?:s|m|re|ll|ve|d)\b|[a-z0-9]+?(?=n't\b)|[a-z0-9]+|[^\sa-z0-9]")
+
+
+@functools.lru_cache(maxsize=65536)
+def _turn_padded(text: str) -> str:
+    lowered = text.lower()
+    for apostrophe in APOSTROPHES:
+        lowered = lowered.replace(apostrophe, "'")
+    return " " + " ".join(_PREV_TOKEN.findall(lowered)) + " "
+
+
+def previous_turn_padded(context: Sequence[str] | None) -> str:
+    """The previous turn of a dialogue row (the last utterance of its `context`) as a padded lower-case
+    token string (" " when the row has none)."""
+    if context is None or not len(context):
+        return " "
+    return _turn_padded(str(context[-1]))
+
+
+def _context_vote(x, label: str, pattern: re.Pattern) -> int:
+    if not x.in_dialogue or ends_with_question(x):
+        return ABSTAIN
+    return INDEX[label] if pattern.search(previous_turn_padded(x.context)) else ABSTAIN
+
+
+def context_lf(label: str, phrases: Iterable[str]) -> DeclaredLF:
+    """An LF voting `label` on a dialogue turn, not itself a question, whose previous turn holds a phrase
+    (the previous turn is `x.context[-1]`, tokenised by `previous_turn_padded`; negation does not apply)."""
+    return DeclaredLF(f"ctx_{label}", _context_vote, {"label": label, "pattern": phrase_pattern(phrases)})
 
 
 def _emoji_vote(x, label: str, symbols: frozenset) -> int:
@@ -273,6 +316,7 @@ def emotion_lfs(negation: bool = True) -> list[LabelingFunction]:
     lfs = [keyword_lf(label, KEYWORDS[label], negation) for label in FINE_LABELS if label in KEYWORDS]
     lfs += [keyword_lf(label, TURN_KEYWORDS[label], negation, "turn", dialogue_only=True)
             for label in FINE_LABELS if label in TURN_KEYWORDS]
+    lfs += [context_lf(label, CONTEXT_KEYWORDS[label]) for label in FINE_LABELS if label in CONTEXT_KEYWORDS]
     lfs += [emoji_lf(label, EMOJI[label]) for label in FINE_LABELS if label in EMOJI]
     lfs += [emolex_lf(emotion, label, negation, skip_dialogue=emotion in EMOLEX_NOT_IN_DIALOGUE)
             for emotion, label in EMOLEX_TO_LABEL.items()]
