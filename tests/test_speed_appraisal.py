@@ -7,7 +7,7 @@ import scipy.sparse as sp
 
 from labeling_functions.appraisal.classifier import CHUNK, featurize, load_classifier, normalise
 from labeling_functions.appraisal.tfidf import CharGrams, char_wb_grams, transform
-from labeling_functions.appraisal.verifier import _fit_atom, _fit_atoms, _fit_together
+from labeling_functions.appraisal.verifier import _fit_atom, _fit_atoms
 
 TEXTS = ["I felt ... when I passed the exam!", "", "   ", "a", "My dog didn't come home and I was so worried.",
          "It's been scorching outside; unbelievable heat. Not fun at all", "I I I I", "Über café naïve",
@@ -52,58 +52,17 @@ def test_fit_atoms_fits_equal_columns_once_with_the_same_weights(monkeypatch):
     held[:20] = True
     calls = []
 
-    def counting(x, targets, c):
-        calls.append(len(targets))
-        return _fit_together(x, targets, c)
+    def counting(*args):
+        calls.append(1)
+        return _fit_atom(*args)
 
-    monkeypatch.setattr("labeling_functions.appraisal.verifier._fit_together", counting)
+    monkeypatch.setattr("labeling_functions.appraisal.verifier._fit_atom", counting)
     fits = _fit_atoms(x, values, held, 1.0)
-    assert sorted(calls) == [1, 2]                # column 2 repeats column 0; column 3 has other rows
+    assert len(calls) == 3                        # column 2 repeats column 0; column 3 has other rows
     assert fits[0][0] is fits[2][0]
     alone = _fit_atom(x[~held], p[~held], 1.0)
     assert np.array_equal(fits[0][0], alone[0]) and fits[0][1] == alone[1]
     assert _fit_atoms(x, np.full((200, 1), np.nan), held, 1.0) == [None]
-
-
-def test_fits_together_equal_each_fit_alone_bit_for_bit():
-    rng = np.random.default_rng(3)
-    x = sp.random(1500, 400, density=0.03, random_state=2, format="csr")
-    targets = [rng.random(1500), (rng.random(1500) > 0.8).astype(float), np.full(1500, 0.5), rng.random(1500) ** 4]
-    together = _fit_together(x, targets, 1.0)
-    for p, (w, b) in zip(targets, together):
-        w_alone, b_alone = _fit_atom(x, p, 1.0)
-        assert np.array_equal(w, w_alone) and b == b_alone
-    assert _fit_together(x, [], 1.0) == []
-
-
-def test_minimize_together_runs_each_fit_as_scipy_alone_and_reraises():
-    from scipy.optimize import minimize
-
-    from labeling_functions.appraisal.lockstep import minimize_together
-
-    centres = [np.array([1.0, -2.0]), np.array([30.0, 0.5]), np.array([0.0, 0.0])]
-    sizes = []
-
-    def batch(indices, thetas):
-        sizes.append(len(indices))
-        return [(float(((t - centres[j]) ** 4).sum()), 4 * (t - centres[j]) ** 3) for j, t in zip(indices, thetas)]
-
-    results = minimize_together(batch, [np.zeros(2)] * 3, {"maxiter": 50})
-    for j, result in enumerate(results):
-        alone = minimize(lambda t: batch([j], [t])[0], np.zeros(2), jac=True, method="L-BFGS-B",
-                         options={"maxiter": 50})
-        assert np.array_equal(result.x, alone.x) and result.nfev == alone.nfev
-    assert max(sizes) == 3                        # the fits' evaluations were batched
-
-    def failing(indices, thetas):
-        raise ValueError("bad batch")
-
-    try:
-        minimize_together(failing, [np.zeros(2)] * 2, {})
-    except ValueError as exc:
-        assert "bad batch" in str(exc)
-    else:
-        raise AssertionError("the batch's error was not re-raised")
 
 
 def test_atom_structs_round_like_the_record_schema():

@@ -36,7 +36,6 @@ from scipy.optimize import minimize
 from sklearn.feature_extraction.text import HashingVectorizer
 from threadpoolctl import threadpool_limits
 
-from labeling_functions.appraisal.lockstep import minimize_together
 from labeling_functions.appraisal.npzfile import write_npz
 from labeling_functions.appraisal.summary import PROTOTYPE_MARGIN, agreement
 
@@ -213,78 +212,46 @@ def heldout_mask(n: int, seed: int, frac: float = HELDOUT_FRAC) -> np.ndarray:
     return mask
 
 
-OPTIONS = {"maxiter": MAX_ITER, "gtol": GTOL}
-
-
-def _loss_and_residual(xw: np.ndarray, theta: np.ndarray, p: np.ndarray, c: float) -> tuple[float, np.ndarray]:
-    """C·Σ BCE(sigmoid(z), p) + ½‖w‖² and the residual c·(sigmoid(z) − p), z = x·w + b (`xw` = x·w)."""
-    w, b = theta[:-1], theta[-1]
-    z = xw + b
-    loss = c * float(np.sum(np.logaddexp(0.0, z) - p * z)) + 0.5 * float(w @ w)
-    return loss, c * (_sigmoid(z) - p)
-
-
-def _gradient(xt_residual: np.ndarray, theta: np.ndarray, residual: np.ndarray) -> np.ndarray:
-    return np.concatenate([xt_residual + theta[:-1], [residual.sum()]])
-
-
 def _fit_atom(x: sp.csr_matrix, p: np.ndarray, c: float, xt: sp.csr_matrix | None = None) -> tuple[np.ndarray, float]:
-    """Minimise C·Σ BCE(sigmoid(x·w + b), p) + ½‖w‖² (sklearn's L2 logistic objective, soft targets)
-    by L-BFGS-B from zero weights, alone; `xt` is x.T as CSR when the caller has it. The reference that
-    `_fit_together` equals bit for bit."""
+    """Minimise C·Σ BCE(sigmoid(x·w + b), p) + ½‖w‖² (sklearn's L2 logistic objective, soft targets);
+    `xt` is x.T as CSR when the caller has it."""
     xt = x.T.tocsr() if xt is None else xt
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, residual = _loss_and_residual(x @ theta[:-1], theta, p, c)
-        return loss, _gradient(xt @ residual, theta, residual)
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        result = minimize(objective, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B", options=OPTIONS)
-    return result.x[:-1], float(result.x[-1])
-
-
-def _fit_together(x: sp.csr_matrix, targets: Sequence[np.ndarray], c: float,
-                  xt: sp.csr_matrix | None = None) -> list[tuple[np.ndarray, float]]:
-    """`[_fit_atom(x, p, c) for p in targets]`, equal bit for bit, with the fits' evaluations batched
-    (labeling_functions/appraisal/lockstep.py): x and x.T are multiplied by the weights of every waiting
-    fit at once (scipy's CSR kernel adds each column's products in the same order as for one vector)."""
-    xt = x.T.tocsr() if xt is None else xt
-
-    def batch(indices: list[int], thetas: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
-        xw = x @ np.stack([theta[:-1] for theta in thetas], axis=1)
-        scored = [_loss_and_residual(xw[:, k], theta, targets[j], c)
-                  for k, (j, theta) in enumerate(zip(indices, thetas))]
-        xt_r = xt @ np.stack([residual for _, residual in scored], axis=1)
-        return [(loss, _gradient(xt_r[:, k], theta, residual))
-                for k, (theta, (loss, residual)) in enumerate(zip(thetas, scored))]
+        w, b = theta[:-1], theta[-1]
+        z = x @ w + b
+        loss = c * float(np.sum(np.logaddexp(0.0, z) - p * z)) + 0.5 * float(w @ w)
+        residual = c * (_sigmoid(z) - p)
+        return loss, np.concatenate([xt @ residual + w, [residual.sum()]])
 
     # One BLAS thread: L-BFGS-B's small dense updates over ~16k weights ran up to 40x slower with
     # OpenBLAS threads on a busy machine, and a fixed thread count keeps the result reproducible.
     with threadpool_limits(limits=1, user_api="blas"):
-        results = minimize_together(batch, [np.zeros(x.shape[1] + 1) for _ in targets], OPTIONS)
-    return [(result.x[:-1], float(result.x[-1])) for result in results]
+        result = minimize(objective, np.zeros(x.shape[1] + 1), jac=True, method="L-BFGS-B",
+                          options={"maxiter": MAX_ITER, "gtol": GTOL})
+    return result.x[:-1], float(result.x[-1])
 
 
 def _fit_atoms(x: sp.csr_matrix, values: np.ndarray, held: np.ndarray, c: float) -> list[tuple[np.ndarray, float] | None]:
     """Per target column of `values`, the fit of `_fit_atom` on its rows (not held out, target known), or
     None without rows. Columns with the same rows and targets (the derived atoms that copy a rated one:
-    goal_attainment = pleasantness, suddenness = attention) are fit once; the distinct targets on one row
-    set (in the build: every atom, as the classifier scores every row) are fit together (`_fit_together`)."""
-    groups: dict[bytes, dict[bytes, list[int]]] = {}  # row set -> target bytes -> columns
-    masks: dict[bytes, np.ndarray] = {}
+    goal_attainment = pleasantness, suddenness = attention) are fit once; each row set is sliced once."""
+    sliced: dict[bytes, tuple[sp.csr_matrix, sp.csr_matrix]] = {}
+    fitted: dict[bytes, tuple[np.ndarray, float]] = {}
+    out: list[tuple[np.ndarray, float] | None] = []
     for j in range(values.shape[1]):
         train = ~held & np.isfinite(values[:, j])
-        if train.any():
-            rows = np.packbits(train).tobytes()
-            masks[rows] = train
-            groups.setdefault(rows, {}).setdefault(np.ascontiguousarray(values[train, j]).tobytes(), []).append(j)
-    out: list[tuple[np.ndarray, float] | None] = [None] * values.shape[1]
-    for rows, by_target in groups.items():
-        columns = list(by_target.values())
-        fits = _fit_together(x[masks[rows]], [values[masks[rows], cols[0]] for cols in columns], c)
-        for cols, fit in zip(columns, fits):
-            for j in cols:
-                out[j] = fit
+        if not train.any():
+            out.append(None)
+            continue
+        rows, target = np.packbits(train).tobytes(), values[train, j]
+        key = rows + np.ascontiguousarray(target).tobytes()
+        if key not in fitted:
+            if rows not in sliced:
+                part = x[train]
+                sliced[rows] = (part, part.T.tocsr())
+            fitted[key] = _fit_atom(sliced[rows][0], target, c, sliced[rows][1])
+        out.append(fitted[key])
     return out
 
 
