@@ -109,7 +109,7 @@ HELD_COLUMNS = ("text", "labels")
 APPRAISAL_BATCH_ROWS = 20_000
 #: The flip stage's spaCy batch, and the most drawn rows one of its partitions reads (a multiple of it).
 FLIP_BATCH = 512
-FLIP_PART_ROWS = 20 * FLIP_BATCH
+FLIP_PART_ROWS = 40 * FLIP_BATCH
 
 
 @dataclass
