@@ -16,13 +16,14 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from catalog import Catalog, load_catalog
+from catalog.flips import load_flips
 from labeling_functions.emotion import FINE_LABELS
 from labeling_functions.weak_labels import WeakLabeler
 
@@ -32,7 +33,9 @@ from emodata.core.config import BuildConfig
 from emodata.core.errors import EmodataError
 from emodata.core.manifest import Artifact, IndexFile, Manifest, Shard
 from emodata.engines import Engine
-from emodata.flips import make_pairs
+from emodata.engines.core import cut_bounds
+from emodata.flips.draw import DrawnParts, drawn_positions, pairs_table, part_args
+from emodata.flips.pairs import flip_part
 from emodata.minsize import require_min_train_rows
 from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_and_split
 from emodata.progress import Reporter
@@ -104,6 +107,12 @@ PROBE_COLUMNS = ("id", "text", "labels", "emotion_votes")
 #: Columns the appraisal fit reads (`fit_parts`) and the flip stage reads of the train rows (`flip_rows`).
 APPRAISAL_COLUMNS = ("id", "text", "lower", "neg", "labels", "appraisal_votes")
 FLIP_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d", "tokens", "lower")
+#: Columns the appraisal summary reads of the held-out shards, and how many rows of one it scores at a time.
+HELD_COLUMNS = ("text", "labels")
+APPRAISAL_BATCH_ROWS = 20_000
+#: The flip stage's spaCy batch, and the most drawn rows one of its partitions reads (a multiple of it).
+FLIP_BATCH = 512
+FLIP_PART_ROWS = 40 * FLIP_BATCH
 
 
 @dataclass
@@ -318,41 +327,56 @@ def _scored_splits(ctx: MixContext) -> tuple[dict[str, pd.DataFrame], dict[str, 
     return labelled, probe_all, notes
 
 
-def fit_parts(ctx: MixContext, columns: Sequence[str] = APPRAISAL_COLUMNS) -> dict[str, pd.DataFrame]:
-    """Every record shard's rows by name ("source/stem") as the appraisal fit sees them, read from disk
-    with `columns`: each train shard cut to its rows in the fit sample (`ctx.fit_positions`, over the
-    train shards in order; bounded by `--fit-rows`), the other shards whole."""
-    parts, offset = {}, 0
+def fit_parts(ctx: MixContext, columns: Sequence[str] = APPRAISAL_COLUMNS
+              ) -> tuple[pd.DataFrame, Iterator[tuple[str, pd.DataFrame]]]:
+    """The appraisal stage's rows, read from disk: the train shards' rows in the fit sample
+    (`ctx.fit_positions`, over the train shards in order; bounded by `--fit-rows`) with `columns`, as one
+    frame; and, read lazily, every other record shard's rows as (role, rows with `HELD_COLUMNS`), at
+    most `APPRAISAL_BATCH_ROWS` at a time, in record order."""
+    train, offset = [], 0
     for record in ctx.records:
-        frame = record.frame
         if record.role == "train":
+            frame = record.frame
             mine = ctx.fit_positions[(ctx.fit_positions >= offset) & (ctx.fit_positions < offset + len(frame))]
-            frame = frame if len(mine) == len(frame) else frame.iloc[mine - offset]
-            offset += len(record.frame)
-        parts[f"{record.source}/{record.stem}"] = materialise(ctx.prepared, frame, columns)
-    return parts
+            train.append(materialise(ctx.prepared, frame if len(mine) == len(frame) else frame.iloc[mine - offset],
+                                     columns))
+            offset += len(frame)
+
+    def held() -> Iterator[tuple[str, pd.DataFrame]]:
+        for record in ctx.records:
+            for start in range(0, len(record.frame) if record.role != "train" else 0, APPRAISAL_BATCH_ROWS):
+                rows = record.frame.iloc[start:start + APPRAISAL_BATCH_ROWS]
+                yield record.role, materialise(ctx.prepared, rows, HELD_COLUMNS)
+
+    return pd.concat(train, ignore_index=True), held()
 
 
-def flip_rows(ctx: MixContext, columns: Sequence[str] = FLIP_COLUMNS) -> pd.DataFrame:
-    """The mix's train rows with the columns the flip stage reads (`make_pairs`), read from disk."""
-    return materialise(ctx.prepared, ctx.train_rows, columns)
+def flip_rows(ctx: MixContext, drawn: pd.DataFrame, columns: Sequence[str] = FLIP_COLUMNS) -> DrawnParts:
+    """The drawn train rows (narrow, in draw order) as the flip stage's partitions, each read from disk with
+    `columns` only when the engine takes it: the engine's partitions (cut at multiples of FLIP_BATCH, so
+    spaCy sees the batches of one whole run), none longer than FLIP_PART_ROWS."""
+    bounds = cut_bounds(ctx.engine.partitions(len(drawn), align=FLIP_BATCH), FLIP_PART_ROWS)
+    return DrawnParts(bounds, lambda start, stop: materialise(ctx.prepared, drawn.iloc[start:stop], columns))
 
 
 def appraise(ctx: MixContext) -> None:
-    """Fit the appraisal atoms' label models and the verifier (train rows only) over every record shard."""
+    """Fit the appraisal atoms' label models and the verifier (train rows only) and summarise the scores
+    of every record shard (the held-out shards batch by batch)."""
     with ctx.reporter.stage(f"appraisal {ctx.name}"):
-        parts = fit_parts(ctx)  # train shards cut to the fit sample (`--fit-rows`)
-        roles = {f"{r.source}/{r.stem}": r.role for r in ctx.records}
-        ctx.appraisal = fit_mix_appraisal(parts, roles, ctx.config.seed, ctx.config.negation == "on",
+        train, held = fit_parts(ctx)  # train shards cut to the fit sample (`--fit-rows`)
+        ctx.appraisal = fit_mix_appraisal(train, held, ctx.config.seed, ctx.config.negation == "on",
                                           ctx.annotator.scoper.method)
 
 
 def flip_pairs(ctx: MixContext) -> None:
-    """Generate the Valence-Flip pairs from the train rows (unless `--flip-frac 0`)."""
+    """Generate the Valence-Flip pairs from the train rows (unless `--flip-frac 0`): drawn on the narrow
+    train rows, each partition of the drawn rows read from disk when the engine takes it."""
     if ctx.config.flip_frac <= 0:
         return
     with ctx.reporter.stage(f"valence-flip pairs {ctx.name}"):
         # x' is re-scored by the annotate stage; its LF votes are not needed.
         scorer = dataclasses.replace(ctx.annotator, lfs=(), appraisal_lfs=())
-        ctx.pairs, ctx.pair_tally = make_pairs(flip_rows(ctx), scorer, scorer.pipeline, ctx.config.flip_frac,
-                                               ctx.config.seed, engine=ctx.engine)
+        drawn = ctx.train_rows.iloc[drawn_positions(ctx.train_rows["id"], ctx.config.flip_frac, ctx.config.seed)]
+        results = ctx.engine.map(flip_part, flip_rows(ctx, drawn),
+                                 part_args(scorer, None, load_flips(), FLIP_BATCH))
+        ctx.pairs, ctx.pair_tally = pairs_table(results, len(drawn))

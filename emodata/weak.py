@@ -311,33 +311,32 @@ class MixAppraisal:
     summary: dict
 
 
-def fit_mix_appraisal(parts: dict[str, pd.DataFrame], roles: dict[str, str], seed: int, negation: bool,
+def fit_mix_appraisal(train: pd.DataFrame, held: Iterable[tuple[str, pd.DataFrame]], seed: int, negation: bool,
                       scope: str) -> MixAppraisal:
-    """Fit a mix's appraisal stage on `parts` (by name; `roles[name]` is train/dev/test/probe).
+    """Fit a mix's appraisal stage on its `train` rows (the fit sample: text, lower, neg, labels,
+    appraisal_votes) and summarise the scores of those and of every other record row (`held`: batches
+    of (role, rows with text and labels), role dev/test/probe, in record order).
 
     Per-atom label models and the verifier are fit on the train rows only (held-out text never shapes
     the trainer's L_app, and train values do not depend on dev/test/probe); the summary describes the
     scores of every row and their agreement with the prototypes of the gold labels on the dev rows.
-    Rows are written later, per partition, by `with_labels`.
+    The held rows are scored one batch at a time (`ScoreTally`: memory bounded by a batch and the dev
+    rows' scores). Rows are written later, per partition, by `with_labels`.
     """
     from catalog import load_catalog
-    from labeling_functions.appraisal import (APPRAISAL_ATOMS, appraisal_lfs, appraisal_summary, fit_appraisal,
-                                              train_verifier)
+    from labeling_functions.appraisal import APPRAISAL_ATOMS, appraisal_lfs, fit_appraisal, train_verifier
+    from labeling_functions.appraisal.summary import ScoreTally
 
-    names = [name for name, frame in parts.items() if len(frame)]
-    cols = ["text", "lower", "neg", "labels", "appraisal_votes"]
-    rows = pd.concat([parts[n][cols].assign(_role=roles[n]) for n in names], ignore_index=True)
-    matrices = appraisal_matrices_of(rows, appraisal_lfs(negation), APPRAISAL_ATOMS)
-    train = (rows["_role"] == "train").to_numpy()
-    train_rows = rows[train].reset_index(drop=True)
-    model = fit_appraisal(train_rows, seed, matrices={atom: m[train] for atom, m in matrices.items()},
-                          negation=negation)
-    pred = model.predict(rows, matrices).reset_index(drop=True)
-    verifier, report = train_verifier(train_rows, pred[train].reset_index(drop=True), load_catalog().unified_labels,
-                                      seed, negation_scope=scope)
-    summary = appraisal_summary(pred, rows["labels"].tolist(), eval_mask=(rows["_role"] == "dev").to_numpy(),
-                                model=model, verifier_report=report)
-    return MixAppraisal(model, verifier, summary)
+    train = train.reset_index(drop=True)
+    matrices = appraisal_matrices_of(train, appraisal_lfs(negation), APPRAISAL_ATOMS)
+    model = fit_appraisal(train, seed, matrices=matrices, negation=negation)
+    pred = model.predict(train)
+    verifier, report = train_verifier(train, pred, load_catalog().unified_labels, seed, negation_scope=scope)
+    tally = ScoreTally(model.atoms)
+    tally.add(pred, train["labels"].tolist(), eval_mask=np.zeros(len(train), dtype=bool))
+    for role, rows in held:
+        tally.add(model.predict(rows), rows["labels"].tolist(), eval_mask=np.full(len(rows), role == "dev"))
+    return MixAppraisal(model, verifier, tally.summary(model, report))
 
 
 def with_labels(labeler: WeakLabeler, n_lfs: int, appraisal: AppraisalModel | None,

