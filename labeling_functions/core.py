@@ -62,6 +62,10 @@ def apply_lfs(frame: pd.DataFrame, lfs: Sequence[LabelingFunction],
     return matrix
 
 
+#: The file whose code applies every LF (this module), hashed into `lf_set_identity`.
+APPLIER_FILE = __file__
+
+
 def source_files_sha1(modules: Sequence[str]) -> str:
     """SHA-1 over the source files of `modules` and of their sibling modules in the same package
     (an LF's keyword lists, negation rules and helpers live beside it), in a fixed order."""
@@ -132,4 +136,8 @@ def lf_set_identity(lfs: Sequence[LabelingFunction]) -> dict:
     an LF, its keyword lists or its helpers rebuilds cached votes."""
     identities = [lf_identity(lf) for lf in lfs]
     sources = source_files_sha1(sorted({i["module"] for i in identities}))
-    return {"names": [lf.name for lf in lfs], "sha1": sha1_json({"lfs": identities, "sources": sources})}
+    # this module applies the LFs and builds their input columns (`apply_lfs`, `LF_COLUMNS`): a change
+    # here can change the votes of every LF, so it is part of every set's identity
+    applier = hashlib.sha1(Path(APPLIER_FILE).read_bytes()).hexdigest()
+    return {"names": [lf.name for lf in lfs],
+            "sha1": sha1_json({"lfs": identities, "sources": sources, "applier": applier})}
