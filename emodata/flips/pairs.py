@@ -55,7 +55,7 @@ from emodata.core.metrics import s_flip
 
 from emodata.annotate import Annotator, annotate_frame
 from emodata.core.hashing import normalize_text, sha1_text
-from emodata.text.nlp import Pipeline, stored_tokens, tokenize
+from emodata.text.nlp import Pipeline, numpy_blas_pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
 from emodata.flips.antonym import antonym_flip
 from emodata.flips.draft import attainment_possible, draft_tables, outcome_possible, row_drafts, surface_antonyms
@@ -313,7 +313,7 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
     Row-wise, so a map task of the build's engine. `nlp` parses (None: `annotator.pipeline`); without
     `drafts` every kind is tried on every polar row (slow; what the drafts save is measured against it).
     """
-    language = _language(nlp if nlp is not None else annotator.pipeline)
+    language = numpy_blas_pipeline(_language(nlp if nlp is not None else annotator.pipeline))
     tally: Counter = Counter()
     rows, vader, plain, toks = _polar_rows(drawn, annotator, tally)
     memo: dict[str, list] = {}

@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 from emodata.text.cdsco import Sentence
 from emodata.text.negation_cues import CueDetector, affix_shape
 from emodata.text.negation_features import FEATURES_VERSION, Sentence as Parsed, token_features
+from emodata.text.nlp import numpy_blas_pipeline
 
 #: "+cc": the CRF's scope goes through `complete_constituents` (constituent completion).
 MODEL_VERSION = f"cdsco-crf-{FEATURES_VERSION}+cc"
@@ -42,29 +43,8 @@ def model_path() -> Path:
     return Path(__file__).parent / "models" / "negation_scope.crfsuite"
 
 
-@lru_cache(maxsize=2)
-def scope_pipeline(nlp: Language) -> Language:
-    """A copy of `nlp` (same vocab) whose neural components multiply matrices with numpy's BLAS.
-
-    thinc's CPU default is BLIS; on this project's machines numpy's OpenBLAS (AVX-512 kernels) runs the
-    same float32 products about 3x faster, and tok2vec + tagger + parser are most of the CRF path's
-    cost. The tags, heads and relations are the same: 0 of 97,431 tokens differ on CD-SCO training +
-    development and the cue sentences of 5,000 GoEmotions rows (benchmarks/RESULTS.md, issue 15). A
-    copy, so that no other user of the shared pipeline sees its ops change.
-    """
-    if getattr(nlp, "_numpy_blas", False):
-        return nlp
-    from spacy.util import load_model_from_config
-    from thinc.api import NumpyOps
-    clone = load_model_from_config(nlp.config, vocab=nlp.vocab, auto_fill=False)
-    clone.from_bytes(nlp.to_bytes())
-    ops = NumpyOps(use_blis=False)
-    for _, proc in clone.pipeline:
-        if getattr(proc, "model", None) is not None:
-            for node in proc.model.walk():
-                node.ops = ops
-    clone._numpy_blas = True
-    return clone
+#: The CRF path's tagger and parser run on a numpy-BLAS copy of the pipeline (emodata.text.nlp).
+scope_pipeline = numpy_blas_pipeline
 
 
 def _nlp() -> Language:

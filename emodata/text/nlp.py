@@ -95,3 +95,29 @@ def stored_tokens(words: Sequence[str], lower: Sequence[str]) -> Tokens:
                                 and w.isupper()) for i, (w, low) in enumerate(zip(words, lower)))
     n_words = sum(not all(unicodedata.category(ch).startswith("P") for ch in w) for w in words)
     return Tokens(words, lower, content, n_words)
+
+
+@functools.lru_cache(maxsize=2)
+def numpy_blas_pipeline(nlp: Language) -> Language:
+    """A copy of `nlp` (same vocab) whose neural components multiply matrices with numpy's BLAS.
+
+    thinc's CPU default is BLIS; on this project's machines numpy's OpenBLAS (AVX-512 kernels) runs the
+    same float32 products faster (and may use a second thread); tok2vec + tagger + parser are most of
+    the cost of the CRF negation scope and of the flip stage's parse. The tags, heads and relations are
+    the same: 0 of 97,431 tokens differ on CD-SCO training + development and the cue sentences of 5,000
+    GoEmotions rows (benchmarks/RESULTS.md, issue 15), and the real 20:80 build's flip pairs are
+    byte-identical. A copy, so that no other user of the shared pipeline sees its ops change.
+    """
+    if getattr(nlp, "_numpy_blas", False):
+        return nlp
+    from spacy.util import load_model_from_config
+    from thinc.api import NumpyOps
+    clone = load_model_from_config(nlp.config, vocab=nlp.vocab, auto_fill=False)
+    clone.from_bytes(nlp.to_bytes())
+    ops = NumpyOps(use_blis=False)
+    for _, proc in clone.pipeline:
+        if getattr(proc, "model", None) is not None:
+            for node in proc.model.walk():
+                node.ops = ops
+    clone._numpy_blas = True
+    return clone
