@@ -142,12 +142,9 @@ def fit_and_vectorise(texts: Sequence[str], targets: dict[str, Sequence[Sequence
     """(`fit_end_models(texts, targets, names, seed)`, the shared vectorizer's features of `score_texts`, or
     None when there are none), the same models and features as fitting first and vectorising after.
 
-    The classifiers are fit in threads while this thread vectorises `score_texts`: the fits spend most of
-    their time in sparse products that release the GIL, the vectoriser in Python, so on two cores the
-    stage takes about the longer of the two instead of their sum. Each fit stays single-threaded and
-    independent of the others, so the models (and every figure) are identical to a sequential run."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    One after another, each single-threaded: fitting the classifiers in threads beside the vectoriser
+    gave the same models but no wall-time gain on the idle 2-core box (end-model stage 22.1-23.2 s vs
+    21.9 s sequential) and ~550 MiB more peak memory (benchmarks/RESULTS.md, stop 23)."""
     from threadpoolctl import threadpool_limits
 
     settings = {**DEFAULTS, **overrides}
@@ -156,11 +153,9 @@ def fit_and_vectorise(texts: Sequence[str], targets: dict[str, Sequence[Sequence
     vectorizer = make_vectorizer(settings)
     with threadpool_limits(1):
         features = vectorizer.fit_transform([texts[i] for i in chosen])
-        with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-            futures = {key: pool.submit(_fit_classifier, features, [label_sets[i] for i in chosen], names, seed,
-                                        settings) for key, label_sets in targets.items()}
-            scored = vectorizer.transform(list(score_texts)) if len(score_texts) else None
-            fits = {key: future.result() for key, future in futures.items()}
+        fits = {key: _fit_classifier(features, [label_sets[i] for i in chosen], names, seed, settings)
+                for key, label_sets in targets.items()}
+        scored = vectorizer.transform(list(score_texts)) if len(score_texts) else None
     models = {}
     for key, fitted in fits.items():
         if fitted is not None:

@@ -1,5 +1,5 @@
-"""The end-model check's cost (issue #16): the classifiers are fit in threads while the scored texts are
-vectorised, once per distinct text; models, features and figures equal the sequential path's."""
+"""The end-model check's cost (issue #16): one vectoriser fit shared by the classifiers, the scored texts
+vectorised once per distinct text; models, features and figures equal fitting each model on its own."""
 from __future__ import annotations
 
 import json
@@ -21,13 +21,13 @@ def test_fit_and_vectorise_equals_fitting_then_vectorising():
     targets = {"weak": labels, "gold": flipped}
     score = ["we were furious today", "so happy", "tears again", "a chair", "so happy"]
     sequential = fit_end_models(texts, targets, NAMES, seed=3, min_df=1, char_min_df=1)
-    threaded, features = fit_and_vectorise(texts, targets, NAMES, 3, score, min_df=1, char_min_df=1)
-    assert sorted(threaded) == ["gold", "weak"]
+    together, features = fit_and_vectorise(texts, targets, NAMES, 3, score, min_df=1, char_min_df=1)
+    assert sorted(together) == ["gold", "weak"]
     for key in targets:
-        assert np.array_equal(threaded[key].classifier.coef_, sequential[key].classifier.coef_)
-        assert np.array_equal(threaded[key].predict_proba(score, features), sequential[key].predict_proba(score))
+        assert np.array_equal(together[key].classifier.coef_, sequential[key].classifier.coef_)
+        assert np.array_equal(together[key].predict_proba(score, features), sequential[key].predict_proba(score))
     assert (features != sequential["weak"].features(score)).nnz == 0
-    assert threaded["weak"].predict_sets(score[:4], features[:4]) == [["anger"], ["joy"], ["sadness"], ["neutral"]]
+    assert together["weak"].predict_sets(score[:4], features[:4]) == [["anger"], ["joy"], ["sadness"], ["neutral"]]
     assert fit_and_vectorise(texts, targets, NAMES, 3, [], min_df=1, char_min_df=1)[1] is None
 
 
