@@ -16,8 +16,8 @@ back. The model:
 - training rows: at most `max_rows`, a seeded sample (recorded in the manifest), so its cost stays
   bounded on any build; BLAS runs on one thread (byte-stable figures). `fit_end_models` fits the
   weak- and the gold-label model on the same sample with one shared vectorizer (one TF-IDF matrix),
-  so each scored text is vectorised once; `fit_and_vectorise` also vectorises the texts to score while
-  the classifiers are fit (in threads: same models, about half the stage's wall time on two cores).
+  so each scored text is vectorised once; `fit_and_vectorise` also returns the features of the texts to
+  score, from the same vectorizer.
 
 Rows without a label (every LF abstained) are left out of training: an empty weak set is no
 evidence. Nothing here reads gold unless gold is what it is asked to fit.
