@@ -44,7 +44,8 @@ from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
 from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION,
-                            MixContext, PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
+                            MixContext, PreparedSource, SourceRoles, appraise, cancel_background, end_model_result,
+                            flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
 from emodata.weak import situation_votes, with_labels
@@ -153,9 +154,13 @@ def build_mix(ctx: MixContext) -> BuildResult:
     """Mix, split, label, write, gate and publish one A:B build (its stages, in order); returns its result."""
     started = time.perf_counter()
     select(ctx)
-    label(ctx)
-    appraise(ctx)
-    flip_pairs(ctx)
+    try:
+        label(ctx)  # starts the end-model check on the other core
+        appraise(ctx)
+        flip_pairs(ctx)
+        end_model_result(ctx)
+    finally:
+        cancel_background(ctx)  # a no-op once the result is in
     with staging(ctx):
         write(ctx, encode_records)
         describe(ctx)

@@ -25,9 +25,11 @@ import pyarrow as pa
 from catalog import Catalog, load_catalog
 from catalog.flips import load_flips
 from labeling_functions.emotion import FINE_LABELS
+from labeling_functions.end_model import end_model_check
 from labeling_functions.weak_labels import WeakLabeler
 
 from emodata.annotate import Annotator
+from emodata.background import BackgroundJob
 from emodata.cache import AnnotatedParts
 from emodata.core.config import BuildConfig
 from emodata.core.errors import EmodataError
@@ -42,7 +44,7 @@ from emodata.progress import Reporter
 from emodata.core import registry
 from emodata.sources import SourceLocation
 from emodata.weak import (CONTEXT_COLUMN, MixAppraisal, eval_sample, fit_mix_appraisal, fit_mix_labeler, fit_sample,
-                          mix_end_model_check, mix_lf_analysis, probe_all_turns, with_context_votes)
+                          end_model_task, mix_lf_analysis, probe_all_turns, with_context_votes)
 
 #: The labeling-function sets every build applies (names in the `lf_sets` registry).
 EMOTION_LF_SET = "emotion"
@@ -205,6 +207,7 @@ class MixContext:
     lf_summary: dict = field(default_factory=dict)
     lf_full: dict = field(default_factory=dict)
     end_model: dict | None = None
+    end_model_job: BackgroundJob | None = None                        # the check, running beside the next stages
     # appraise
     appraisal: MixAppraisal | None = None
     # flip_pairs
@@ -294,11 +297,30 @@ def label(ctx: MixContext) -> None:
         ctx.labeler = fit_mix_labeler(fit_rows, annotator.lfs, FINE_LABELS, config.seed, config.label_model)
         labelled, probe_all, notes = _scored_splits(ctx)
         ctx.lf_summary, ctx.lf_full = mix_lf_analysis(labelled, annotator.lfs, ctx.labeler, probe_all, notes)
-    if config.end_model == "on":
-        with ctx.reporter.stage(f"end model {ctx.name}"):
-            ctx.end_model = mix_end_model_check(fit_rows, {**labelled, **probe_all}, ctx.labeler,
-                                                len(annotator.lfs), config.seed)
-        ctx.lf_full["end_model"] = ctx.end_model
+    if config.end_model == "on":  # runs on the other core while the appraisal and flip stages run here
+        with ctx.reporter.stage(f"end model {ctx.name} (start)"):
+            task = end_model_task(fit_rows, {**labelled, **probe_all}, ctx.labeler, len(annotator.lfs), config.seed)
+            ctx.end_model_job = BackgroundJob(f"end model {ctx.name}", end_model_check, task)
+
+
+def end_model_result(ctx: MixContext) -> None:
+    """Wait for the end-model check `label` started (if any) and file its figures (manifest, LF report); the
+    run record gets the check's own seconds ("background") beside the client's wait for it ("wait")."""
+    job = ctx.end_model_job
+    if job is None:
+        return
+    with ctx.reporter.stage(f"end model {ctx.name} (wait)"):
+        ctx.end_model = job.result()
+    ctx.reporter.timings[f"end model {ctx.name} (background)"] = job.seconds
+    ctx.end_model_job = None
+    ctx.lf_full["end_model"] = ctx.end_model
+
+
+def cancel_background(ctx: MixContext) -> None:
+    """Stop a background job a failed build no longer needs."""
+    if ctx.end_model_job is not None:
+        ctx.end_model_job.cancel()
+        ctx.end_model_job = None
 
 
 def _scored_splits(ctx: MixContext) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, str]]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from snorkel.labeling import LabelingFunction
 
+from labeling_functions.end_model import EndModelTask, EvalSplit, end_model_check
 from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, ekman_gold, fit_weak_labeler, lf_report
 
 if TYPE_CHECKING:
@@ -207,27 +208,16 @@ def probe_all_turns(positions: np.ndarray | None, text_keys: pd.Series | None, m
     return {PROBE_ALL: read(kept[chosen]).reset_index(drop=True)}, notes
 
 
-def _rounded(scores: dict) -> dict:
-    keys = ("macro_f1", "macro_f1_emotions", "macro_p", "macro_r", "coverage", "n", "n_unscored")
-    return {k: (round(scores[k], 6) if isinstance(scores[k], float) else scores[k]) for k in keys}
-
-
-def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], labeler: WeakLabeler, n_lfs: int,
-                        seed: int) -> dict:
-    """The end-model check of a mix (Ekman-7): TF-IDF + LR trained on the weak labels of the train rows
-    with any LF vote and, for comparison, on the gold labels of all train rows, both scored with the weak labels themselves on each labelled split.
-    Both models read a row's text after its situation where it has one (`end_model.model_inputs`).
-
-    `ratio` = end model on weak labels / the same model on gold (the share of supervised quality the
-    weak labels buy). Nothing time-dependent is returned, so the manifest stays byte-stable.
-    """
-    from labeling_functions.analysis import score_sets
-    from labeling_functions.end_model import DEFAULTS, fit_and_vectorise, model_inputs, sample_rows
+def end_model_task(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], labeler: WeakLabeler, n_lfs: int,
+                   seed: int) -> EndModelTask:
+    """What the end-model check of a mix reads (Ekman-7), as plain lists: the train rows' inputs, their weak
+    targets (rows with an LF vote only) and gold targets, and each labelled split's inputs, gold and weak
+    label sets (a seeded sample of at most `max_eval_rows` rows per split)."""
+    from labeling_functions.end_model import DEFAULTS, model_inputs, sample_rows
 
     def inputs(frame: pd.DataFrame) -> list[str]:  # the text, after its situation where it has one
         return model_inputs(frame["text"].tolist(), frame["situation"].tolist() if "situation" in frame else None)
 
-    names = labeler.ekman.names
     votes, context = votes_of(train, n_lfs), context_votes_of(train, n_lfs)
     # The weak model learns from rows with LF evidence only: the fallback label of a row on which every
     # LF abstained is no evidence (GoEmotions dev: 0.496 vs 0.490 with those rows, benchmarks/RESULTS.md).
@@ -235,30 +225,23 @@ def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], 
     targets = {"weak": [s if c else [] for s, c in zip(labeler.ekman_sets(votes, context), covered)],
                "gold": [sorted(g) for g in ekman_gold(train["labels"].tolist())]}
     # Each split is scored on a seeded sample of at most `max_eval_rows` rows (the probe has ~95k turns;
-    # its full weak-label scores are in the LF report); each distinct input is vectorised once, while the
-    # models are fit (`fit_and_vectorise`).
+    # its full weak-label scores are in the LF report).
     cap = DEFAULTS["max_eval_rows"]
-    frames = {name: frame.iloc[sample_rows(len(frame), cap, seed)] for name, frame in labelled.items() if len(frame)}
-    split_inputs = {name: inputs(frame) for name, frame in frames.items()}
-    distinct = list(dict.fromkeys(x for texts in split_inputs.values() for x in texts))
-    position = {text: i for i, text in enumerate(distinct)}
-    models, features = fit_and_vectorise(inputs(train), targets, names, seed, distinct)
-    check = {"space": "ekman", "model": "tfidf-lr", "trained_on": "train rows of the mix (weak: the rows with an LF vote)",
-             "inputs": "text, after the row's situation where it has one",
-             "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
-             "splits": {}}
-    check["max_eval_rows"] = cap
-    for name, frame in frames.items():
-        gold = ekman_gold(frame["labels"].tolist())
-        weak = labeler.ekman_sets(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs))
-        entry = {"weak_labels": _rounded(score_sets(weak, gold))}
-        part = features[[position[x] for x in split_inputs[name]]] if models else None
-        for key, model in models.items():
-            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(split_inputs[name], part), gold))
-        if {"end_model_weak", "end_model_gold"} <= set(entry) and entry["end_model_gold"]["macro_f1"]:
-            entry["ratio"] = round(entry["end_model_weak"]["macro_f1"] / entry["end_model_gold"]["macro_f1"], 6)
-        check["splits"][name] = entry
-    return check
+    splits = {}
+    for name, frame in labelled.items():
+        if len(frame):
+            frame = frame.iloc[sample_rows(len(frame), cap, seed)]
+            splits[name] = EvalSplit(inputs(frame), [sorted(g) for g in ekman_gold(frame["labels"].tolist())],
+                                     labeler.ekman_sets(votes_of(frame, n_lfs), context_votes_of(frame, n_lfs)))
+    return EndModelTask(inputs(train), targets, list(labeler.ekman.names), splits, seed, cap)
+
+
+def mix_end_model_check(train: pd.DataFrame, labelled: dict[str, pd.DataFrame], labeler: WeakLabeler, n_lfs: int,
+                        seed: int) -> dict:
+    """The end-model check of a mix (`end_model_check` of `end_model_task`): TF-IDF + LR trained on the weak
+    labels of the train rows with any LF vote and, for comparison, on the gold labels of all train rows,
+    both scored with the weak labels themselves on each labelled split."""
+    return end_model_check(end_model_task(train, labelled, labeler, n_lfs, seed))
 
 
 def end_model_markdown(check: dict) -> list[str]:

@@ -124,11 +124,16 @@ PACKAGE = __name__.rsplit(".", 1)[0]
 
 def lf_identity(lf: LabelingFunction) -> dict:
     """What identifies an LF's votes: its name, its declared resources and the module whose package
-    source is hashed with it (a plain Snorkel LF declares nothing: the whole LF package's source)."""
+    source is hashed with it (a plain Snorkel LF declares nothing: its function's module in this package,
+    else the whole LF package's source)."""
     if isinstance(lf, DeclaredLF):
         return {"name": lf.name, "module": lf.module,
                 "resources": {k: stable_repr(v) for k, v in sorted(lf.resources.items())}}
-    return {"name": lf.name, "module": PACKAGE, "resources": {}}
+    # A plain Snorkel LF: the module defining its function, when that is in this package (its siblings are
+    # hashed with it), else the whole package. Not the whole package always: an edit to the label models or
+    # the end model beside it would re-annotate every corpus for votes that cannot change.
+    module = getattr(getattr(lf, "_f", None), "__module__", None) or ""
+    return {"name": lf.name, "module": module if module.startswith(PACKAGE + ".") else PACKAGE, "resources": {}}
 
 
 def lf_set_identity(lfs: Sequence[LabelingFunction]) -> dict:

@@ -96,6 +96,58 @@ class EndModel:
                          self.settings["max_labels"])
 
 
+@dataclass(frozen=True)
+class EvalSplit:
+    """A labelled split the end-model check scores: the model inputs, gold and weak label sets per row."""
+
+    inputs: list[str]
+    gold: list[list[str]]
+    weak: list[list[str]]
+
+
+@dataclass(frozen=True)
+class EndModelTask:
+    """Everything the end-model check reads, as plain lists (so it can run in another process)."""
+
+    train_inputs: list[str]
+    targets: dict[str, list[list[str]]]  # "weak" / "gold" label sets of the train rows
+    names: list[str]
+    splits: dict[str, EvalSplit]
+    seed: int
+    max_eval_rows: int
+
+
+def end_model_check(task: EndModelTask) -> dict:
+    """Fit one end model per target on the task's train rows and score it, beside the weak labels, on each
+    split (Macro-F1 over the gold labels present). `ratio` = end model on weak labels / the same model on
+    gold (the share of supervised quality the weak labels buy). Nothing time-dependent is returned, so the
+    manifest stays byte-stable. Each distinct scored input is vectorised once, while the models are fit."""
+    from labeling_functions.analysis import score_sets
+
+    distinct = list(dict.fromkeys(x for split in task.splits.values() for x in split.inputs))
+    position = {text: i for i, text in enumerate(distinct)}
+    models, features = fit_and_vectorise(task.train_inputs, task.targets, task.names, task.seed, distinct)
+    check = {"space": "ekman", "model": "tfidf-lr",
+             "trained_on": "train rows of the mix (weak: the rows with an LF vote)",
+             "inputs": "text, after the row's situation where it has one",
+             "models": {k: {"settings": m.settings, "trained_rows": m.trained_rows, **m.info} for k, m in models.items()},
+             "splits": {}, "max_eval_rows": task.max_eval_rows}
+    for name, split in task.splits.items():
+        entry = {"weak_labels": _rounded(score_sets(split.weak, split.gold))}
+        part = features[[position[x] for x in split.inputs]] if models else None
+        for key, model in models.items():
+            entry[f"end_model_{key}"] = _rounded(score_sets(model.predict_sets(split.inputs, part), split.gold))
+        if {"end_model_weak", "end_model_gold"} <= set(entry) and entry["end_model_gold"]["macro_f1"]:
+            entry["ratio"] = round(entry["end_model_weak"]["macro_f1"] / entry["end_model_gold"]["macro_f1"], 6)
+        check["splits"][name] = entry
+    return check
+
+
+def _rounded(scores: dict) -> dict:
+    keys = ("macro_f1", "macro_f1_emotions", "macro_p", "macro_r", "coverage", "n", "n_unscored")
+    return {k: (round(scores[k], 6) if isinstance(scores[k], float) else scores[k]) for k in keys}
+
+
 def read_sets(probs: np.ndarray, names: Sequence[str], rel: float, max_labels: int) -> list[list[str]]:
     """The top class of each row plus classes with p ≥ rel × top (at most `max_labels`), in `names` order."""
     if not len(probs):

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emodata.weak import mix_end_model_check
+from emodata.weak import end_model_task, mix_end_model_check
 from labeling_functions.emotion import FINE_LABELS
 from labeling_functions.end_model import fit_end_model, model_inputs
 from labeling_functions.weak_labels import fit_weak_labeler
@@ -69,9 +69,9 @@ def test_the_build_hands_the_end_model_each_rows_situation(tmp_path, monkeypatch
 
     def capturing(train, labelled, labeler, n_lfs, seed):
         seen.append(train)
-        return mix_end_model_check(train, labelled, labeler, n_lfs, seed)
+        return end_model_task(train, labelled, labeler, n_lfs, seed)
 
-    monkeypatch.setattr(stages, "mix_end_model_check", capturing)
+    monkeypatch.setattr(stages, "end_model_task", capturing)
     build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache"), flip_frac=0.0))
     (train,) = seen
     assert "situation" in train.columns

@@ -1,0 +1,47 @@
+"""The end-model check runs in a spawned process beside the next stages (emodata/background.py): same
+figures as inline, its errors come back with their traceback, a failed build stops it."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from emodata.background import BackgroundJob, BackgroundJobError
+from emodata.weak import end_model_task
+from labeling_functions.emotion import FINE_LABELS
+from labeling_functions.end_model import end_model_check
+from labeling_functions.weak_labels import fit_weak_labeler
+
+from tests.test_weak_end_model_inputs import _rows
+
+
+def test_the_check_in_a_spawned_process_equals_the_check_inline():
+    labeler = fit_weak_labeler(np.empty((0, 2), dtype=np.int64), FINE_LABELS, None, 0, "majority_vote")
+    task = end_model_task(_rows("t", 3), {"ed/dev": _rows("d", 1)}, labeler, 2, seed=0)
+    job = BackgroundJob("end model test", end_model_check, task)
+    inline = end_model_check(task)
+    assert json.dumps(job.result(), sort_keys=True) == json.dumps(inline, sort_keys=True)
+    assert job.seconds is not None and job.seconds > 0
+    assert inline["splits"]["ed/dev"]["end_model_weak"]["macro_f1"] == 1.0
+
+
+def test_an_error_in_the_job_comes_back_with_its_traceback():
+    job = BackgroundJob("bad job", int, "not a number")
+    with pytest.raises(BackgroundJobError, match=r"bad job failed in its process:(.|\n)*invalid literal"):
+        job.result()
+
+
+def test_a_job_whose_process_dies_is_reported_not_awaited_forever():
+    job = BackgroundJob("sleeper", __import__("time").sleep, 60)
+    os.kill(job._process.pid, signal.SIGKILL)
+    with pytest.raises(BackgroundJobError, match="sleeper: its process died without an answer"):
+        job.result()
+
+
+def test_cancel_stops_a_running_job():
+    job = BackgroundJob("sleeper", __import__("time").sleep, 60)
+    job.cancel()
+    assert not job._process.is_alive()
