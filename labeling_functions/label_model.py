@@ -55,11 +55,10 @@ class ReadOut:
 
 def sets_of(keep: np.ndarray, names: Sequence[str]) -> list[list[str]]:
     """The label set of each row of a boolean rows × classes matrix, in `names` order."""
-    out: list[list[str]] = [[] for _ in range(len(keep))]
-    rows, cols = np.nonzero(keep)
-    for row, col in zip(rows.tolist(), cols.tolist()):
-        out[row].append(names[col])
-    return out
+    rows, cols = np.nonzero(keep)  # row-major: each row's labels are consecutive, in column order
+    labels = np.asarray(names, dtype=object)[cols].tolist()
+    bounds = np.searchsorted(rows, np.arange(len(keep) + 1)).tolist()
+    return [labels[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
 def map_votes(matrix: np.ndarray, mapping: np.ndarray) -> np.ndarray:

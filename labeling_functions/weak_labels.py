@@ -73,7 +73,14 @@ def gold_sets(labels: Sequence[Sequence[str]], space: Sequence[str]) -> list[set
 def ekman_gold(labels: Sequence[Sequence[str]]) -> list[set[str]]:
     """Gold Ekman-7 sets of unified label lists."""
     catalog = load_catalog()
-    return [set(catalog.group("ekman7", list(x))) for x in labels]
+    groups: dict[tuple, list[str]] = {}  # few distinct label lists among many rows
+    out = []
+    for x in labels:
+        key = tuple(x)
+        if key not in groups:
+            groups[key] = catalog.group("ekman7", list(x))
+        out.append(set(groups[key]))
+    return out
 
 
 @dataclass
