@@ -10,6 +10,7 @@ the same function inline gives the same result (tests/test_background.py).
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 import traceback
 from typing import Any, Callable
@@ -26,10 +27,24 @@ class BackgroundJob:
         context = multiprocessing.get_context("spawn")
         self.name = name
         self._answer, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(fn, args, send), name=f"emodata-{name}", daemon=True)
+        inbox, self._feed = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run, args=(fn, inbox, send), name=f"emodata-{name}", daemon=True)
         self._process.start()
         send.close()  # the child holds the only writer: EOF on our side means it died
+        inbox.close()
+        # The arguments go through a pipe from a thread: the child reads them only once its interpreter and
+        # imports are up (seconds), and the client's next stage should not wait for that.
+        self._feeder = threading.Thread(target=self._send, args=(args,), name=f"emodata-{name}-feed", daemon=True)
+        self._feeder.start()
         self.seconds: float | None = None  # the job's own wall seconds, measured in the child
+
+    def _send(self, args: tuple) -> None:
+        try:
+            self._feed.send(args)
+        except (BrokenPipeError, OSError):  # the child died or was cancelled: result() reports it
+            pass
+        finally:
+            self._feed.close()
 
     def result(self) -> Any:
         """The job's return value (waits for it); a job that raised re-raises here with its traceback."""
@@ -52,12 +67,15 @@ class BackgroundJob:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+        self._feeder.join()
         self._answer.close()
 
 
-def _run(fn: Callable[..., Any], args: tuple, send) -> None:
+def _run(fn: Callable[..., Any], inbox, send) -> None:
     start = time.perf_counter()
     try:
+        args = inbox.recv()
+        inbox.close()
         answer = (True, fn(*args), time.perf_counter() - start)
     except BaseException:  # noqa: BLE001 - the parent re-raises it with this traceback
         answer = (False, traceback.format_exc(), time.perf_counter() - start)
