@@ -64,8 +64,8 @@ def score_sets(pred: Sequence[Sequence[str]], gold: Sequence[set[str]]) -> dict:
     over the gold labels other than neutral (predictions of neutral still count as misses).
     """
     keep = [i for i, g in enumerate(gold) if g]
-    pred = [set(pred[i]) for i in keep]
-    scores = label_set_scores(pred, [set(gold[i]) for i in keep])
+    pred = [pred[i] for i in keep]  # label_set_scores takes any collections as sets
+    scores = label_set_scores(pred, [gold[i] for i in keep])
     covered = sum(bool(p) for p in pred)
     emotions = [s["f1"] for k, s in scores["per_label"].items() if k != NO_EMOTION]
     return {"macro_f1": scores["macro_f1"], "macro_p": scores["macro_p"], "macro_r": scores["macro_r"],

@@ -55,10 +55,14 @@ class ReadOut:
 
 def sets_of(keep: np.ndarray, names: Sequence[str]) -> list[list[str]]:
     """The label set of each row of a boolean rows × classes matrix, in `names` order."""
-    rows, cols = np.nonzero(keep)  # row-major: each row's labels are consecutive, in column order
-    labels = np.asarray(names, dtype=object)[cols].tolist()
-    bounds = np.searchsorted(rows, np.arange(len(keep) + 1)).tolist()
-    return [labels[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    width = keep.shape[1] if keep.ndim == 2 else 0
+    if width > 62:  # too wide for one int64 code per row: row by row
+        return [[names[j] for j in np.flatnonzero(row)] for row in keep]
+    # Rows share few distinct patterns: read each pattern's names once (a fresh list per row).
+    codes = keep.astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
+    patterns, inverse = np.unique(codes, return_inverse=True)
+    sets = [[names[j] for j in range(width) if (code >> j) & 1] for code in patterns.tolist()]
+    return [list(sets[i]) for i in inverse.tolist()]
 
 
 def map_votes(matrix: np.ndarray, mapping: np.ndarray) -> np.ndarray:
