@@ -1,10 +1,15 @@
-"""The end-model check runs in a spawned process beside the next stages (emodata/background.py): same
-figures as inline, its errors come back with their traceback, a failed build stops it."""
+"""The end-model check runs in a child process beside the next stages (emodata/background.py): same
+figures as inline, its errors come back with their traceback, a failed build stops it, and the caller's
+main script is not run again in the child."""
 from __future__ import annotations
 
 import json
 import os
 import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,4 +49,23 @@ def test_a_job_whose_process_dies_is_reported_not_awaited_forever():
 def test_cancel_stops_a_running_job():
     job = BackgroundJob("sleeper", __import__("time").sleep, 60)
     job.cancel()
-    assert not job._process.is_alive()
+    assert job._process.poll() is not None
+
+
+def test_an_unguarded_main_script_is_not_run_again_in_the_child(tmp_path: Path):
+    """A spawned `multiprocessing` process would re-import the caller's script and start its work again."""
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "user_script.py"
+    script.write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        from emodata.background import BackgroundJob
+        with open({str(marker)!r}, "a") as f:
+            f.write("run\\n")
+        print(BackgroundJob("sum", sum, [1, 2, 3]).result())
+    """))
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "6"
+    assert marker.read_text().splitlines() == ["run"]
