@@ -48,6 +48,7 @@ import pandas as pd
 import pyarrow as pa
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import minibatch
 
 from catalog import load_catalog
 from catalog.flips import FLIP_KINDS, FlipLexicon, load_flips
@@ -274,26 +275,38 @@ def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray,
 def _generate(language: Language, rows: list, worth: list[frozenset[str]], plain: np.ndarray, lexicon: FlipLexicon,
               annotator: Annotator, batch_size: int, tally: Counter) -> list[tuple[int, str, str]]:
     """Step 3b: (row position, kind, x′) of every generator worth running on a row, in row and GENERATORS
-    order; one parse of the rows worth it, without NER, which runs only on a doc with a capitalised word
-    an antonym could replace (the antonym rule skips names)."""
+    order; one parse of the rows worth it, without NER, which runs only on the docs with a capitalised
+    word an antonym could replace (the antonym rule skips names), batched like the parse."""
     valence, table = _valence(annotator), surface_antonyms(lexicon)
     ner = language.get_pipe("ner") if "ner" in language.pipe_names else None
     todo = [i for i, kinds in enumerate(worth) if kinds]
     docs = language.pipe((rows[i].text for i in todo), batch_size=batch_size, disable=["ner"] if ner else [])
     items = []
-    for i, doc in zip(todo, docs):
-        for kind, generate in GENERATORS:
-            if kind not in worth[i]:
-                continue
-            if kind == "antonym":
-                if ner is not None and any(t.lower_ in table and not t.is_lower for t in doc):
-                    doc = ner(doc)
-                found = [generate(doc, lexicon, valence=valence, positive=bool(plain[i] > 0.5))]
-            else:  # negation: one candidate per sentence (emodata/flips/negation.py)
-                found = negation_flips(doc, lexicon) if kind == "negation" else [generate(doc, lexicon)]
-            found = [text for text in found if text is not None]
-            tally[f"{kind}:no_rewrite"] += not found
-            items += [(i, kind, text_flip) for text_flip in found]
+    for batch in minibatch(zip(todo, docs), batch_size):
+        if ner is not None:
+            named = [j for j, (i, doc) in enumerate(batch)
+                     if "antonym" in worth[i] and any(t.lower_ in table and not t.is_lower for t in doc)]
+            for j, doc in zip(named, ner.pipe([batch[j][1] for j in named], batch_size=batch_size)):
+                batch[j] = (batch[j][0], doc)
+        for i, doc in batch:
+            items += _candidates(doc, worth[i], i, lexicon, valence, bool(plain[i] > 0.5), tally)
+    return items
+
+
+def _candidates(doc: Doc, kinds: frozenset[str], i: int, lexicon: FlipLexicon, valence: Callable,
+                positive: bool, tally: Counter) -> list[tuple[int, str, str]]:
+    """(i, kind, x′) of each generator in `kinds` on one parsed doc, in GENERATORS order."""
+    items = []
+    for kind, generate in GENERATORS:
+        if kind not in kinds:
+            continue
+        if kind == "antonym":
+            found = [generate(doc, lexicon, valence=valence, positive=positive)]
+        else:  # negation: one candidate per sentence (emodata/flips/negation.py)
+            found = negation_flips(doc, lexicon) if kind == "negation" else [generate(doc, lexicon)]
+        found = [text for text in found if text is not None]
+        tally[f"{kind}:no_rewrite"] += not found
+        items += [(i, kind, text_flip) for text_flip in found]
     return items
 
 
