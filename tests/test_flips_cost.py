@@ -1,6 +1,8 @@
 """The flip stage's cost (issue 18 item 4): NER runs batched on the docs that need it, same pairs."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from spacy.language import Language
 
 import emodata.flips.pairs as pairs_module
@@ -54,3 +56,32 @@ def test_ner_runs_batched_and_names_stay_guarded(annotator, pipeline, monkeypatc
     assert 0 < sum(c.docs for c in counters) < len(ROWS)            # only docs with a capitalised listed word
     flips = dict(zip(after.column("id").to_pylist(), after.column("text_flip").to_pylist()))
     assert "Worst Buy" not in flips.get("n:1", "") and "Bad Will" not in flips.get("n:2", "")
+
+
+def test_tokenize_reads_each_token_once_and_keeps_placeholders_out_of_content(pipeline):  # noqa: F811
+    from emodata.text.nlp import _is_content, _is_placeholder, tokenize
+
+    texts = ["[NAME] is so great", "I love [NAME] and [ NAME ]", "[  NAME ] ok", "WOW [A] [B]", "", "  \n", "😀 !!"]
+    for doc, tokens in zip(pipeline.nlp.tokenizer.pipe(texts), tokenize(pipeline, texts)):
+        kept = [(i, t) for i, t in enumerate(doc) if not t.is_space]
+        assert tokens.words == tuple(t.text for _, t in kept) and tokens.lower == tuple(t.lower_ for _, t in kept)
+        assert tokens.content == tuple(_is_content(t.text, t.lower_, _is_placeholder(doc, i)) for i, t in kept)
+        assert tokens.n_words == sum(not t.is_punct for _, t in kept)
+    first = next(tokenize(pipeline, ["[NAME] is so great"]))
+    assert first.words[:3] == ("[", "NAME", "]") and first.content[1] is False and first.content[-1] is True
+
+
+def test_score_texts_is_the_annotate_stage(annotator):  # noqa: F811
+    from emodata.annotate import annotate_frame
+    from emodata.flips.judges import plain_valence
+    from emodata.flips.pairs import score_texts
+
+    texts = ["I am not happy", "I am happy", "a meeting at noon", "", "We did not win the game, sad", "!!!"]
+    frame = annotate_frame(pd.DataFrame({"id": [f"t{i}" for i in range(len(texts))], "text": texts}), annotator)
+    scored = score_texts(texts, annotator)
+    assert [s.n_tokens for s in scored] == frame["n_tokens"].tolist()
+    assert [s.n_covered for s in scored] == frame["n_covered"].tolist()
+    for column in ("vad_v", "vad_a", "vad_d"):
+        assert np.allclose([getattr(s, column) for s in scored], frame[column], equal_nan=True, rtol=0, atol=0)
+    assert np.allclose([s.plain for s in scored], plain_valence(texts, annotator), equal_nan=True, rtol=0, atol=0)
+    assert scored[0].vad_v < 0.5 < scored[1].vad_v      # the negation-aware score, not the plain one

@@ -14,9 +14,10 @@ rows from disk one partition at a time) runs `flip_part` per partition of the dr
    (NER only on demand) and runs the generators worth running; each makes one edit (antonym: the
    main clause's strongest polar word of the utterance's side; negation: the main predicate of one
    sentence, one candidate per sentence up to 3);
-4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
-   annotator: `emodata.text.nlp.tokenize` + `emodata.text.vad.score_utterance` with its lexicon and negation
-   adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
+4. checks every candidate x′ with the annotate stage itself (`emodata.annotate.score_batches`, the rows
+   of `annotate_frame`, with the build's annotator: `emodata.text.nlp.tokenize` +
+   `emodata.text.vad.score_utterance` with its lexicon and negation adjuster, so x′ is scored exactly as
+   a record would be): it must differ from x (`unchanged`,
    after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
    (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`;
    a negation candidate need only move NEGATION_SHIFT toward it, see `verdict`);
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ from catalog import load_catalog
 from catalog.flips import FLIP_KINDS, FlipLexicon, load_flips
 from emodata.core.metrics import s_flip
 
-from emodata.annotate import Annotator, annotate_frame
+from emodata.annotate import Annotator, score_batches
 from emodata.core.hashing import normalize_text, sha1_text
 from emodata.text.nlp import Pipeline, numpy_blas_pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
@@ -111,13 +112,26 @@ def mirror_labels(labels: Iterable[str], lexicon: FlipLexicon | None = None) -> 
     return sorted(set(mirrored), key=order.index)
 
 
-def score_texts(texts: list[str], annotator: Annotator) -> pd.DataFrame:
-    """Lexicon VAD of candidate texts by the annotate stage itself (`annotate_frame`), one row per text,
-    with the plain (negation-unaware) valence of the same tokens (column `plain`)."""
-    frame = pd.DataFrame({"id": [f"flip-candidate:{i}" for i in range(len(texts))], "text": texts})
-    scored = annotate_frame(frame, annotator, batch_size=2000)
-    out = scored[["n_tokens", "n_covered", "vad_v", "vad_a", "vad_d"]].copy()
-    out["plain"] = plain_of_tokens(map(stored_tokens, scored["tokens"], scored["lower"]), annotator)
+class Scored(NamedTuple):
+    """The annotate stage's score of a candidate x′ (`score_texts`) and its plain lexicon valence."""
+
+    n_tokens: int
+    n_covered: int
+    vad_v: float
+    vad_a: float
+    vad_d: float
+    plain: float
+
+
+def score_texts(texts: Sequence[str], annotator: Annotator) -> list[Scored]:
+    """Lexicon VAD of candidate texts by the annotate stage itself (`score_batches`, the rows of
+    `annotate_frame`), one per text, with the plain (negation-unaware) valence of the same tokens as the
+    annotate stage stores them (`stored_tokens`, as for the originals)."""
+    out = []
+    for batch in score_batches(texts, annotator, batch_size=2000):
+        plain = plain_of_tokens((stored_tokens(tokens.words, tokens.lower) for tokens, _, _ in batch), annotator)
+        out += [Scored(tokens.n_words, vad.n_covered, vad.v, vad.a, vad.d, float(p))
+                for (tokens, _, vad), p in zip(batch, plain)]
     return out
 
 
@@ -142,7 +156,7 @@ def verdict(text: str, v: float, text_flip: str, scored, kind: str | None = None
 
 def check_candidate(text: str, v: float, text_flip: str, annotator: Annotator) -> tuple[str, float]:
     """The validity filter for one candidate x′ of x: (verdict, lexicon valence of x′ or nan)."""
-    scored = next(score_texts([text_flip], annotator).itertuples(index=False))
+    scored = score_texts([text_flip], annotator)[0]
     return verdict(text, v, text_flip, scored), float(scored.vad_v)
 
 
@@ -214,7 +228,7 @@ def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[t
     todo = [j for j, (i, _, _) in enumerate(items)
             if not vader_first or (abs(vf[j]) >= VADER_NEUTRAL and vader[i] * vf[j] < 0)]
     need = list(dict.fromkeys(texts[j] for j in todo if memo[texts[j]][1] is None))
-    for text, scored in zip(need, score_texts(need, annotator).itertuples(index=False)):
+    for text, scored in zip(need, score_texts(need, annotator)):
         memo[text][1] = scored
     out: list = [("vader_no_reverse", None)] * len(items)
     for j in todo:
