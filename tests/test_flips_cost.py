@@ -85,3 +85,22 @@ def test_score_texts_is_the_annotate_stage(annotator):  # noqa: F811
         assert np.allclose([getattr(s, column) for s in scored], frame[column], equal_nan=True, rtol=0, atol=0)
     assert np.allclose([s.plain for s in scored], plain_valence(texts, annotator), equal_nan=True, rtol=0, atol=0)
     assert scored[0].vad_v < 0.5 < scored[1].vad_v      # the negation-aware score, not the plain one
+
+
+def test_parsed_is_language_pipe_without_ner(pipeline):  # noqa: F811
+    from emodata.flips.pairs import _parsed
+    from emodata.text.nlp import numpy_blas_pipeline
+
+    language = numpy_blas_pipeline(pipeline.nlp)
+    texts = [text for _, text, _ in ROWS] + ["We went to the store. It was so much fun!", "Don't love it", "ok"] * 3
+
+    def analyses(docs):
+        return [[(t.text, t.tag_, t.pos_, t.dep_, t.head.i, t.lemma_, t.is_sent_start, t.ent_type_) for t in doc]
+                for doc in docs]
+
+    batches = list(_parsed(texts, language, 4))
+    assert [len(batch) for batch in batches] == [4, 4, 4, 2]
+    expected = analyses(language.pipe(texts, batch_size=4, disable=["ner"]))
+    assert analyses(doc for batch in batches for doc in batch) == expected
+    assert all(t.ent_type_ == "" for batch in batches for doc in batch for t in doc)   # NER not run
+    assert any(t.lemma_ == "go" for doc in batches[2] for t in doc)                    # lemmatizer ran

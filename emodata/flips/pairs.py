@@ -42,12 +42,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 from spacy.language import Language
+from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
@@ -294,7 +295,7 @@ def _generate(language: Language, rows: list, worth: list[frozenset[str]], plain
     valence, table = _valence(annotator), surface_antonyms(lexicon)
     ner = language.get_pipe("ner") if "ner" in language.pipe_names else None
     todo = [i for i, kinds in enumerate(worth) if kinds]
-    docs = language.pipe((rows[i].text for i in todo), batch_size=batch_size, disable=["ner"] if ner else [])
+    docs = (doc for batch in _parsed([rows[i].text for i in todo], language, batch_size) for doc in batch)
     items = []
     for batch in minibatch(zip(todo, docs), batch_size):
         if ner is not None:
@@ -305,6 +306,19 @@ def _generate(language: Language, rows: list, worth: list[frozenset[str]], plain
         for i, doc in batch:
             items += _candidates(doc, worth[i], i, lexicon, valence, bool(plain[i] > 0.5), tally)
     return items
+
+
+def _parsed(texts: list[str], language: Language, batch_size: int) -> Iterator[list[Doc]]:
+    """The docs of `texts`, a batch of `batch_size` at a time, through every component but NER: what
+    `language.pipe(texts, batch_size, disable=["ner"])` gives (each trainable component's own `pipe`, so
+    the batches and the parser's length-sorted sub-batches are spaCy's), without its per-doc generator chain."""
+    procs = [proc for name, proc in language.pipeline if name != "ner"]
+    for start in range(0, len(texts), batch_size):
+        docs = [language.make_doc(text) for text in texts[start:start + batch_size]]
+        for proc in procs:
+            docs = list(proc.pipe(docs, batch_size=batch_size)) if isinstance(proc, TrainablePipe) \
+                else [proc(doc) for doc in docs]
+        yield docs
 
 
 def _candidates(doc: Doc, kinds: frozenset[str], i: int, lexicon: FlipLexicon, valence: Callable,
