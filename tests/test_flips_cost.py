@@ -104,3 +104,18 @@ def test_parsed_is_language_pipe_without_ner(pipeline):  # noqa: F811
     assert analyses(doc for batch in batches for doc in batch) == expected
     assert all(t.ent_type_ == "" for batch in batches for doc in batch for t in doc)   # NER not run
     assert any(t.lemma_ == "go" for doc in batches[2] for t in doc)                    # lemmatizer ran
+
+
+def test_the_parse_runs_on_one_blas_thread(annotator, pipeline, monkeypatch):  # noqa: F811
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = pairs_module._parsed
+
+    def parsed(*args):
+        seen.extend(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")
+        yield from real(*args)
+
+    monkeypatch.setattr(pairs_module, "_parsed", parsed)
+    pairs, _ = make_pairs(frame_of(annotator, ROWS), annotator, pipeline, 1.0, 0)
+    assert pairs.num_rows > 0 and seen and set(seen) == {pairs_module.PARSE_BLAS_THREADS} == {1}

@@ -51,6 +51,7 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.util import minibatch
+from threadpoolctl import threadpool_limits
 
 from catalog import load_catalog
 from catalog.flips import FLIP_KINDS, FlipLexicon, load_flips
@@ -88,6 +89,10 @@ REQUIRED_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d")
 FLIP_ID_SUFFIX = "#flip"
 #: spaCy components the generators read (POS, lemmas, dependencies).
 NEEDED_PIPES = ("parser", "lemmatizer")
+#: BLAS threads of the parse (numpy's OpenBLAS, `numpy_blas_pipeline`): the parser's many small products
+#: spin a second thread for nothing. Real 20:80 flip stage on the loaded 2-core box, same pairs: 46 s wall /
+#: 40 s CPU with one thread against 86 / 58 with two (benchmarks/RESULTS.md, stop 24).
+PARSE_BLAS_THREADS = 1
 
 TARGETS_TYPE = pa.struct([("labels", pa.list_(pa.string())), ("vad", VAD_TYPE)])
 #: The pairs shard. v = lexicon valence of x (its record's vad.v), v_flip = 1 − v (the target),
@@ -360,7 +365,8 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
     memo: dict[str, list] = {}
     worth = (_worth_parsing(rows, toks, vader, plain, annotator, lexicon, memo, tally) if drafts
              else [frozenset(FLIP_KINDS)] * len(rows))
-    items = _generate(language, rows, worth, plain, lexicon, annotator, batch_size, tally)
+    with threadpool_limits(limits=PARSE_BLAS_THREADS, user_api="blas"):
+        items = _generate(language, rows, worth, plain, lexicon, annotator, batch_size, tally)
     chosen: dict[int, tuple] = {}
     tried: set[int] = set()
     judged = _judge_batch(rows, vader, plain, items, annotator, memo, tally)
