@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from typing import TYPE_CHECKING
 
@@ -19,8 +19,8 @@ from emodata.text.lemma import LexiconLookup, candidate_function
 from emodata.text.lexicon import Lexicon
 from emodata.text.negation import adjust_with_depth
 from emodata.text.negation_parse import NegationScoper
-from emodata.text.nlp import Pipeline, tokenize
-from emodata.text.vad import EPSILON, score_utterance
+from emodata.text.nlp import Pipeline, Tokens, tokenize
+from emodata.text.vad import EPSILON, UtteranceVad, score_utterance
 
 if TYPE_CHECKING:
     from snorkel.labeling import LabelingFunction
@@ -110,14 +110,8 @@ def annotate_frame(records: pd.DataFrame, annotator: Annotator,
     """
     columns: dict[str, list] = {name: [] for name in ANNOTATED_COLUMNS}
     texts = records["text"].tolist()
-    tokenized = tokenize(annotator.pipeline, texts, batch_size=batch_size)
-    for start in range(0, len(texts), batch_size):
-        batch_texts = texts[start:start + batch_size]
-        batch = [next(tokenized) for _ in batch_texts]
-        for tokens, depth in zip(batch, annotator.scoper.depths(batch_texts, batch)):
-            negated = [d % 2 == 1 for d in depth] if annotator.negation == "on" else None
-            adjust = partial(adjust_with_depth, depth=depth) if negated is not None else None
-            scored = score_utterance(tokens, annotator.lookup, adjust, annotator.epsilon, negated)
+    for batch in score_batches(texts, annotator, batch_size):
+        for tokens, depth, scored in batch:
             columns["tokens"].append(list(tokens.words))
             columns["lower"].append(list(tokens.lower))
             columns["neg"].append([d % 2 for d in depth])
@@ -130,7 +124,7 @@ def annotate_frame(records: pd.DataFrame, annotator: Annotator,
             columns["vad_conf"].append(scored.conf)
             columns["rationale"].append(scored.rationale)
         if progress is not None:
-            progress(len(batch_texts))
+            progress(len(batch))
     ids = records["id"].tolist()
     columns["dedup_key"] = [dedup_key(t, i) for t, i in zip(texts, ids)]
     columns["text_key"] = [text_key(t) for t in texts]
@@ -148,6 +142,22 @@ def annotate_frame(records: pd.DataFrame, annotator: Annotator,
         if annotator.appraisal_lfs:
             out["appraisal_votes"] = list(matrix[:, n:])
     return out
+
+
+def score_batches(texts: Sequence[str], annotator: Annotator,
+                  batch_size: int = 2000) -> Iterator[list[tuple[Tokens, list[int], UtteranceVad]]]:
+    """Per batch of `batch_size` texts: each text's tokens, negation depth per token and lexicon VAD, as the
+    annotate stage computes them (`annotate_frame`'s rows; the flip stage re-scores its rewrites with it)."""
+    tokenized = tokenize(annotator.pipeline, texts, batch_size=batch_size)
+    for start in range(0, len(texts), batch_size):
+        batch_texts = texts[start:start + batch_size]
+        batch = [next(tokenized) for _ in batch_texts]
+        out = []
+        for tokens, depth in zip(batch, annotator.scoper.depths(batch_texts, batch)):
+            negated = [d % 2 == 1 for d in depth] if annotator.negation == "on" else None
+            adjust = partial(adjust_with_depth, depth=depth) if negated is not None else None
+            out.append((tokens, depth, score_utterance(tokens, annotator.lookup, adjust, annotator.epsilon, negated)))
+        yield out
 
 
 def annotate_texts(texts: Sequence[str], lexicon: Lexicon | None = None, negation: str = "on") -> pd.DataFrame:

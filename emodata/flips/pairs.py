@@ -14,9 +14,10 @@ rows from disk one partition at a time) runs `flip_part` per partition of the dr
    (NER only on demand) and runs the generators worth running; each makes one edit (antonym: the
    main clause's strongest polar word of the utterance's side; negation: the main predicate of one
    sentence, one candidate per sentence up to 3);
-4. checks every candidate x′ with the annotate stage itself (`annotate_frame` with the build's
-   annotator: `emodata.text.nlp.tokenize` + `emodata.text.vad.score_utterance` with its lexicon and negation
-   adjuster, so x′ is scored exactly as a record would be): it must differ from x (`unchanged`,
+4. checks every candidate x′ with the annotate stage itself (`emodata.annotate.score_batches`, the rows
+   of `annotate_frame`, with the build's annotator: `emodata.text.nlp.tokenize` +
+   `emodata.text.vad.score_utterance` with its lexicon and negation adjuster, so x′ is scored exactly as
+   a record would be): it must differ from x (`unchanged`,
    after whitespace/case normalisation), have a word token (`empty`), have lexicon evidence
    (`no_lexicon`) and its lexicon valence must lie on the other side of 0.5 from v(x) (`no_cross`;
    a negation candidate need only move NEGATION_SHIFT toward it, see `verdict`);
@@ -41,19 +42,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 from spacy.language import Language
+from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
+from spacy.util import minibatch
+from threadpoolctl import threadpool_limits
 
 from catalog import load_catalog
 from catalog.flips import FLIP_KINDS, FlipLexicon, load_flips
 from emodata.core.metrics import s_flip
 
-from emodata.annotate import Annotator, annotate_frame
+from emodata.annotate import Annotator, score_batches
 from emodata.core.hashing import normalize_text, sha1_text
 from emodata.text.nlp import Pipeline, numpy_blas_pipeline, stored_tokens, tokenize
 from emodata.core.schema import VAD_TYPE
@@ -85,6 +89,10 @@ REQUIRED_COLUMNS = ("id", "text", "labels", "vad_v", "vad_a", "vad_d")
 FLIP_ID_SUFFIX = "#flip"
 #: spaCy components the generators read (POS, lemmas, dependencies).
 NEEDED_PIPES = ("parser", "lemmatizer")
+#: BLAS threads of the parse (numpy's OpenBLAS, `numpy_blas_pipeline`): the parser's many small products
+#: spin a second thread for nothing. Real 20:80 flip stage on the loaded 2-core box, same pairs: 46 s wall /
+#: 40 s CPU with one thread against 86 / 58 with two (benchmarks/RESULTS.md, stop 24).
+PARSE_BLAS_THREADS = 1
 
 TARGETS_TYPE = pa.struct([("labels", pa.list_(pa.string())), ("vad", VAD_TYPE)])
 #: The pairs shard. v = lexicon valence of x (its record's vad.v), v_flip = 1 − v (the target),
@@ -110,13 +118,26 @@ def mirror_labels(labels: Iterable[str], lexicon: FlipLexicon | None = None) -> 
     return sorted(set(mirrored), key=order.index)
 
 
-def score_texts(texts: list[str], annotator: Annotator) -> pd.DataFrame:
-    """Lexicon VAD of candidate texts by the annotate stage itself (`annotate_frame`), one row per text,
-    with the plain (negation-unaware) valence of the same tokens (column `plain`)."""
-    frame = pd.DataFrame({"id": [f"flip-candidate:{i}" for i in range(len(texts))], "text": texts})
-    scored = annotate_frame(frame, annotator, batch_size=2000)
-    out = scored[["n_tokens", "n_covered", "vad_v", "vad_a", "vad_d"]].copy()
-    out["plain"] = plain_of_tokens(map(stored_tokens, scored["tokens"], scored["lower"]), annotator)
+class Scored(NamedTuple):
+    """The annotate stage's score of a candidate x′ (`score_texts`) and its plain lexicon valence."""
+
+    n_tokens: int
+    n_covered: int
+    vad_v: float
+    vad_a: float
+    vad_d: float
+    plain: float
+
+
+def score_texts(texts: Sequence[str], annotator: Annotator) -> list[Scored]:
+    """Lexicon VAD of candidate texts by the annotate stage itself (`score_batches`, the rows of
+    `annotate_frame`), one per text, with the plain (negation-unaware) valence of the same tokens as the
+    annotate stage stores them (`stored_tokens`, as for the originals)."""
+    out = []
+    for batch in score_batches(texts, annotator, batch_size=2000):
+        plain = plain_of_tokens((stored_tokens(tokens.words, tokens.lower) for tokens, _, _ in batch), annotator)
+        out += [Scored(tokens.n_words, vad.n_covered, vad.v, vad.a, vad.d, float(p))
+                for (tokens, _, vad), p in zip(batch, plain)]
     return out
 
 
@@ -141,7 +162,7 @@ def verdict(text: str, v: float, text_flip: str, scored, kind: str | None = None
 
 def check_candidate(text: str, v: float, text_flip: str, annotator: Annotator) -> tuple[str, float]:
     """The validity filter for one candidate x′ of x: (verdict, lexicon valence of x′ or nan)."""
-    scored = next(score_texts([text_flip], annotator).itertuples(index=False))
+    scored = score_texts([text_flip], annotator)[0]
     return verdict(text, v, text_flip, scored), float(scored.vad_v)
 
 
@@ -213,7 +234,7 @@ def _judge_batch(rows: list, vader: np.ndarray, plain: np.ndarray, items: list[t
     todo = [j for j, (i, _, _) in enumerate(items)
             if not vader_first or (abs(vf[j]) >= VADER_NEUTRAL and vader[i] * vf[j] < 0)]
     need = list(dict.fromkeys(texts[j] for j in todo if memo[texts[j]][1] is None))
-    for text, scored in zip(need, score_texts(need, annotator).itertuples(index=False)):
+    for text, scored in zip(need, score_texts(need, annotator)):
         memo[text][1] = scored
     out: list = [("vader_no_reverse", None)] * len(items)
     for j in todo:
@@ -274,26 +295,51 @@ def _worth_parsing(rows: list, toks: list, vader: np.ndarray, plain: np.ndarray,
 def _generate(language: Language, rows: list, worth: list[frozenset[str]], plain: np.ndarray, lexicon: FlipLexicon,
               annotator: Annotator, batch_size: int, tally: Counter) -> list[tuple[int, str, str]]:
     """Step 3b: (row position, kind, x′) of every generator worth running on a row, in row and GENERATORS
-    order; one parse of the rows worth it, without NER, which runs only on a doc with a capitalised word
-    an antonym could replace (the antonym rule skips names)."""
+    order; one parse of the rows worth it, without NER, which runs only on the docs with a capitalised
+    word an antonym could replace (the antonym rule skips names), batched like the parse."""
     valence, table = _valence(annotator), surface_antonyms(lexicon)
     ner = language.get_pipe("ner") if "ner" in language.pipe_names else None
     todo = [i for i, kinds in enumerate(worth) if kinds]
-    docs = language.pipe((rows[i].text for i in todo), batch_size=batch_size, disable=["ner"] if ner else [])
+    docs = (doc for batch in _parsed([rows[i].text for i in todo], language, batch_size) for doc in batch)
     items = []
-    for i, doc in zip(todo, docs):
-        for kind, generate in GENERATORS:
-            if kind not in worth[i]:
-                continue
-            if kind == "antonym":
-                if ner is not None and any(t.lower_ in table and not t.is_lower for t in doc):
-                    doc = ner(doc)
-                found = [generate(doc, lexicon, valence=valence, positive=bool(plain[i] > 0.5))]
-            else:  # negation: one candidate per sentence (emodata/flips/negation.py)
-                found = negation_flips(doc, lexicon) if kind == "negation" else [generate(doc, lexicon)]
-            found = [text for text in found if text is not None]
-            tally[f"{kind}:no_rewrite"] += not found
-            items += [(i, kind, text_flip) for text_flip in found]
+    for batch in minibatch(zip(todo, docs), batch_size):
+        if ner is not None:
+            named = [j for j, (i, doc) in enumerate(batch)
+                     if "antonym" in worth[i] and any(t.lower_ in table and not t.is_lower for t in doc)]
+            for j, doc in zip(named, ner.pipe([batch[j][1] for j in named], batch_size=batch_size)):
+                batch[j] = (batch[j][0], doc)
+        for i, doc in batch:
+            items += _candidates(doc, worth[i], i, lexicon, valence, bool(plain[i] > 0.5), tally)
+    return items
+
+
+def _parsed(texts: list[str], language: Language, batch_size: int) -> Iterator[list[Doc]]:
+    """The docs of `texts`, a batch of `batch_size` at a time, through every component but NER: what
+    `language.pipe(texts, batch_size, disable=["ner"])` gives (each trainable component's own `pipe`, so
+    the batches and the parser's length-sorted sub-batches are spaCy's), without its per-doc generator chain."""
+    procs = [proc for name, proc in language.pipeline if name != "ner"]
+    for start in range(0, len(texts), batch_size):
+        docs = [language.make_doc(text) for text in texts[start:start + batch_size]]
+        for proc in procs:
+            docs = list(proc.pipe(docs, batch_size=batch_size)) if isinstance(proc, TrainablePipe) \
+                else [proc(doc) for doc in docs]
+        yield docs
+
+
+def _candidates(doc: Doc, kinds: frozenset[str], i: int, lexicon: FlipLexicon, valence: Callable,
+                positive: bool, tally: Counter) -> list[tuple[int, str, str]]:
+    """(i, kind, x′) of each generator in `kinds` on one parsed doc, in GENERATORS order."""
+    items = []
+    for kind, generate in GENERATORS:
+        if kind not in kinds:
+            continue
+        if kind == "antonym":
+            found = [generate(doc, lexicon, valence=valence, positive=positive)]
+        else:  # negation: one candidate per sentence (emodata/flips/negation.py)
+            found = negation_flips(doc, lexicon) if kind == "negation" else [generate(doc, lexicon)]
+        found = [text for text in found if text is not None]
+        tally[f"{kind}:no_rewrite"] += not found
+        items += [(i, kind, text_flip) for text_flip in found]
     return items
 
 
@@ -319,7 +365,8 @@ def flip_part(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
     memo: dict[str, list] = {}
     worth = (_worth_parsing(rows, toks, vader, plain, annotator, lexicon, memo, tally) if drafts
              else [frozenset(FLIP_KINDS)] * len(rows))
-    items = _generate(language, rows, worth, plain, lexicon, annotator, batch_size, tally)
+    with threadpool_limits(limits=PARSE_BLAS_THREADS, user_api="blas"):
+        items = _generate(language, rows, worth, plain, lexicon, annotator, batch_size, tally)
     chosen: dict[int, tuple] = {}
     tried: set[int] = set()
     judged = _judge_batch(rows, vader, plain, items, annotator, memo, tally)

@@ -74,15 +74,19 @@ def _is_content(text: str, low: str, placeholder: bool) -> bool:
 def tokenize(pipeline: Pipeline, texts: Iterable[str], batch_size: int = 2000) -> Iterator[Tokens]:
     """Tokenise texts with the pipeline's tokenizer (batched); content = alphabetic non-stop-words."""
     for doc in pipeline.nlp.tokenizer.pipe(texts, batch_size=batch_size):
+        # One read of each token's lexical attributes (a Token object per access is most of the cost).
+        attrs = [(tok.text, tok.lower_, tok.is_space, tok.is_punct) for tok in doc]
         words, lower, content, n_words = [], [], [], 0
-        for i, tok in enumerate(doc):
-            if tok.is_space:
+        last = len(attrs) - 1
+        for i, (text, low, space, punct) in enumerate(attrs):
+            if space:
                 continue
-            low = tok.lower_
-            words.append(tok.text)
+            words.append(text)
             lower.append(low)
-            n_words += not tok.is_punct
-            content.append(_is_content(tok.text, low, _is_placeholder(doc, i)))
+            n_words += not punct
+            # the placeholder test of `_is_placeholder`, on the attributes read above
+            placeholder = 0 < i < last and attrs[i - 1][0] == "[" and attrs[i + 1][0] == "]" and text.isupper()
+            content.append(_is_content(text, low, placeholder))
         yield Tokens(tuple(words), tuple(lower), tuple(content), n_words)
 
 
