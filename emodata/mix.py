@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from emodata.core.errors import EmodataError
 from emodata.core.hashing import sha1_text
@@ -116,6 +117,37 @@ def filter_parquet(paths: list[Path], min_tokens: int, max_tokens: int,
     counts = np.bincount(rules, minlength=len(FILTER_RULES))
     return positions[rules == 0].astype(np.int64), Counter({FILTER_RULES[i]: int(n) for i, n in enumerate(counts)
                                                            if i and n})
+
+
+#: Value of each ASCII byte as a hex digit (lower or upper case); 255 where the byte is no hex digit.
+_HEX = np.full(256, 255, np.uint8)
+_HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_HEX[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+
+
+def key_bytes(keys: pa.Array | pa.ChunkedArray, where: str) -> pd.Series:
+    """Text keys (SHA-1 hex digests, `annotate.text_key`) as their 20 bytes, a compact Arrow-backed
+    column (20 bytes a row instead of a 40-character string): equal keys stay equal, so `isin` and
+    `duplicated` answer as on the strings. Decoded with numpy, no Python object per row. A key that is
+    not 40 hex digits is refused, naming `where` and its row."""
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    keys = keys.cast(pa.large_string())
+    n = len(keys)
+    offsets = np.frombuffer(keys.buffers()[1], np.int64, n + 1, keys.offset * 8)
+    digits = np.frombuffer(keys.buffers()[2], np.uint8, int(offsets[-1] - offsets[0]), int(offsets[0])) \
+        if n else np.empty(0, np.uint8)
+    values = _HEX[digits]
+    bad = np.flatnonzero(np.diff(offsets) != 40) if n else []
+    if keys.null_count or len(bad) or (values == 255).any():
+        row = (int(pa.compute.index(pa.compute.is_null(keys), True).as_py()) if keys.null_count else
+               int(bad[0]) if len(bad) else int(np.flatnonzero(values == 255)[0] // 40))
+        raise ValueError(f"{where} row {row}: text_key {keys[row].as_py()!r} is not a SHA-1 hex digest "
+                         "(40 hex digits)")
+    pairs = values.reshape(n, 20, 2)
+    raw = (pairs[:, :, 0] << 4 | pairs[:, :, 1]).astype(np.uint8)
+    array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(20), n, [None, pa.py_buffer(raw.tobytes())])
+    return pd.Series(pd.arrays.ArrowExtensionArray(array), name="text_key")
 
 
 #: The option that governs each filter, named in the error when a filter removes everything.
