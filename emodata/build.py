@@ -124,7 +124,8 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
             raise
         del data
     with reporter.stage(f"filter {location.name}"):
-        positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min)
+        positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min,
+                                          Path(config.out))
         kept = kept_rows(parts, positions, location.name)
     with reporter.stage(f"situation votes {location.name}"):
         votes = situation_votes(parts.distinct("situation"), annotator)

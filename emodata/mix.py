@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,16 +96,31 @@ FROM ruled ORDER BY pos
 """
 
 
-def filter_parquet(paths: list[Path], min_tokens: int, max_tokens: int,
-                   vad_conf_min: float) -> tuple[np.ndarray, Counter]:
+#: The most memory DuckDB may use for the filter query; beyond it, it spills to `spill_dir` (results unchanged).
+FILTER_MEMORY_LIMIT = "1GB"
+
+
+def filter_parquet(paths: list[Path], min_tokens: int, max_tokens: int, vad_conf_min: float,
+                   spill_dir: Path | None = None) -> tuple[np.ndarray, Counter]:
     """(positions of the rows kept, drops by reason) of `filter_rows` applied to the rows of the Parquet
     `paths` in order (an annotated source's parts), computed by DuckDB on the files: only the kept
-    positions and the counts come back, never a frame of every row."""
+    positions and the counts come back, never a frame of every row. DuckDB holds at most
+    `FILTER_MEMORY_LIMIT` and spills the rest into a temporary folder in `spill_dir` (the build's OUT;
+    the system temp folder without one), removed afterwards."""
     import duckdb
 
     if not paths:
         return np.empty(0, np.int64), Counter()
-    con = duckdb.connect()
+    if spill_dir is not None:
+        Path(spill_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".emodata-filter.tmp-", dir=spill_dir) as spill:
+        con = duckdb.connect(config={"memory_limit": FILTER_MEMORY_LIMIT, "temp_directory": spill})
+        return _filter_query(con, paths, min_tokens, max_tokens, vad_conf_min)
+
+
+def _filter_query(con, paths: list[Path], min_tokens: int, max_tokens: int,
+                  vad_conf_min: float) -> tuple[np.ndarray, Counter]:
+    """`filter_parquet`'s query on the DuckDB connection `con` (closed afterwards)."""
     try:
         params = {"paths": [str(p) for p in paths], "min_tokens": min_tokens, "max_tokens": max_tokens,
                   "vad_conf_min": vad_conf_min}
