@@ -44,8 +44,8 @@ from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, POSITION, MixContext, PreparedSource, SourceRoles,
-                            appraise, flip_pairs, kept_rows, label, select)
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION, MixContext,
+                            PreparedSource, SourceRoles, appraise, flip_pairs, label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
 from emodata.weak import situation_votes, with_labels
@@ -132,6 +132,17 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
     require_rows_kept(location.name, len(parts), len(kept), drops)
     return PreparedSource(location.name, location, report, kept, drops, len(parts),
                           tagged_rows(parts) if keep_annotated else None, parts, votes)
+
+
+def kept_rows(parts: AnnotatedParts, positions: np.ndarray, origin: str) -> pd.DataFrame:
+    """The compact narrow rows (`KEPT_COLUMNS`, `_pos`, `_src`) of a source's rows at `positions` (those
+    kept by the filters), read from its parts: about 30 bytes a row, held for the whole build."""
+    table = parts.take_table(positions, KEPT_COLUMNS)
+    n = len(positions)
+    return pd.DataFrame({"source_split": table.column("source_split").to_pandas().astype("category"),
+                         "text_key": key_bytes(table.column("text_key"), f"{origin}: annotated rows kept"),
+                         POSITION: np.asarray(positions, np.int64),
+                         ORIGIN: pd.Categorical.from_codes(np.zeros(n, np.int8), [origin])})
 
 
 def tagged_rows(parts: AnnotatedParts) -> pd.DataFrame:

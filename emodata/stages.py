@@ -37,7 +37,7 @@ from emodata.engines.core import cut_bounds
 from emodata.flips.draw import DrawnParts, drawn_positions, pairs_table, part_args
 from emodata.flips.pairs import flip_part
 from emodata.minsize import require_min_train_rows
-from emodata.mix import Ratio, key_bytes, mixture_sizes, require_mix_satisfiable, select_and_split
+from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_and_split
 from emodata.progress import Reporter
 from emodata.core import registry
 from emodata.sources import SourceLocation
@@ -134,17 +134,6 @@ class PreparedSource:
     tagged: pd.DataFrame | None = None  # the probe's gold-tagged rows: `_pos` and text_key (scored on every one)
     parts: AnnotatedParts | None = None
     situation_votes: dict = field(default_factory=dict)  # situation text -> its emotion LF votes
-
-
-def kept_rows(parts: AnnotatedParts, positions: np.ndarray, origin: str) -> pd.DataFrame:
-    """The compact narrow rows (`KEPT_COLUMNS`, `_pos`, `_src`) of a source's rows at `positions` (those
-    kept by the filters), read from its parts: about 30 bytes a row, held for the whole build."""
-    table = parts.take_table(positions, KEPT_COLUMNS)
-    n = len(positions)
-    return pd.DataFrame({"source_split": table.column("source_split").to_pandas().astype("category"),
-                         "text_key": key_bytes(table.column("text_key"), f"{origin}: annotated rows kept"),
-                         POSITION: np.asarray(positions, np.int64),
-                         ORIGIN: pd.Categorical.from_codes(np.zeros(n, np.int8), [origin])})
 
 
 #: read(source, its narrow rows, stored columns) -> those rows' stored columns, in order (`materialise`).
