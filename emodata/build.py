@@ -4,8 +4,9 @@
 Out of core: the annotate stage writes each source to disk as Parquet parts, one per partition
 (`--part-rows`) as it completes; with the cache on they are its entry (emodata/cache.py). The client
 never holds a whole annotated source: filtering runs as one DuckDB query over the parts
-(`mix.filter_parquet`), and the mix's selection on the kept rows' narrow columns (`stages.KEPT_COLUMNS`:
-keys, lengths, splits, dialogue ids); they produce row positions per split;
+(`mix.filter_parquet`), and the mix's selection on the kept rows' compact narrow columns
+(`stages.KEPT_COLUMNS`: split and text key; the draw reads its pool's dialogue ids only while drawing);
+they produce row positions per split;
 every later stage reads only the columns and rows it needs (`stages.materialise`): the models fit on a
 bounded, seeded sample of the train rows (`--fit-rows`), and the write stage reads each source's parts
 once, spilling every written row to its shard file (`freeze.ChunkPlan`). The weak-label and appraisal
@@ -38,14 +39,14 @@ from emodata.core.config import BuildConfig
 from emodata.core.errors import DataNotFoundError, EmodataError
 from emodata.engines import Engine, open_engine
 from emodata.freeze import ShardChunk, describe, freeze, gate, publish, staging, write
-from emodata.mix import Ratio, filter_parquet, require_rows_kept
+from emodata.mix import Ratio, filter_parquet, key_bytes, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
-from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION,
-                            MixContext, PreparedSource, SourceRoles, appraise, cancel_background, end_model_result,
-                            flip_pairs, label, select)
+from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION, MixContext,
+                            PreparedSource, SourceRoles, appraise, cancel_background, end_model_result, flip_pairs,
+                            label, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
 from emodata.weak import situation_votes, with_labels
@@ -124,8 +125,9 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
             raise
         del data
     with reporter.stage(f"filter {location.name}"):
-        positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min)
-        kept = parts.take(positions, KEPT_COLUMNS).assign(**{POSITION: positions, ORIGIN: location.name})
+        positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min,
+                                          Path(config.out))
+        kept = kept_rows(parts, positions, location.name)
     with reporter.stage(f"situation votes {location.name}"):
         votes = situation_votes(parts.distinct("situation"), annotator)
     require_rows_kept(location.name, len(parts), len(kept), drops)
@@ -133,11 +135,23 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
                           tagged_rows(parts) if keep_annotated else None, parts, votes)
 
 
+def kept_rows(parts: AnnotatedParts, positions: np.ndarray, origin: str) -> pd.DataFrame:
+    """The compact narrow rows (`KEPT_COLUMNS`, `_pos`, `_src`) of a source's rows at `positions` (those
+    kept by the filters), read from its parts: about 30 bytes a row, held for the whole build."""
+    table = parts.take_table(positions, KEPT_COLUMNS)
+    n = len(positions)
+    return pd.DataFrame({"source_split": table.column("source_split").to_pandas().astype("category"),
+                         "text_key": key_bytes(table.column("text_key"), f"{origin}: annotated rows kept"),
+                         POSITION: np.asarray(positions, np.int64),
+                         ORIGIN: pd.Categorical.from_codes(np.zeros(n, np.int8), [origin])})
+
+
 def tagged_rows(parts: AnnotatedParts) -> pd.DataFrame:
     """`_pos` and text_key of a source's gold-tagged rows (the probe is also scored on every one of them;
     their other columns are read when scored, `stages.label`)."""
     positions = parts.nonempty_positions("labels")
-    return parts.take(positions, ["text_key"]).assign(**{POSITION: positions})
+    keys = key_bytes(parts.take_table(positions, ["text_key"]).column("text_key"), "gold-tagged probe rows")
+    return pd.DataFrame({"text_key": keys, POSITION: positions})
 
 
 def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: int,

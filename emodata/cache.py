@@ -106,6 +106,10 @@ class AnnotatedParts:
     def take(self, positions: Sequence[int] | np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
         """`columns` of the rows at `positions` (0-based over the whole source), in the order given;
         only the parts holding one of them are read."""
+        return self.take_table(positions, columns).to_pandas()
+
+    def take_table(self, positions: Sequence[int] | np.ndarray, columns: Sequence[str]) -> pa.Table:
+        """`take` as an Arrow table (no pandas conversion)."""
         columns = [c for c in columns if c in self.schema.names]
         positions = np.asarray(positions, dtype=np.int64)
         if len(positions) and (positions.min() < 0 or positions.max() >= len(self)):
@@ -118,7 +122,7 @@ class AnnotatedParts:
         table = pa.concat_tables(tables) if tables else self._target(columns).empty_table()
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
-        return table.take(pa.array(inverse)).to_pandas()
+        return table.take(pa.array(inverse))
 
 
     def scatter(self, destination: np.ndarray, rank: np.ndarray, columns: Sequence[str],

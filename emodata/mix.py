@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from emodata.core.errors import EmodataError
 from emodata.core.hashing import sha1_text
@@ -94,16 +96,31 @@ FROM ruled ORDER BY pos
 """
 
 
-def filter_parquet(paths: list[Path], min_tokens: int, max_tokens: int,
-                   vad_conf_min: float) -> tuple[np.ndarray, Counter]:
+#: The most memory DuckDB may use for the filter query; beyond it, it spills to `spill_dir` (results unchanged).
+FILTER_MEMORY_LIMIT = "1GB"
+
+
+def filter_parquet(paths: list[Path], min_tokens: int, max_tokens: int, vad_conf_min: float,
+                   spill_dir: Path | None = None) -> tuple[np.ndarray, Counter]:
     """(positions of the rows kept, drops by reason) of `filter_rows` applied to the rows of the Parquet
     `paths` in order (an annotated source's parts), computed by DuckDB on the files: only the kept
-    positions and the counts come back, never a frame of every row."""
+    positions and the counts come back, never a frame of every row. DuckDB holds at most
+    `FILTER_MEMORY_LIMIT` and spills the rest into a temporary folder in `spill_dir` (the build's OUT;
+    the system temp folder without one), removed afterwards."""
     import duckdb
 
     if not paths:
         return np.empty(0, np.int64), Counter()
-    con = duckdb.connect()
+    if spill_dir is not None:
+        Path(spill_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".emodata-filter.tmp-", dir=spill_dir) as spill:
+        con = duckdb.connect(config={"memory_limit": FILTER_MEMORY_LIMIT, "temp_directory": spill})
+        return _filter_query(con, paths, min_tokens, max_tokens, vad_conf_min)
+
+
+def _filter_query(con, paths: list[Path], min_tokens: int, max_tokens: int,
+                  vad_conf_min: float) -> tuple[np.ndarray, Counter]:
+    """`filter_parquet`'s query on the DuckDB connection `con` (closed afterwards)."""
     try:
         params = {"paths": [str(p) for p in paths], "min_tokens": min_tokens, "max_tokens": max_tokens,
                   "vad_conf_min": vad_conf_min}
@@ -116,6 +133,37 @@ def filter_parquet(paths: list[Path], min_tokens: int, max_tokens: int,
     counts = np.bincount(rules, minlength=len(FILTER_RULES))
     return positions[rules == 0].astype(np.int64), Counter({FILTER_RULES[i]: int(n) for i, n in enumerate(counts)
                                                            if i and n})
+
+
+#: Value of each ASCII byte as a hex digit (lower or upper case); 255 where the byte is no hex digit.
+_HEX = np.full(256, 255, np.uint8)
+_HEX[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_HEX[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_HEX[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+
+
+def key_bytes(keys: pa.Array | pa.ChunkedArray, where: str) -> pd.Series:
+    """Text keys (SHA-1 hex digests, `annotate.text_key`) as their 20 bytes, a compact Arrow-backed
+    column (20 bytes a row instead of a 40-character string): equal keys stay equal, so `isin` and
+    `duplicated` answer as on the strings. Decoded with numpy, no Python object per row. A key that is
+    not 40 hex digits is refused, naming `where` and its row."""
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    keys = keys.cast(pa.large_string())
+    n = len(keys)
+    offsets = np.frombuffer(keys.buffers()[1], np.int64, n + 1, keys.offset * 8)
+    digits = np.frombuffer(keys.buffers()[2], np.uint8, int(offsets[-1] - offsets[0]), int(offsets[0])) \
+        if n else np.empty(0, np.uint8)
+    values = _HEX[digits]
+    bad = np.flatnonzero(np.diff(offsets) != 40) if n else []
+    if keys.null_count or len(bad) or (values == 255).any():
+        row = (int(pa.compute.index(pa.compute.is_null(keys), True).as_py()) if keys.null_count else
+               int(bad[0]) if len(bad) else int(np.flatnonzero(values == 255)[0] // 40))
+        raise ValueError(f"{where} row {row}: text_key {keys[row].as_py()!r} is not a SHA-1 hex digest "
+                         "(40 hex digits)")
+    pairs = values.reshape(n, 20, 2)
+    raw = (pairs[:, :, 0] << 4 | pairs[:, :, 1]).astype(np.uint8)
+    array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(20), n, [None, pa.py_buffer(raw.tobytes())])
+    return pd.Series(pd.arrays.ArrowExtensionArray(array), name="text_key")
 
 
 #: The option that governs each filter, named in the error when a filter removes everything.

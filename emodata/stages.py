@@ -98,11 +98,16 @@ class SourceRoles:
 #: (`select`, `select_and_split`, the draw order). The other columns stay in the parts on disk.
 NARROW_COLUMNS = ("id", "source", "source_split", "conv_id", "turn", "n_covered", "n_tokens", "vad_conf",
                   "dedup_key", "text_key")
-#: The narrow columns kept of the rows that pass the filters (the filters' own columns are read by DuckDB
-#: on the parts, `mix.filter_parquet`).
-KEPT_COLUMNS = tuple(c for c in NARROW_COLUMNS if c not in ("n_covered", "vad_conf", "dedup_key"))
+#: The narrow columns held of every row that passes the filters, for the whole build (the filters' own
+#: columns are read by DuckDB on the parts, `mix.filter_parquet`), compact: the split as a categorical, the
+#: text key as its 20 bytes (`mix.key_bytes`), beside `_pos` (int64) and `_src` (categorical).
+KEPT_COLUMNS = ("source_split", "text_key")
+#: The columns the draw reads of a member's pool rows (`select_and_split`), only while it draws; of them the
+#: drawn rows keep `DRAWN_COLUMNS` (the draw order's index file and the flip draw read `id` and `source`).
+DRAW_COLUMNS = ("id", "source", "conv_id", "turn")
 #: A narrow row's position in its source's annotated parts, and the prepared source it is a row of.
 POSITION, ORIGIN = "_pos", "_src"
+DRAWN_COLUMNS = (POSITION, ORIGIN, "id", "source", "split", "perm_rank")
 #: Columns read of a labelled row (weak labels, LF analysis, end-model check); of every probe turn.
 LABEL_COLUMNS = ("id", "text", "labels", "emotion_votes", "situation", CONTEXT_COLUMN)  # situation: the end model reads it
 PROBE_COLUMNS = ("id", "text", "labels", "emotion_votes")
@@ -236,7 +241,9 @@ class MixContext:
 
 def select(ctx: MixContext) -> None:
     """Draw each member's train/dev rows from its non-test pool (seeded; dialogues stay whole), keep its
-    official test split, drop texts of part B that part A has, and texts of the probe that the mix has."""
+    official test split, drop texts of part B that part A has, and texts of the probe that the mix has.
+    The pools' draw columns are read only while drawing; what the mix keeps of its rows is compact
+    (`DRAWN_COLUMNS` of the drawn rows, `_pos` and `_src` of the test and probe rows)."""
     roles, prepared, config = ctx.roles, ctx.prepared, ctx.config
     members = [s for s, share in ((roles.a, ctx.ratio.a), (roles.b, ctx.ratio.b)) if share > 0]
     ctx.extra_drops = {name: Counter() for name in prepared}
@@ -257,8 +264,7 @@ def select(ctx: MixContext) -> None:
                             {n: f"{len(prepared[n].kept):,} rows kept after filtering, {len(ctx.tests[n]):,} of "
                                 f"them in its test split, {ctx.extra_drops[n]['duplicate_text_across_sources']:,} "
                                 "repeat a text of the other source" for n in members})
-    ctx.drawn = {name: select_and_split(pools[name], sizes[name], config.dev_frac, config.seed, name)
-                 for name in members}
+    ctx.drawn = {name: _draw(prepared[name], pools.pop(name), sizes[name], config) for name in members}
     require_min_train_rows(ctx.name, ctx.drawn, config.min_train_rows,
                            {n: (p.rows_annotated, len(p.kept), p.drops + ctx.extra_drops[n])
                             for n, p in prepared.items()})
@@ -269,8 +275,18 @@ def select(ctx: MixContext) -> None:
         probe = prepared[roles.probe].kept
         leak = probe["text_key"].isin(ctx.mixed)
         ctx.extra_drops[roles.probe]["text_in_mix"] += int(leak.sum())
-        ctx.probe = probe[~leak]
+        ctx.probe = probe.loc[~leak, [POSITION, ORIGIN]]
+    ctx.drawn = {name: frame[list(DRAWN_COLUMNS)] for name, frame in ctx.drawn.items()}
+    ctx.tests = {name: frame[[POSITION, ORIGIN]] for name, frame in ctx.tests.items()}
     ctx.records = _record_shards(ctx)
+
+
+def _draw(prep: PreparedSource, pool: pd.DataFrame, n_use: int, config: BuildConfig) -> pd.DataFrame:
+    """`select_and_split` of a member's pool (its compact kept rows), with the draw's `DRAW_COLUMNS` read
+    from the source's parts for these rows only."""
+    pool = pool.reset_index(drop=True)
+    extra = prep.parts.take(pool[POSITION].to_numpy(), DRAW_COLUMNS)
+    return select_and_split(pd.concat([extra, pool], axis=1), n_use, config.dev_frac, config.seed, prep.name)
 
 
 def _record_shards(ctx: MixContext) -> list[RecordShard]:

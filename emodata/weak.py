@@ -166,8 +166,10 @@ PROBE_ALL = "dailydialog/all_tagged"
 
 #: The most rows of one split the LF analysis reads and scores: above it, a seeded sample of this many
 #: (`end_model.sample_rows`; the split's note says so). Bounds the label stage's memory at any scale;
-#: the real corpora's splits are all below it (the largest, every tagged DailyDialog turn: ~95,000).
-LF_EVAL_ROWS = 200_000
+#: the real corpora's splits are all below it (the largest, every tagged DailyDialog turn: 94,560), so
+#: a real build scores every row. 100,000 (was 200,000): the label stage's peak at 10x synthetic data
+#: 2,424 -> 1,945 MiB (benchmarks/RESULTS.md, stop 23).
+LF_EVAL_ROWS = 100_000
 
 
 def eval_sample(n_rows: int, seed: int, max_rows: int | None = None) -> tuple[np.ndarray, str]:
