@@ -36,6 +36,7 @@ class BackgroundJob:
     def __init__(self, name: str, fn: Callable[..., Any], *args: Any):
         self.name = name
         self.seconds: float | None = None  # the job's own wall seconds, measured in the child
+        self.peak_mib: float | None = None  # the child's peak resident memory (MiB)
         job_in, self._feed = os.pipe()
         self._answer, job_out = os.pipe()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # import what we import
@@ -61,7 +62,7 @@ class BackgroundJob:
         if not data:
             raise BackgroundJobError(f"{self.name}: its process died without an answer "
                                      f"(exit code {code}; out of memory?)")
-        ok, value, self.seconds = pickle.loads(data)  # our own child's answer
+        ok, value, self.seconds, self.peak_mib = pickle.loads(data)  # our own child's answer
         if not ok:
             raise BackgroundJobError(f"{self.name} failed in its process:\n{value}")
         return value
@@ -87,15 +88,17 @@ def _write_all(fd: int, payload: bytes) -> None:
 
 
 def serve(job_in: int, job_out: int) -> None:
-    """The child's side: read (fn, args), run fn(*args), write (ok, value or traceback, seconds)."""
+    """The child's side: read (fn, args), run fn(*args), write (ok, value or traceback, seconds, peak MiB)."""
+    import resource
     import traceback
 
     with os.fdopen(job_in, "rb") as inbox:
         fn, args = pickle.load(inbox)  # from our parent, through a pipe only it holds
     start = time.perf_counter()
     try:
-        answer = (True, fn(*args), time.perf_counter() - start)
+        ok, value = True, fn(*args)
     except BaseException:  # noqa: BLE001 - the parent re-raises it with this traceback
-        answer = (False, traceback.format_exc(), time.perf_counter() - start)
+        ok, value = False, traceback.format_exc()
+    answer = (ok, value, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     with os.fdopen(job_out, "wb") as out:
         out.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))

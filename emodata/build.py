@@ -44,9 +44,9 @@ from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
 from emodata.sources import SourceLocation, locate, read_source
+from emodata.label_stage import cancel_background, end_model_result, label
 from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION, MixContext,
-                            PreparedSource, SourceRoles, appraise, cancel_background, end_model_result, flip_pairs,
-                            label, select)
+                            PreparedSource, SourceRoles, appraise, flip_pairs, select)
 from emodata.text.lexicon import KNOWN_FILES, Lexicon, load_lexicon
 from emodata.text.nlp import Pipeline, load_pipeline
 from emodata.weak import situation_votes, with_labels
@@ -148,7 +148,7 @@ def kept_rows(parts: AnnotatedParts, positions: np.ndarray, origin: str) -> pd.D
 
 def tagged_rows(parts: AnnotatedParts) -> pd.DataFrame:
     """`_pos` and text_key of a source's gold-tagged rows (the probe is also scored on every one of them;
-    their other columns are read when scored, `stages.label`)."""
+    their other columns are read when scored, `label_stage.label`)."""
     positions = parts.nonempty_positions("labels")
     keys = key_bytes(parts.take_table(positions, ["text_key"]).column("text_key"), "gold-tagged probe rows")
     return pd.DataFrame({"text_key": keys, POSITION: positions})

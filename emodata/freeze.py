@@ -314,6 +314,7 @@ def run_record(ctx: MixContext) -> dict:
             "requested": {"engine": config.engine, "workers": config.workers, "scheduler": config.scheduler},
             "stage_seconds": {name: round(seconds, 3) for name, seconds in ctx.reporter.timings.items()},
             "peak_rss_mib_after_stage": {name: round(mib, 1) for name, mib in ctx.reporter.peaks.items()},
+            "child_processes": ctx.reporter.elsewhere,  # e.g. the end-model check (emodata/label_stage.py)
             "note": "run record: differs between runs (engine, workers, times); not part of the manifest's "
                     "hashed bytes nor of checksums.sha1"}
 

@@ -76,6 +76,7 @@ class Reporter:
         self.console = console or Console(stderr=True)
         self.timings: dict[str, float] = {}  # stage name -> seconds, recorded even when quiet
         self.peaks: dict[str, float] = {}  # stage name -> this process's peak RSS (MiB) when it ended
+        self.elsewhere: dict[str, dict] = {}  # work in child processes -> its seconds and peak RSS
 
     def note(self, message: str) -> None:
         """One informational line."""
@@ -98,6 +99,10 @@ class Reporter:
         self.peaks[name] = peak_rss_mib()
         if not self.quiet:
             self.console.print(f"[green]✓[/green] {name} [dim]({self.timings[name]:.1f}s)[/dim]")
+
+    def record(self, name: str, seconds: float, peak_mib: float) -> None:
+        """Time work that ran in a child process (`peak_mib`: that process's peak), apart from the stages."""
+        self.elsewhere[name] = {"seconds": round(seconds, 3), "peak_rss_mib": round(peak_mib, 1)}
 
     def run_summary(self, run: dict, path) -> None:
         """The engine, its workers and every stage's seconds (the run record, written to `path`)."""

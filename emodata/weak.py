@@ -180,7 +180,7 @@ def eval_sample(n_rows: int, seed: int, max_rows: int | None = None) -> tuple[np
 
     max_rows = LF_EVAL_ROWS if max_rows is None else max_rows
     positions = sample_rows(n_rows, max_rows, seed)
-    note = "" if len(positions) == n_rows else (f"; scored on a seeded sample of {len(positions)} of these "
+    note = "" if len(positions) == n_rows else (f"scored on a seeded sample of {len(positions)} of these "
                                                 f"{n_rows} rows (at most {max_rows} per split)")
     return positions, note
 
@@ -206,7 +206,7 @@ def probe_all_turns(positions: np.ndarray | None, text_keys: pd.Series | None, m
     notes = {shard_name: f"the probe shard after the build's filters: {len(positions) - sum(drops.values())} of "
                          f"{len(positions)} gold-tagged turns (dropped: {reasons})",
              PROBE_ALL: f"every gold-tagged probe turn ({len(kept)} of {len(positions)}; left out: {int(leak.sum())} "
-                        f"whose exact text is in the mix), no other filter{sampled}"}
+                        f"whose exact text is in the mix), no other filter" + (f"; {sampled}" if sampled else "")}
     return {PROBE_ALL: read(kept[chosen]).reset_index(drop=True)}, notes
 
 

@@ -29,7 +29,7 @@ def test_the_check_in_a_spawned_process_equals_the_check_inline():
     job = BackgroundJob("end model test", end_model_check, task)
     inline = end_model_check(task)
     assert json.dumps(job.result(), sort_keys=True) == json.dumps(inline, sort_keys=True)
-    assert job.seconds is not None and job.seconds > 0
+    assert job.seconds is not None and job.seconds > 0 and job.peak_mib > 10
     assert inline["splits"]["ed/dev"]["end_model_weak"]["macro_f1"] == 1.0
 
 

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 from emodata.build import build
 from emodata.cache import AnnotatedCache, AnnotatedParts
 import emodata.build as build_module
-from emodata.stages import NARROW_COLUMNS, PROBE_COLUMNS
+from emodata.label_stage import PROBE_COLUMNS
+from emodata.stages import NARROW_COLUMNS
 
 from tests.conftest import sample_config
 

@@ -24,6 +24,8 @@ def test_run_record_names_engine_workers_and_stage_times_and_is_not_hashed(tmp_p
     peaks = list(first.run["peak_rss_mib_after_stage"].values())  # in stage order (run.json sorts its keys)
     assert list(first.run["peak_rss_mib_after_stage"]) == list(first.run["stage_seconds"])
     assert peaks == sorted(peaks) and peaks[0] > 0
+    child = first.run["child_processes"]["end model mix_20_80 (background process)"]  # the end-model check
+    assert child["seconds"] > 0 and child["peak_rss_mib"] > 10
     assert "annotate goemotions" not in json.loads((second.root / RUN_FILE).read_text())["stage_seconds"]
     # The manifest names the record but holds none of its content; the two runs' hashed bytes are equal.
     manifest = json.loads(first.manifest_path.read_text())

@@ -61,7 +61,7 @@ def test_mix_check_feeds_the_situation_to_both_end_models():
 def test_the_build_hands_the_end_model_each_rows_situation(tmp_path, monkeypatch):
     """The label stage reads rows from the annotated parts by column: the situation must be among them, or
     the end model silently falls back to text only (it did once, after the out-of-core change)."""
-    import emodata.stages as stages
+    import emodata.label_stage as label_stage
     from emodata.build import build
     from tests.conftest import sample_config
 
@@ -71,7 +71,7 @@ def test_the_build_hands_the_end_model_each_rows_situation(tmp_path, monkeypatch
         seen.append(train)
         return end_model_task(train, labelled, labeler, n_lfs, seed)
 
-    monkeypatch.setattr(stages, "end_model_task", capturing)
+    monkeypatch.setattr(label_stage, "end_model_task", capturing)
     build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache"), flip_frac=0.0))
     (train,) = seen
     assert "situation" in train.columns
