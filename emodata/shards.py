@@ -55,6 +55,11 @@ def _strings(frame: pd.DataFrame, name: str) -> pa.Array:
     return pa.array(frame[name].to_numpy(dtype=object), pa.string(), from_pandas=True)
 
 
+def _lists(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A column of string lists (Python lists or numpy arrays per row) as Arrow lists of strings."""
+    return pa.array(frame[name].to_numpy(dtype=object), pa.list_(pa.string()))
+
+
 def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens: int) -> dict[str, pa.Array]:
     """RECORD_SCHEMA's columns of a frame's rows, built column by column (no per-row Python records)."""
     catalog = load_catalog()
@@ -68,13 +73,13 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     data = {
         "id": _strings(frame, "id"), "source": _strings(frame, "source"),
         "split": pa.array(np.full(n, split, dtype=object), pa.string()), "source_split": _strings(frame, "source_split"),
-        "text": _strings(frame, "text"), "context": pa.array([list(c) for c in frame["context"].tolist()], strings),
+        "text": _strings(frame, "text"), "context": _lists(frame, "context"),
         "speaker": _strings(frame, "speaker"), "conv_id": _strings(frame, "conv_id"),
         "turn": pa.array([None if _none_if_nan(x) is None else int(x) for x in frame["turn"].tolist()], pa.int32()),
         "situation": _strings(frame, "situation"),
-        "labels": pa.array([list(x) for x in frame["labels"].tolist()], strings),
+        "labels": _lists(frame, "labels"),
         "labels_ekman": pa.array(_ekman_of(catalog, frame["labels"].tolist()), strings),
-        "source_labels": pa.array([list(x) for x in frame["source_labels"].tolist()], strings),
+        "source_labels": _lists(frame, "source_labels"),
         "vad": pa.StructArray.from_arrays(vad, fields=list(RECORD_SCHEMA.field("vad").type)),
         "vad_conf": pa.array(frame["vad_conf"].to_numpy(dtype=np.float64), pa.float64()),
         "rationale": _strings(frame, "rationale"),
@@ -86,10 +91,8 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
         kind = RECORD_SCHEMA.field(name).type
         if name not in frame.columns:
             data[name] = pa.nulls(n, kind)
-        elif name.startswith("appraisal"):
-            data[name] = pa.array(frame[name].tolist(), kind)
-        else:
-            data[name] = pa.array([None if x is None else list(x) for x in frame[name].tolist()], kind)
+        else:  # appraisal*: dicts; weak_*: lists or arrays (None: null)
+            data[name] = pa.array(frame[name].to_numpy(dtype=object), kind, from_pandas=True)
     return data
 
 
@@ -146,15 +149,74 @@ def record_to_json(record: dict) -> str:
 #: Rows converted to Python objects at a time when a shard is written as JSONL (bounds that peak).
 JSONL_BATCH_ROWS = 5_000
 
+#: A JSON string literal as `_JSON` writes it (the C encoder json uses, ensure_ascii=False).
+_JSON_STRING = json.encoder.encode_basestring
+#: What `_JSON` writes for a Python scalar, keyed by the scalar's repr where the two differ.
+_JSON_SCALARS = {"None": "null", "True": "true", "False": "false", "nan": "NaN", "inf": "Infinity",
+                 "-inf": "-Infinity"}
+
+
+def _with_nulls(array: pa.Array, texts: list[str]) -> list[str]:
+    """`texts` (one per value) with "null" where `array` is null."""
+    if array.null_count:
+        for i in np.flatnonzero(~array.is_valid().to_numpy(zero_copy_only=False)).tolist():
+            texts[i] = "null"
+    return texts
+
+
+def _json_numbers(array: pa.Array) -> list[str]:
+    """The JSON text of each value of a number or boolean array: each distinct value (by its bits, so
+    -0.0 stays apart from 0.0) written once as json writes it (repr; NaN, Infinity, true, false)."""
+    values = array.fill_null(False if pa.types.is_boolean(array.type) else 0).to_numpy(zero_copy_only=False)
+    if pa.types.is_floating(array.type):
+        values = values.astype(np.float64)
+        bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
+        distinct = bits.view(np.float64).tolist()
+    else:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        distinct = distinct.tolist()
+    texts = np.array([_JSON_SCALARS.get(t, t) for t in map(repr, distinct)], dtype=object)
+    return _with_nulls(array, texts[inverse.reshape(-1)].tolist())
+
+
+def _json_list(array: pa.Array) -> list[str]:
+    """The JSON text of each list of a list array (its values encoded once, column-wise)."""
+    offsets = array.offsets.to_numpy()
+    first = int(offsets[0])
+    values = _json_texts(array.values.slice(first, int(offsets[-1]) - first))
+    bounds = (offsets - first).tolist()
+    return _with_nulls(array, ["[" + ", ".join(values[a:b]) + "]" for a, b in zip(bounds, bounds[1:])])
+
+
+def _json_texts(array: pa.Array) -> list[str]:
+    """The JSON text `_JSON` writes for each value of an Arrow array (what `record_to_json` writes for
+    it inside a record), built column-wise: strings and numbers per value by the json module's own C
+    functions, lists and structs from their children's texts."""
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return ["null" if v is None else _JSON_STRING(v) for v in array.to_pylist()]
+    if pa.types.is_null(kind):
+        return ["null"] * len(array)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _json_numbers(array)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _json_list(array)
+    if pa.types.is_struct(kind):
+        template = "{" + ", ".join(_JSON_STRING(f.name).replace("%", "%%") + ": %s" for f in kind) + "}"
+        fields = [_json_texts(child) for child in array.flatten()]
+        texts = [template % row for row in zip(*fields)] if fields else ["{}"] * len(array)
+        return _with_nulls(array, texts)
+    return [_JSON.encode(v) for v in array.to_pylist()]
+
 
 def encode_jsonl(table: pa.Table) -> bytes:
-    """The JSONL export of a shard (UTF-8, a record per line, schema order): `JSONL_BATCH_ROWS` rows at a
-    time, each column of a batch converted to Python once."""
-    names, encode, out = table.schema.names, _JSON.encode, io.BytesIO()
-    for start in range(0, table.num_rows, JSONL_BATCH_ROWS):
-        batch = table.slice(start, JSONL_BATCH_ROWS)
-        columns = [batch.column(name).to_pylist() for name in names]
-        out.write("".join(encode(dict(zip(names, row))) + "\n" for row in zip(*columns)).encode("utf-8"))
+    """The JSONL export of a shard (UTF-8, a record per line, schema order): the bytes `record_to_json`
+    gives for each row's record, built column by column (`_json_texts`), `JSONL_BATCH_ROWS` rows at a time."""
+    template = "{" + ", ".join(_JSON_STRING(n).replace("%", "%%") + ": %s" for n in table.schema.names) + "}\n"
+    out = io.BytesIO()
+    for batch in table.to_batches(JSONL_BATCH_ROWS):
+        columns = [_json_texts(column) for column in batch.columns]
+        out.write("".join([template % row for row in zip(*columns)]).encode("utf-8"))
     return out.getvalue()
 
 

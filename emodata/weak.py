@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from snorkel.labeling import LabelingFunction
 
+from labeling_functions.label_model import round_as_python
 from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, ekman_gold, fit_weak_labeler, lf_report
 
 if TYPE_CHECKING:
@@ -288,8 +289,10 @@ def end_model_markdown(check: dict) -> list[str]:
 
 def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
     # Python floats (tolist) rounded by Python's round, as the record schema stores them; NaN → None.
-    return [dict(zip(atoms, [None if x != x else round(x, PROB_DECIMALS) for x in row]))
-            for row in np.asarray(values, dtype=np.float64).tolist()]
+    values = np.asarray(values, dtype=np.float64)
+    rounded = round_as_python(values, PROB_DECIMALS).astype(object)
+    rounded[np.isnan(values)] = None
+    return [dict(zip(atoms, row)) for row in rounded.tolist()]
 
 
 def appraisal_matrices_of(frame: pd.DataFrame, lfs: dict[str, list[LabelingFunction]],

@@ -25,7 +25,7 @@ from emodata.core import registry
 
 from labeling_functions.analysis import confusion, lf_table, score_sets
 from labeling_functions.label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
-                          majority_vote_probs, map_votes)
+                          majority_vote_probs, map_votes, round_as_python)
 
 
 
@@ -122,8 +122,8 @@ class WeakLabeler:
                                           ("_ekman", self.ekman, self.ekman_votes(matrix),
                                            None if context is None else self.ekman_votes(context))):
             out[f"weak_labels{suffix}"], probs = self.label_sets(space, votes, ctx)
-            out[f"weak_probs{suffix}"] = [None if np.isnan(row).any() else [round(float(p), PROB_DECIMALS) for p in row]
-                                          for row in probs]
+            rounded = round_as_python(probs, PROB_DECIMALS).tolist()
+            out[f"weak_probs{suffix}"] = [None if nan else row for nan, row in zip(np.isnan(probs).any(axis=1), rounded)]
         return pd.DataFrame(out)
 
     def ekman_sets(self, matrix: np.ndarray, context: np.ndarray | None = None) -> list[list[str]]:
