@@ -31,8 +31,8 @@ from emodata.core.manifest import (ROLES, SCHEMA_VERSION, Artifact, BuildStamp, 
 from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
-from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, WrittenShard, encode_table, shard_files, write_encoded,
-                            write_parquet)
+from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, WrittenShard, shard_files, write_encoded,
+                            write_parquet, write_table)
 from emodata.cache import AnnotatedParts
 from emodata.stages import ORIGIN, POSITION, MixContext, PreparedSource, chosen_by_name, materialise
 from emodata.verify import RUN_FILE, write_checksums
@@ -202,8 +202,8 @@ def write(ctx: MixContext, encode: EncodeTask) -> None:
     with ctx.reporter.stage(f"write {ctx.name}", total=sum(len(r.frame) for r in ctx.records)) as advance:
         ctx.shards = _write_record_shards(ctx, encode, advance)
         if ctx.pairs is not None:
-            ctx.shards.append(_put(ctx.tmp, PAIRS_SHARD, encode_table(ctx.pairs), "pairs/train_pairs", "mix",
-                                   "train", "pairs"))
+            written = write_table(ctx.pairs, ctx.tmp / PAIRS_SHARD)
+            ctx.shards.append(_put(ctx.tmp, PAIRS_SHARD, written, "pairs/train_pairs", "mix", "train", "pairs"))
         ctx.index = _write_index(ctx.tmp, list(ctx.drawn.values()))
         ctx.artifacts = [_write_verifier(ctx.tmp, ctx.appraisal.verifier)]
     manifests = ctx.tmp / "manifests"

@@ -13,6 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -209,15 +210,19 @@ def _json_texts(array: pa.Array) -> list[str]:
     return [_JSON.encode(v) for v in array.to_pylist()]
 
 
-def encode_jsonl(table: pa.Table) -> bytes:
-    """The JSONL export of a shard (UTF-8, a record per line, schema order): the bytes `record_to_json`
-    gives for each row's record, built column by column (`_json_texts`), `JSONL_BATCH_ROWS` rows at a time."""
+def _jsonl_pieces(table: pa.Table) -> Iterator[bytes]:
+    """The JSONL export of a table, `JSONL_BATCH_ROWS` rows at a time: UTF-8, a record per line, fields
+    in schema order, each line the bytes `record_to_json` gives for the row's record, built column by
+    column (`_json_texts`)."""
     template = "{" + ", ".join(_JSON_STRING(n).replace("%", "%%") + ": %s" for n in table.schema.names) + "}\n"
-    out = io.BytesIO()
     for batch in table.to_batches(JSONL_BATCH_ROWS):
         columns = [_json_texts(column) for column in batch.columns]
-        out.write("".join([template % row for row in zip(*columns)]).encode("utf-8"))
-    return out.getvalue()
+        yield "".join([template % row for row in zip(*columns)]).encode("utf-8")
+
+
+def encode_jsonl(table: pa.Table) -> bytes:
+    """The JSONL export of a shard (`_jsonl_pieces`, joined)."""
+    return b"".join(_jsonl_pieces(table))
 
 
 def shard_files(stem: str, n_rows: int, shard_rows: int) -> list[tuple[str, int, int]]:
@@ -257,6 +262,19 @@ def write_encoded(encoded: EncodedShard, base: Path) -> WrittenShard:
     write_bytes(Path(f"{base}.jsonl"), encoded.jsonl)
     return WrittenShard(hashlib.sha1(encoded.parquet).hexdigest(), hashlib.sha1(encoded.jsonl).hexdigest(),
                         encoded.rows)
+
+
+def write_table(table: pa.Table, base: Path) -> WrittenShard:
+    """Write a record (or pairs) table as `base`.parquet and `base`.jsonl, the bytes `encode_table` gives,
+    the JSONL a batch at a time as it is encoded (the file is never whole in memory); what was written."""
+    parquet = encode_parquet(table)
+    write_bytes(Path(f"{base}.parquet"), parquet)
+    digest = hashlib.sha1()
+    with open(f"{base}.jsonl", "wb") as out:
+        for piece in _jsonl_pieces(table):
+            out.write(piece)
+            digest.update(piece)
+    return WrittenShard(hashlib.sha1(parquet).hexdigest(), digest.hexdigest(), table.num_rows)
 
 
 def encode_table(table: pa.Table) -> EncodedShard:
