@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from catalog import load_catalog
@@ -39,21 +40,22 @@ RECORD_INPUT_COLUMNS = ("id", "source", "source_split", "text", "context", "spea
                         "example_unclear", "dedup_key")
 
 
-def _ekman_of(catalog, labels: list) -> list[list[str]]:
-    """Each row's labels grouped into Ekman-7 (`catalog.group`), computed once per distinct label set."""
-    memo: dict[tuple, list[str]] = {}
-    out = []
-    for x in labels:
-        key = tuple(x)
-        if key not in memo:
-            memo[key] = catalog.group("ekman7", list(key))
-        out.append(list(memo[key]))
-    return out
+#: Joins a row's labels into one key (label names never hold it).
+_LABEL_SEPARATOR = "\x1f"
+
+
+def _ekman_of(catalog, labels: pa.Array) -> pa.Array:
+    """Each row's labels (an Arrow list array) grouped into Ekman-7 (`catalog.group`), computed once per
+    distinct label set and taken back to the rows by Arrow."""
+    keys = pc.binary_join(labels, _LABEL_SEPARATOR).dictionary_encode()
+    groups = [catalog.group("ekman7", key.split(_LABEL_SEPARATOR) if key else [])
+              for key in keys.dictionary.to_pylist()]
+    return pa.array(groups, pa.list_(pa.string())).take(keys.indices)
 
 
 def _strings(frame: pd.DataFrame, name: str) -> pa.Array:
-    """A text column as Arrow strings (missing values, None or NaN, as null)."""
-    return pa.array(frame[name].to_numpy(dtype=object), pa.string(), from_pandas=True)
+    """A text column as Arrow strings (missing values, None or NaN, as null; an Arrow-backed column as is)."""
+    return pa.array(frame[name], pa.string(), from_pandas=True)
 
 
 def _lists(frame: pd.DataFrame, name: str) -> pa.Array:
@@ -66,7 +68,7 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     catalog = load_catalog()
     n = len(frame)
     n_tokens = frame["n_tokens"].to_numpy()
-    strings = pa.list_(pa.string())
+    labels = _lists(frame, "labels")
     vad = [pa.array(frame[c].to_numpy(dtype=np.float64), pa.float64()) for c in ("vad_v", "vad_a", "vad_d")]
     qc = [pa.array(np.full(n, "en", dtype=object), pa.string()), pa.array(n_tokens, pa.int32()),
           pa.array((min_tokens <= n_tokens) & (n_tokens <= max_tokens), pa.bool_()), pa.array(np.ones(n, bool)),
@@ -78,8 +80,7 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
         "speaker": _strings(frame, "speaker"), "conv_id": _strings(frame, "conv_id"),
         "turn": pa.array([None if _none_if_nan(x) is None else int(x) for x in frame["turn"].tolist()], pa.int32()),
         "situation": _strings(frame, "situation"),
-        "labels": _lists(frame, "labels"),
-        "labels_ekman": pa.array(_ekman_of(catalog, frame["labels"].tolist()), strings),
+        "labels": labels, "labels_ekman": _ekman_of(catalog, labels),
         "source_labels": _lists(frame, "source_labels"),
         "vad": pa.StructArray.from_arrays(vad, fields=list(RECORD_SCHEMA.field("vad").type)),
         "vad_conf": pa.array(frame["vad_conf"].to_numpy(dtype=np.float64), pa.float64()),
