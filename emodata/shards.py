@@ -93,8 +93,8 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
         kind = RECORD_SCHEMA.field(name).type
         if name not in frame.columns:
             data[name] = pa.nulls(n, kind)
-        else:  # appraisal*: dicts; weak_*: lists or arrays (None: null)
-            data[name] = pa.array(frame[name].to_numpy(dtype=object), kind, from_pandas=True)
+        else:  # appraisal*: an Arrow struct column or dicts; weak_*: lists or arrays (None: null)
+            data[name] = pa.array(frame[name], kind, from_pandas=True)
     return data
 
 

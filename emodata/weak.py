@@ -287,12 +287,15 @@ def end_model_markdown(check: dict) -> list[str]:
     return lines
 
 
-def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
-    # Python floats (tolist) rounded by Python's round, as the record schema stores them; NaN → None.
-    values = np.asarray(values, dtype=np.float64)
-    rounded = round_as_python(values, PROB_DECIMALS).astype(object)
-    rounded[np.isnan(values)] = None
-    return [dict(zip(atoms, row)) for row in rounded.tolist()]
+def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> pd.api.extensions.ExtensionArray:
+    """The atom scores (rows × atoms) as one Arrow struct column (a pandas ArrowExtensionArray, no dict per
+    row): each float rounded as Python's round rounds it, as the record schema stores them; NaN → null."""
+    import pyarrow as pa
+
+    values = np.asarray(values, dtype=np.float64).reshape(-1, len(atoms))
+    rounded = round_as_python(values, PROB_DECIMALS)
+    fields = [pa.array(rounded[:, j], pa.float64(), mask=np.isnan(values[:, j])) for j in range(len(atoms))]
+    return pd.arrays.ArrowExtensionArray(pa.StructArray.from_arrays(fields, names=list(atoms)))
 
 
 def appraisal_matrices_of(frame: pd.DataFrame, lfs: dict[str, list[LabelingFunction]],
