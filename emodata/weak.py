@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from snorkel.labeling import LabelingFunction
 
-from labeling_functions.label_model import round_as_python
+from emodata.core.rounding import round_as_python
 from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, ekman_gold, fit_weak_labeler, lf_report
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from emodata.core import registry
 
 from labeling_functions.analysis import confusion, lf_table, score_sets
 from labeling_functions.label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
-                          majority_vote_probs, map_votes, round_as_python)
+                          majority_vote_probs, map_votes)
 
 
 
@@ -122,10 +122,8 @@ class WeakLabeler:
                                           ("_ekman", self.ekman, self.ekman_votes(matrix),
                                            None if context is None else self.ekman_votes(context))):
             out[f"weak_labels{suffix}"], probs = self.label_sets(space, votes, ctx)
-            # a row of floats per record (a view of one rounded matrix), null without votes
-            rounded = round_as_python(probs, PROB_DECIMALS)
-            out[f"weak_probs{suffix}"] = [None if nan else row for nan, row in zip(np.isnan(probs).any(axis=1).tolist(),
-                                                                                     rounded)]
+            out[f"weak_probs{suffix}"] = [None if np.isnan(row).any() else [round(float(p), PROB_DECIMALS) for p in row]
+                                          for row in probs]
         return pd.DataFrame(out)
 
     def ekman_sets(self, matrix: np.ndarray, context: np.ndarray | None = None) -> list[list[str]]:
@@ -139,8 +137,7 @@ class WeakLabeler:
         probs = space.probs(votes, method, context)
         sets = self.readout.labels(probs, space.names)
         if self.fallback in space.names:
-            finite = np.isfinite(probs).all(axis=1).tolist() if len(probs) else []
-            sets = [s if s or ok else [self.fallback] for s, ok in zip(sets, finite)]
+            sets = [s if s or np.isfinite(row).all() else [self.fallback] for s, row in zip(sets, probs)]
         return sets, probs
 
     def ekman_votes(self, matrix: np.ndarray) -> np.ndarray:

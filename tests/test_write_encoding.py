@@ -15,7 +15,7 @@ import pytest
 import emodata.shards as shards
 from emodata.flips.pairs import PAIRS_SCHEMA
 from emodata.shards import encode_jsonl, record_to_json
-from labeling_functions.label_model import round_as_python
+from emodata.core.rounding import round_as_python
 
 ODD_TEXTS = ['plain', 'quote " and \\ backslash', "new\nline\ttab", "emoji 😀 and é", "per%cent %s %%", "",
              "\x00\x1f control", "\u2028 line separator", None]
