@@ -54,3 +54,18 @@ def test_write_table_streams_the_bytes_encode_table_gives(tmp_path, monkeypatch)
     assert (tmp_path / "sub" / "pairs.jsonl").read_bytes() == encoded.jsonl
     assert written.jsonl_sha1 == hashlib.sha1(encoded.jsonl).hexdigest()
     assert written.parquet_sha1 == hashlib.sha1(encoded.parquet).hexdigest() and written.rows == 40
+
+
+def test_the_write_stage_freezes_the_long_lived_heap_and_always_thaws_it():
+    import gc
+
+    from emodata.freeze import long_lived_frozen
+
+    assert gc.get_freeze_count() == 0
+    with long_lived_frozen():
+        assert gc.get_freeze_count() > 0  # objects alive on entry are left out of the stage's collections
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError):
+        with long_lived_frozen():
+            raise RuntimeError("a failing stage")
+    assert gc.get_freeze_count() == 0
