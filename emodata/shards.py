@@ -53,9 +53,16 @@ def _ekman_of(catalog, labels: pa.Array) -> pa.Array:
     return pa.array(groups, pa.list_(pa.string())).take(keys.indices)
 
 
+def _values(frame: pd.DataFrame, name: str) -> pd.Series | np.ndarray:
+    """A column for `pa.array`: an Arrow-backed column as is (no copy through Python objects), any other
+    as Python objects (so an empty or all-missing float column converts to any Arrow type)."""
+    column = frame[name]
+    return column if hasattr(column.array, "__arrow_array__") else column.to_numpy(dtype=object)
+
+
 def _strings(frame: pd.DataFrame, name: str) -> pa.Array:
-    """A text column as Arrow strings (missing values, None or NaN, as null; an Arrow-backed column as is)."""
-    return pa.array(frame[name], pa.string(), from_pandas=True)
+    """A text column as Arrow strings (missing values, None or NaN, as null)."""
+    return pa.array(_values(frame, name), pa.string(), from_pandas=True)
 
 
 def _lists(frame: pd.DataFrame, name: str) -> pa.Array:
@@ -94,7 +101,7 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
         if name not in frame.columns:
             data[name] = pa.nulls(n, kind)
         else:  # appraisal*: an Arrow struct column or dicts; weak_*: lists or arrays (None: null)
-            data[name] = pa.array(frame[name], kind, from_pandas=True)
+            data[name] = pa.array(_values(frame, name), kind, from_pandas=True)
     return data
 
 

@@ -89,3 +89,29 @@ def test_round_as_python_is_python_round_bit_for_bit(decimals):
     out = round_as_python(values.reshape(-1, 2) if len(values) % 2 == 0 else values, decimals).reshape(-1)
     expected = np.array([round(x, decimals) for x in values.tolist()])
     assert np.array_equal(out.view(np.int64), expected.view(np.int64)), "a float differs from round()'s"
+
+
+def test_record_table_of_no_rows_and_of_arrow_backed_columns():
+    """A shard file's frame may have no rows (its weak columns then float64) or Arrow-backed columns (the
+    appraisal struct, pandas' Arrow strings): the table is built either way, with the same values."""
+    import pandas as pd
+
+    from emodata.shards import RECORD_INPUT_COLUMNS, to_record_table
+    from emodata.weak import _atom_structs
+
+    row = {"id": "a:1", "source": "a", "source_split": "train", "text": "so glad", "context": ["hi"],
+           "speaker": None, "conv_id": "c1", "turn": 2, "situation": float("nan"), "labels": ["joy"],
+           "source_labels": ["joy"], "vad_v": 0.5, "vad_a": 0.5, "vad_d": 0.5, "vad_conf": 1.0, "rationale": "r",
+           "n_tokens": 2, "example_unclear": False, "dedup_key": "k"}
+    frame = pd.DataFrame([row, {**row, "id": "a:2", "text": "sad", "labels": []}])
+    atoms = ["pleasantness", "attention"]
+    with_struct = frame.assign(appraisal=_atom_structs(np.array([[0.123456, np.nan], [1.0, 0.5]]), atoms),
+                               text=frame["text"].astype("string[pyarrow]"))
+    table = to_record_table(with_struct, "train", 1, 10)
+    assert table.column("appraisal").to_pylist()[0]["pleasantness"] == 0.1235
+    assert table.column("appraisal").to_pylist()[0]["attention"] is None
+    assert table.column("text").to_pylist() == ["so glad", "sad"]
+    assert table.column("labels_ekman").to_pylist() == [["joy"], []]
+    empty = frame.iloc[:0].assign(weak_labels=pd.Series([], dtype=float), weak_probs=pd.Series([], dtype=float))
+    assert set(RECORD_INPUT_COLUMNS) <= set(empty.columns)
+    assert to_record_table(empty, "train", 1, 10).num_rows == 0
