@@ -42,7 +42,7 @@ from emodata.freeze import ShardChunk, describe, freeze, gate, publish, staging,
 from emodata.mix import Ratio, filter_parquet, key_bytes, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
-from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_encoded
+from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_table
 from emodata.sources import SourceLocation, locate, read_source
 from emodata.label_stage import cancel_background, end_model_result, label
 from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION, MixContext,
@@ -160,8 +160,8 @@ def encode_records(labeler, n_lfs: int, appraisal, min_tokens: int, max_tokens: 
     table as Parquet + JSONL bytes (pure: the same chunk and models always give the same bytes),
     written by the task itself to `chunk.target` when the chunk names one."""
     frame = with_labels(labeler, n_lfs, appraisal, chunk.frame)
-    encoded = encode_table(to_record_table(frame, chunk.split, min_tokens, max_tokens))
-    return encoded if chunk.target is None else write_encoded(encoded, chunk.target)
+    table = to_record_table(frame, chunk.split, min_tokens, max_tokens)
+    return encode_table(table) if chunk.target is None else write_table(table, chunk.target)
 
 
 def build_mix(ctx: MixContext) -> BuildResult:

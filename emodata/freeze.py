@@ -7,6 +7,7 @@ at most `--shard-rows` rows each) runs on the build's engine; this process write
 """
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 from collections import Counter
@@ -31,8 +32,8 @@ from emodata.core.manifest import (ROLES, SCHEMA_VERSION, Artifact, BuildStamp, 
 from emodata.core.typed_json import from_json
 from emodata.flips import pairs_summary
 from emodata.publish import publish as publish_folder
-from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, WrittenShard, encode_table, shard_files, write_encoded,
-                            write_parquet)
+from emodata.shards import (RECORD_INPUT_COLUMNS, EncodedShard, WrittenShard, shard_files, write_encoded,
+                            write_parquet, write_table)
 from emodata.cache import AnnotatedParts
 from emodata.stages import ORIGIN, POSITION, MixContext, PreparedSource, chosen_by_name, materialise
 from emodata.verify import RUN_FILE, write_checksums
@@ -196,14 +197,27 @@ def _write_index(tmp: Path, drawn: list[pd.DataFrame]) -> IndexFile:
     return IndexFile("index/permutation.parquet", sha1_file(path), table.num_rows)
 
 
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """While inside, the objects alive on entry (the client's models, frames, spaCy pipeline) sit in the
+    garbage collector's permanent generation (`gc.freeze`), so the collections the write stage's many
+    short-lived objects trigger do not rescan them (real 20:80 build: GC 2.7 s → 0.6 s of the stage)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def write(ctx: MixContext, encode: EncodeTask) -> None:
     """Write the record shards (labelled by `encode` on the engine), the pairs shard, the draw order, the
     verifier, and the LF report's data (MANIFEST_DIR/lf_report.json; its .md is written by `freeze`)."""
-    with ctx.reporter.stage(f"write {ctx.name}", total=sum(len(r.frame) for r in ctx.records)) as advance:
+    with long_lived_frozen(), ctx.reporter.stage(f"write {ctx.name}",
+                                                 total=sum(len(r.frame) for r in ctx.records)) as advance:
         ctx.shards = _write_record_shards(ctx, encode, advance)
         if ctx.pairs is not None:
-            ctx.shards.append(_put(ctx.tmp, PAIRS_SHARD, encode_table(ctx.pairs), "pairs/train_pairs", "mix",
-                                   "train", "pairs"))
+            written = write_table(ctx.pairs, ctx.tmp / PAIRS_SHARD)
+            ctx.shards.append(_put(ctx.tmp, PAIRS_SHARD, written, "pairs/train_pairs", "mix", "train", "pairs"))
         ctx.index = _write_index(ctx.tmp, list(ctx.drawn.values()))
         ctx.artifacts = [_write_verifier(ctx.tmp, ctx.appraisal.verifier)]
     manifests = ctx.tmp / "manifests"

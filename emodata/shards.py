@@ -13,10 +13,12 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from catalog import load_catalog
@@ -38,21 +40,34 @@ RECORD_INPUT_COLUMNS = ("id", "source", "source_split", "text", "context", "spea
                         "example_unclear", "dedup_key")
 
 
-def _ekman_of(catalog, labels: list) -> list[list[str]]:
-    """Each row's labels grouped into Ekman-7 (`catalog.group`), computed once per distinct label set."""
-    memo: dict[tuple, list[str]] = {}
-    out = []
-    for x in labels:
-        key = tuple(x)
-        if key not in memo:
-            memo[key] = catalog.group("ekman7", list(key))
-        out.append(list(memo[key]))
-    return out
+#: Joins a row's labels into one key (label names never hold it).
+_LABEL_SEPARATOR = "\x1f"
+
+
+def _ekman_of(catalog, labels: pa.Array) -> pa.Array:
+    """Each row's labels (an Arrow list array) grouped into Ekman-7 (`catalog.group`), computed once per
+    distinct label set and taken back to the rows by Arrow."""
+    keys = pc.binary_join(labels, _LABEL_SEPARATOR).dictionary_encode()
+    groups = [catalog.group("ekman7", key.split(_LABEL_SEPARATOR) if key else [])
+              for key in keys.dictionary.to_pylist()]
+    return pa.array(groups, pa.list_(pa.string())).take(keys.indices)
+
+
+def _values(frame: pd.DataFrame, name: str) -> pd.Series | np.ndarray:
+    """A column for `pa.array`: an Arrow-backed column as is (no copy through Python objects), any other
+    as Python objects (so an empty or all-missing float column converts to any Arrow type)."""
+    column = frame[name]
+    return column if hasattr(column.array, "__arrow_array__") else column.to_numpy(dtype=object)
 
 
 def _strings(frame: pd.DataFrame, name: str) -> pa.Array:
     """A text column as Arrow strings (missing values, None or NaN, as null)."""
-    return pa.array(frame[name].to_numpy(dtype=object), pa.string(), from_pandas=True)
+    return pa.array(_values(frame, name), pa.string(), from_pandas=True)
+
+
+def _lists(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A column of string lists (Python lists or numpy arrays per row) as Arrow lists of strings."""
+    return pa.array(frame[name].to_numpy(dtype=object), pa.list_(pa.string()))
 
 
 def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens: int) -> dict[str, pa.Array]:
@@ -60,7 +75,7 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     catalog = load_catalog()
     n = len(frame)
     n_tokens = frame["n_tokens"].to_numpy()
-    strings = pa.list_(pa.string())
+    labels = _lists(frame, "labels")
     vad = [pa.array(frame[c].to_numpy(dtype=np.float64), pa.float64()) for c in ("vad_v", "vad_a", "vad_d")]
     qc = [pa.array(np.full(n, "en", dtype=object), pa.string()), pa.array(n_tokens, pa.int32()),
           pa.array((min_tokens <= n_tokens) & (n_tokens <= max_tokens), pa.bool_()), pa.array(np.ones(n, bool)),
@@ -68,13 +83,12 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
     data = {
         "id": _strings(frame, "id"), "source": _strings(frame, "source"),
         "split": pa.array(np.full(n, split, dtype=object), pa.string()), "source_split": _strings(frame, "source_split"),
-        "text": _strings(frame, "text"), "context": pa.array([list(c) for c in frame["context"].tolist()], strings),
+        "text": _strings(frame, "text"), "context": _lists(frame, "context"),
         "speaker": _strings(frame, "speaker"), "conv_id": _strings(frame, "conv_id"),
         "turn": pa.array([None if _none_if_nan(x) is None else int(x) for x in frame["turn"].tolist()], pa.int32()),
         "situation": _strings(frame, "situation"),
-        "labels": pa.array([list(x) for x in frame["labels"].tolist()], strings),
-        "labels_ekman": pa.array(_ekman_of(catalog, frame["labels"].tolist()), strings),
-        "source_labels": pa.array([list(x) for x in frame["source_labels"].tolist()], strings),
+        "labels": labels, "labels_ekman": _ekman_of(catalog, labels),
+        "source_labels": _lists(frame, "source_labels"),
         "vad": pa.StructArray.from_arrays(vad, fields=list(RECORD_SCHEMA.field("vad").type)),
         "vad_conf": pa.array(frame["vad_conf"].to_numpy(dtype=np.float64), pa.float64()),
         "rationale": _strings(frame, "rationale"),
@@ -86,10 +100,8 @@ def _record_columns(frame: pd.DataFrame, split: str, min_tokens: int, max_tokens
         kind = RECORD_SCHEMA.field(name).type
         if name not in frame.columns:
             data[name] = pa.nulls(n, kind)
-        elif name.startswith("appraisal"):
-            data[name] = pa.array(frame[name].tolist(), kind)
-        else:
-            data[name] = pa.array([None if x is None else list(x) for x in frame[name].tolist()], kind)
+        else:  # appraisal*: an Arrow struct column or dicts; weak_*: lists or arrays (None: null)
+            data[name] = pa.array(_values(frame, name), kind, from_pandas=True)
     return data
 
 
@@ -146,16 +158,79 @@ def record_to_json(record: dict) -> str:
 #: Rows converted to Python objects at a time when a shard is written as JSONL (bounds that peak).
 JSONL_BATCH_ROWS = 5_000
 
+#: A JSON string literal as `_JSON` writes it (the C encoder json uses, ensure_ascii=False).
+_JSON_STRING = json.encoder.encode_basestring
+#: What `_JSON` writes for a Python scalar, keyed by the scalar's repr where the two differ.
+_JSON_SCALARS = {"None": "null", "True": "true", "False": "false", "nan": "NaN", "inf": "Infinity",
+                 "-inf": "-Infinity"}
+
+
+def _with_nulls(array: pa.Array, texts: list[str]) -> list[str]:
+    """`texts` (one per value) with "null" where `array` is null."""
+    if array.null_count:
+        for i in np.flatnonzero(~array.is_valid().to_numpy(zero_copy_only=False)).tolist():
+            texts[i] = "null"
+    return texts
+
+
+def _json_numbers(array: pa.Array) -> list[str]:
+    """The JSON text of each value of a number or boolean array: each distinct value (by its bits, so
+    -0.0 stays apart from 0.0) written once as json writes it (repr; NaN, Infinity, true, false)."""
+    values = array.fill_null(False if pa.types.is_boolean(array.type) else 0).to_numpy(zero_copy_only=False)
+    if pa.types.is_floating(array.type):
+        values = values.astype(np.float64)
+        bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
+        distinct = bits.view(np.float64).tolist()
+    else:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        distinct = distinct.tolist()
+    texts = np.array([_JSON_SCALARS.get(t, t) for t in map(repr, distinct)], dtype=object)
+    return _with_nulls(array, texts[inverse.reshape(-1)].tolist())
+
+
+def _json_list(array: pa.Array) -> list[str]:
+    """The JSON text of each list of a list array (its values encoded once, column-wise)."""
+    offsets = array.offsets.to_numpy()
+    first = int(offsets[0])
+    values = _json_texts(array.values.slice(first, int(offsets[-1]) - first))
+    bounds = (offsets - first).tolist()
+    return _with_nulls(array, ["[" + ", ".join(values[a:b]) + "]" for a, b in zip(bounds, bounds[1:])])
+
+
+def _json_texts(array: pa.Array) -> list[str]:
+    """The JSON text `_JSON` writes for each value of an Arrow array (what `record_to_json` writes for
+    it inside a record), built column-wise: strings and numbers per value by the json module's own C
+    functions, lists and structs from their children's texts."""
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return ["null" if v is None else _JSON_STRING(v) for v in array.to_pylist()]
+    if pa.types.is_null(kind):
+        return ["null"] * len(array)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _json_numbers(array)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _json_list(array)
+    if pa.types.is_struct(kind):
+        template = "{" + ", ".join(_JSON_STRING(f.name).replace("%", "%%") + ": %s" for f in kind) + "}"
+        fields = [_json_texts(child) for child in array.flatten()]
+        texts = [template % row for row in zip(*fields)] if fields else ["{}"] * len(array)
+        return _with_nulls(array, texts)
+    return [_JSON.encode(v) for v in array.to_pylist()]
+
+
+def _jsonl_pieces(table: pa.Table) -> Iterator[bytes]:
+    """The JSONL export of a table, `JSONL_BATCH_ROWS` rows at a time: UTF-8, a record per line, fields
+    in schema order, each line the bytes `record_to_json` gives for the row's record, built column by
+    column (`_json_texts`)."""
+    template = "{" + ", ".join(_JSON_STRING(n).replace("%", "%%") + ": %s" for n in table.schema.names) + "}\n"
+    for batch in table.to_batches(JSONL_BATCH_ROWS):
+        columns = [_json_texts(column) for column in batch.columns]
+        yield "".join([template % row for row in zip(*columns)]).encode("utf-8")
+
 
 def encode_jsonl(table: pa.Table) -> bytes:
-    """The JSONL export of a shard (UTF-8, a record per line, schema order): `JSONL_BATCH_ROWS` rows at a
-    time, each column of a batch converted to Python once."""
-    names, encode, out = table.schema.names, _JSON.encode, io.BytesIO()
-    for start in range(0, table.num_rows, JSONL_BATCH_ROWS):
-        batch = table.slice(start, JSONL_BATCH_ROWS)
-        columns = [batch.column(name).to_pylist() for name in names]
-        out.write("".join(encode(dict(zip(names, row))) + "\n" for row in zip(*columns)).encode("utf-8"))
-    return out.getvalue()
+    """The JSONL export of a shard (`_jsonl_pieces`, joined)."""
+    return b"".join(_jsonl_pieces(table))
 
 
 def shard_files(stem: str, n_rows: int, shard_rows: int) -> list[tuple[str, int, int]]:
@@ -195,6 +270,19 @@ def write_encoded(encoded: EncodedShard, base: Path) -> WrittenShard:
     write_bytes(Path(f"{base}.jsonl"), encoded.jsonl)
     return WrittenShard(hashlib.sha1(encoded.parquet).hexdigest(), hashlib.sha1(encoded.jsonl).hexdigest(),
                         encoded.rows)
+
+
+def write_table(table: pa.Table, base: Path) -> WrittenShard:
+    """Write a record (or pairs) table as `base`.parquet and `base`.jsonl, the bytes `encode_table` gives,
+    the JSONL a batch at a time as it is encoded (the file is never whole in memory); what was written."""
+    parquet = encode_parquet(table)
+    write_bytes(Path(f"{base}.parquet"), parquet)
+    digest = hashlib.sha1()
+    with open(f"{base}.jsonl", "wb") as out:
+        for piece in _jsonl_pieces(table):
+            out.write(piece)
+            digest.update(piece)
+    return WrittenShard(hashlib.sha1(parquet).hexdigest(), digest.hexdigest(), table.num_rows)
 
 
 def encode_table(table: pa.Table) -> EncodedShard:

@@ -33,7 +33,7 @@ from emodata.core.errors import EmodataError
 from emodata.core.manifest import Artifact, IndexFile, Manifest, Shard
 from emodata.engines import Engine
 from emodata.engines.core import cut_bounds
-from emodata.flips.draw import DrawnParts, drawn_positions, pairs_table, part_args
+from emodata.flips.draw import DrawnParts, drawn_positions, pairs_part, pairs_table, part_args
 from emodata.flips.pairs import flip_part
 from emodata.minsize import require_min_train_rows
 from emodata.mix import Ratio, mixture_sizes, require_mix_satisfiable, select_and_split
@@ -349,5 +349,5 @@ def flip_pairs(ctx: MixContext) -> None:
         scorer = dataclasses.replace(ctx.annotator, lfs=(), appraisal_lfs=())
         drawn = ctx.train_rows.iloc[drawn_positions(ctx.train_rows["id"], ctx.config.flip_frac, ctx.config.seed)]
         results = ctx.engine.map(flip_part, flip_rows(ctx, drawn),
-                                 part_args(scorer, None, load_flips(), FLIP_BATCH))
+                                 part_args(scorer, None, load_flips(), FLIP_BATCH), consume=pairs_part)
         ctx.pairs, ctx.pair_tally = pairs_table(results, len(drawn))

@@ -20,6 +20,8 @@ from snorkel.labeling import LabelingFunction
 from labeling_functions.end_model import EndModelTask, EvalSplit, end_model_check
 from labeling_functions.weak_labels import PROB_DECIMALS, WeakLabeler, ekman_gold, fit_weak_labeler, lf_report
 
+from emodata.core.rounding import round_as_python
+
 if TYPE_CHECKING:
     from labeling_functions.appraisal import AppraisalModel, Verifier
 
@@ -271,10 +273,15 @@ def end_model_markdown(check: dict) -> list[str]:
     return lines
 
 
-def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> list[dict]:
-    # Python floats (tolist) rounded by Python's round, as the record schema stores them; NaN → None.
-    return [dict(zip(atoms, [None if x != x else round(x, PROB_DECIMALS) for x in row]))
-            for row in np.asarray(values, dtype=np.float64).tolist()]
+def _atom_structs(values: np.ndarray, atoms: Sequence[str]) -> pd.api.extensions.ExtensionArray:
+    """The atom scores (rows × atoms) as one Arrow struct column (a pandas ArrowExtensionArray, no dict per
+    row): each float rounded as Python's round rounds it, as the record schema stores them; NaN → null."""
+    import pyarrow as pa
+
+    values = np.asarray(values, dtype=np.float64).reshape(-1, len(atoms))
+    rounded = round_as_python(values, PROB_DECIMALS)
+    fields = [pa.array(rounded[:, j], pa.float64(), mask=np.isnan(values[:, j])) for j in range(len(atoms))]
+    return pd.arrays.ArrowExtensionArray(pa.StructArray.from_arrays(fields, names=list(atoms)))
 
 
 def appraisal_matrices_of(frame: pd.DataFrame, lfs: dict[str, list[LabelingFunction]],

@@ -22,6 +22,7 @@ from snorkel.labeling.model import LabelModel
 from catalog import load_catalog
 
 from emodata.core import registry
+from emodata.core.rounding import round_as_python
 
 from labeling_functions.analysis import confusion, lf_table, score_sets
 from labeling_functions.label_model import (LABEL_MODEL, MAJORITY_VOTE, ReadOut, fit_label_model, label_model_probs,
@@ -129,8 +130,10 @@ class WeakLabeler:
                                           ("_ekman", self.ekman, self.ekman_votes(matrix),
                                            None if context is None else self.ekman_votes(context))):
             out[f"weak_labels{suffix}"], probs = self.label_sets(space, votes, ctx)
-            out[f"weak_probs{suffix}"] = [None if np.isnan(row).any() else [round(float(p), PROB_DECIMALS) for p in row]
-                                          for row in probs]
+            # a row of floats per record (a view of one rounded matrix), null without votes
+            rounded = round_as_python(probs, PROB_DECIMALS)
+            out[f"weak_probs{suffix}"] = [None if nan else row for nan, row in zip(np.isnan(probs).any(axis=1).tolist(),
+                                                                                     rounded)]
         return pd.DataFrame(out)
 
     def ekman_sets(self, matrix: np.ndarray, context: np.ndarray | None = None) -> list[list[str]]:
@@ -144,7 +147,8 @@ class WeakLabeler:
         probs = space.probs(votes, method, context)
         sets = self.readout.labels(probs, space.names)
         if self.fallback in space.names:
-            sets = [s if s or np.isfinite(row).all() else [self.fallback] for s, row in zip(sets, probs)]
+            finite = np.isfinite(probs).all(axis=1).tolist() if len(probs) else []
+            sets = [s if s or ok else [self.fallback] for s, ok in zip(sets, finite)]
         return sets, probs
 
     def ekman_votes(self, matrix: np.ndarray) -> np.ndarray:

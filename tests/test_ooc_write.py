@@ -27,10 +27,11 @@ def test_tasks_write_their_shard_files_and_the_bytes_equal_the_client_written_on
     monkeypatch.setattr(freeze_module, "_put", recording)
     (task_written,) = build(sample_config(tmp_path / "tasks", cache_dir=str(tmp_path / "cache"), shard_rows=9))
     record_files = len([s for s in task_written.manifest["shards"] if s["role"] != "pairs"])
-    assert kinds.count(WrittenShard) == record_files > 3 and kinds.count(EncodedShard) == 1  # + the pairs shard
+    assert kinds.count(WrittenShard) == record_files + 1 and record_files > 3  # + the pairs shard, streamed here
+    assert EncodedShard not in kinds
     kinds.clear()
     monkeypatch.setattr("emodata.build.open_engine", lambda config: RemoteLikeEngine())
     (client_written,) = build(sample_config(tmp_path / "client", cache_dir=str(tmp_path / "cache"), shard_rows=9))
-    assert WrittenShard not in kinds and kinds.count(EncodedShard) == record_files + 1
+    assert kinds.count(WrittenShard) == 1 and kinds.count(EncodedShard) == record_files  # pairs: written here
     assert client_written.manifest_path.read_bytes() == task_written.manifest_path.read_bytes()
     assert (client_written.root / "checksums.sha1").read_bytes() == (task_written.root / "checksums.sha1").read_bytes()

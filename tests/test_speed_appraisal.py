@@ -73,5 +73,5 @@ def test_atom_structs_round_like_the_record_schema():
     atoms = ("a", "b", "c")
     expected = [{a: (None if np.isnan(x) else round(float(x), PROB_DECIMALS)) for a, x in zip(atoms, row)}
                 for row in values]
-    got = _atom_structs(values, atoms)
+    got = _atom_structs(values, atoms).tolist()  # an Arrow struct column
     assert got == expected and all(type(v) is float for row in got for v in row.values() if v is not None)

@@ -96,15 +96,28 @@ def part_args(annotator: Annotator, nlp: Language | Pipeline | None, lexicon: Fl
     return annotator, None if nlp is None or nlp is annotator.pipeline else nlp, lexicon, batch_size, drafts
 
 
-def pairs_table(results: Iterable[tuple[list[dict], Counter]], n_selected: int) -> tuple[pa.Table, Counter]:
-    """The pairs shard (PAIRS_SCHEMA) and tally from `flip_part`'s results, partitions in draw order."""
+def pairs_part(index: int, result: tuple[list[dict] | pa.Table, Counter]) -> tuple[pa.Table, Counter]:
+    """One partition's `flip_part` result with its pairs as a PAIRS_SCHEMA table: an engine's `consume`
+    (`Engine.map`), so the client keeps each finished partition's pairs as Arrow columns, not as dicts."""
+    rows, tally = result
+    return (rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=PAIRS_SCHEMA)), tally
+
+
+def pairs_table(results: Iterable[tuple[list[dict] | pa.Table, Counter]],
+                n_selected: int) -> tuple[pa.Table, Counter]:
+    """The pairs shard (PAIRS_SCHEMA) and tally from `flip_part`'s results (or `pairs_part`'s), partitions
+    in draw order: the partitions' tables concatenated into one chunk per column, the same table (and
+    Parquet bytes) whatever the partitions."""
     tally: Counter = Counter({f"rows:{k}": 0 for k in ROW_OUTCOMES})
     tally["rows:selected"] = n_selected
-    out = []
-    for rows, part_tally in results:
-        out.extend(rows)
+    tables = []
+    for index, result in enumerate(results):
+        table, part_tally = pairs_part(index, result)
+        tables.append(table)
         tally.update(part_tally)  # update, not +: keeps the zero counts of ROW_OUTCOMES
-    return pa.Table.from_pylist(out, schema=PAIRS_SCHEMA), tally
+    if not tables:
+        return pa.Table.from_pylist([], schema=PAIRS_SCHEMA), tally
+    return pa.concat_tables(tables).combine_chunks(), tally
 
 
 def make_pairs(train: pd.DataFrame, annotator: Annotator, nlp: Language | Pipeline, flip_frac: float, seed: int,
