@@ -13,9 +13,9 @@ from typing import Sequence
 import numpy as np
 from snorkel.labeling import LabelingFunction, LFAnalysis
 
-from emodata.core.metrics import label_set_scores
 
 from labeling_functions.core import ABSTAIN
+from labeling_functions.label_sets import NO_EMOTION, score_sets  # noqa: F401 - re-exported
 
 
 def lf_table(matrix: np.ndarray, lfs: Sequence[LabelingFunction], names: Sequence[str],
@@ -50,25 +50,3 @@ def confusion(pred: Sequence[Sequence[str]], gold: Sequence[set[str]], labels: S
                 if a in index and b in index:
                     matrix[index[a], index[b]] += 1
     return matrix.tolist()
-
-
-#: The "no emotion" label: ERC papers also report macro scores over the emotion labels without it.
-NO_EMOTION = "neutral"
-
-
-def score_sets(pred: Sequence[Sequence[str]], gold: Sequence[set[str]]) -> dict:
-    """Macro-P/R/F1, per-class P/R/F1 and coverage (rows with any weak label) of weak label sets.
-
-    Rows whose gold set is empty (e.g. an EmpatheticDialogues tag with no Ekman reading) are not
-    scored (`n` counts the scored rows, `n_unscored` the others). `macro_f1_emotions` is the mean F1
-    over the gold labels other than neutral (predictions of neutral still count as misses).
-    """
-    keep = [i for i, g in enumerate(gold) if g]
-    pred = [pred[i] for i in keep]  # label_set_scores takes any collections as sets
-    scores = label_set_scores(pred, [gold[i] for i in keep])
-    covered = sum(bool(p) for p in pred)
-    emotions = [s["f1"] for k, s in scores["per_label"].items() if k != NO_EMOTION]
-    return {"macro_f1": scores["macro_f1"], "macro_p": scores["macro_p"], "macro_r": scores["macro_r"],
-            "macro_f1_emotions": float(np.mean(emotions)) if emotions else None,
-            "coverage": covered / len(pred) if len(pred) else 0.0, "n": len(pred),
-            "n_unscored": len(gold) - len(keep), "per_label": scores["per_label"]}

@@ -35,7 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
-from labeling_functions.label_model import sets_of
+from labeling_functions.label_sets import sets_of
 
 #: TF-IDF + LR settings, recorded in the manifest; chosen on GoEmotions train → dev (benchmarks/RESULTS.md:
 #: word + char n-grams 0.487 vs word only 0.456 on weak labels; C 1 vs 0.5/2/4; read-out 2 labels at 0.5).
@@ -122,7 +122,7 @@ def end_model_check(task: EndModelTask) -> dict:
     split (Macro-F1 over the gold labels present). `ratio` = end model on weak labels / the same model on
     gold (the share of supervised quality the weak labels buy). Nothing time-dependent is returned, so the
     manifest stays byte-stable. Each distinct scored input is vectorised once, while the models are fit."""
-    from labeling_functions.analysis import score_sets
+    from labeling_functions.label_sets import score_sets
 
     distinct = list(dict.fromkeys(x for split in task.splits.values() for x in split.inputs))
     position = {text: i for i, text in enumerate(distinct)}

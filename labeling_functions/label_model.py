@@ -25,6 +25,7 @@ import numpy as np
 from snorkel.labeling.model import LabelModel
 
 from labeling_functions.core import ABSTAIN
+from labeling_functions.label_sets import sets_of
 
 LABEL_MODEL = "label_model"
 MAJORITY_VOTE = "majority_vote"
@@ -51,18 +52,6 @@ class ReadOut:
         np.put_along_axis(keep, order, True, axis=1)
         keep &= (safe >= np.maximum(self.rel * top, self.min_p)) & finite[:, None]
         return sets_of(keep, names)
-
-
-def sets_of(keep: np.ndarray, names: Sequence[str]) -> list[list[str]]:
-    """The label set of each row of a boolean rows × classes matrix, in `names` order."""
-    width = keep.shape[1] if keep.ndim == 2 else 0
-    if width > 62:  # too wide for one int64 code per row: row by row
-        return [[names[j] for j in np.flatnonzero(row)] for row in keep]
-    # Rows share few distinct patterns: read each pattern's names once (a fresh list per row).
-    codes = keep.astype(np.int64) @ (np.int64(1) << np.arange(width, dtype=np.int64))
-    patterns, inverse = np.unique(codes, return_inverse=True)
-    sets = [[names[j] for j in range(width) if (code >> j) & 1] for code in patterns.tolist()]
-    return [list(sets[i]) for i in inverse.tolist()]
 
 
 def map_votes(matrix: np.ndarray, mapping: np.ndarray) -> np.ndarray:

@@ -69,3 +69,15 @@ def test_an_unguarded_main_script_is_not_run_again_in_the_child(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "6"
     assert marker.read_text().splitlines() == ["run"]
+
+
+def test_the_end_model_child_imports_no_heavy_library():
+    """The child unpickles `labeling_functions.end_model`'s task: it must not pull Snorkel, torch or pandas
+    (seconds of start-up and ~350 MiB beside the client; sklearn comes only when it fits)."""
+    code = ("import sys, labeling_functions.end_model; "
+            "print(sorted(m for m in ('torch', 'snorkel', 'pandas', 'spacy', 'sklearn') if m in sys.modules))")
+    root = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": root})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
