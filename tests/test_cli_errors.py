@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -118,16 +117,28 @@ def test_build_prints_the_manifest_path_on_stdout(tmp_path, capsys):
     assert summary["name"] == "mix_20_80" and summary["qc_success"] is True and summary["rows"]["train"] > 0
 
 
-def test_ctrl_c_during_a_build_publishes_nothing(tmp_path):
+@pytest.mark.parametrize("after", ["✓ read ", "✓ end model mix_20_80 (start)"])
+def test_ctrl_c_during_a_build_publishes_nothing(tmp_path, after):
+    import psutil
+
     process = subprocess.Popen([sys.executable, "-m", "emodata", "build", "--sample", "--no-cache", "--out",
                                 str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)                 # inside the build (imports and spaCy load take a few seconds)
+    # Inside the build: once a stage is done (a fixed sleep raced the whole sample build, which can finish
+    # within seconds of its imports); after the end model's start, its child process is running too.
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if line.startswith(after):
+            break
+    children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    out, rest = process.communicate(timeout=120)
+    err = "".join(seen) + rest
     assert process.returncode == 130, err
     assert "Traceback" not in err and "interrupted: nothing was published" in err
     assert out == ""
     assert not (tmp_path / "mix_20_80").exists()
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]  # no child left
 
 
 def test_progress_prints_plain_lines_when_not_a_terminal(monkeypatch):
