@@ -121,8 +121,11 @@ def test_build_prints_the_manifest_path_on_stdout(tmp_path, capsys):
 def test_ctrl_c_during_a_build_publishes_nothing(tmp_path, after):
     import psutil
 
+    # SIGINT at its default in the child: a test run started in the background by a non-interactive shell
+    # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
     process = subprocess.Popen([sys.executable, "-m", "emodata", "build", "--sample", "--no-cache", "--out",
-                                str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Inside the build: once a stage is done (a fixed sleep raced the whole sample build, which can finish
     # within seconds of its imports); after the end model's start, its child process is running too.
     seen = []
