@@ -1,7 +1,8 @@
 """Scaling benchmark (issues #7, #18): wall time and peak memory of the whole build at 1x, 10x (100x).
 
 Usage: python benchmarks/bench_scale.py [--data-dir ../shared/data] [--scales 1,10] [--workers 1]
-                                        [--mix 20:80] [--work DIR] [--results FILE] [--warm] [-- BUILD_ARGS...]
+                                        [--mix 20:80] [--work DIR] [--results FILE] [--warm] [--plot PNG]
+                                        [--plot-only] [-- BUILD_ARGS...]
 
 Scale N is `python -m emodata.synthetic --factor N --ed-standin` data (real sentences recombined; N = 1 has
 the real corpora's sizes), so every scale is read, annotated and built the same way. For each (scale,
@@ -13,6 +14,9 @@ own run record (`run.json`: every stage's seconds and the peak RSS after each st
 results. The 10x/1x ratios are the issue's acceptance figures; a larger scale that is not run is
 estimated from the last two measured ones (linear in the rows, which is what the growth curve shows),
 and the table says that it is an estimate. Prints Markdown and writes it to --results when given.
+`--plot PNG` draws the growth curve (wall seconds and peak RSS against rows read, log-log, with the 4 GiB
+budget and the linear-growth line) from every `result-x*_w*.json` in --work; `--plot-only` draws it from
+the results already there without building.
 """
 from __future__ import annotations
 
@@ -112,6 +116,55 @@ def table(results: dict[tuple[int, int], dict], scales: list[int], workers: list
     return lines
 
 
+def load_results(work: Path) -> dict[tuple[int, int], dict]:
+    """Every measured (scale, workers) result kept in `work` (`result-xS_wW.json`)."""
+    results = {}
+    for path in sorted(work.glob("result-x*_w*.json")):
+        scale, workers = path.stem[len("result-x"):].split("_w")
+        results[(int(scale), int(workers))] = json.loads(path.read_text())
+    return results
+
+
+def plot_growth(results: dict[tuple[int, int], dict], png: Path) -> None:
+    """The growth curve: wall seconds and peak RSS against rows read, one line per worker count, log-log,
+    with a dotted line of linear growth from the smallest scale and the 4 GiB memory budget."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    sys.path.insert(0, str(REPO))
+    from emodata.core.figstyle import CYCLE, figure_png, style_axes
+
+    fig = Figure(figsize=(9, 3.6))
+    axes = fig.subplots(1, 2)
+    for ax, key, label in ((axes[0], "wall_s", "wall seconds"), (axes[1], "peak_rss_mib", "peak RSS (MiB)")):
+        for colour, w in zip(CYCLE, sorted({w for _, w in results})):
+            points = sorted((r["rows_read"], r[key], s) for (s, ww), r in results.items() if ww == w)
+            rows, values = [p[0] for p in points], [p[1] for p in points]
+            ax.plot(rows, values, "o-", color=colour, label=f"{w} worker{'s' if w > 1 else ''}")
+            for x, y, s in points:
+                ax.annotate(f"{s}x: {y:,.0f}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
+            if len(points) > 1:
+                ax.plot([rows[0], rows[-1]], [values[0], values[0] * rows[-1] / rows[0]], ":", color=colour,
+                        linewidth=0.8, label="linear in rows" if w == 1 else None)
+        if key == "peak_rss_mib":
+            ax.axhline(4096, color="#999999", linewidth=0.8, linestyle="--", label="4 GiB budget")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            axis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("rows read")
+        ax.set_ylabel(label)
+        style_axes(ax)
+        ax.legend(fontsize=8, frameon=False)
+    fig.suptitle("emodata build --mix 20:80: growth with the corpus (synthetic 1x / 10x / 100x)", fontsize=10)
+    fig.tight_layout()
+    png.write_bytes(figure_png(fig))
+
+
 def main() -> None:
     """Parse the arguments, build at every scale and worker count, print (and write) the table."""
     argv = sys.argv[1:]
@@ -125,8 +178,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/emodata-bench-scale"))
     parser.add_argument("--results", type=Path)
     parser.add_argument("--warm", action="store_true", help="keep each scale's annotate cache (mix stages only)")
+    parser.add_argument("--plot", type=Path, help="draw the growth curve of every result in --work into this PNG")
+    parser.add_argument("--plot-only", action="store_true", help="only draw --plot from the results in --work")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.plot_only:
+        plot_growth(load_results(args.work), args.plot)
+        return
     scales = [int(s) for s in args.scales.split(",")]
     workers = [int(w) for w in args.workers.split(",")]
     results = {}
@@ -143,6 +201,8 @@ def main() -> None:
     print(text)
     if args.results:
         args.results.write_text(text, encoding="utf-8")
+    if args.plot:
+        plot_growth(load_results(args.work), args.plot)
 
 
 if __name__ == "__main__":
