@@ -276,8 +276,9 @@ def _build_locked(config: BuildConfig, reporter: Reporter, ratios: list[Ratio], 
             prepared[name] = prepare_source(location, config, annotator, engine, cache, vad_conf_min, reporter,
                                             keep_annotated=name == roles.probe)
             timings[f"prepare_{name}"] = time.perf_counter() - t0
-        for ratio in ratios:
-            result = build_mix(MixContext(ratio, prepared, config, annotator, vad_conf_min, reporter, engine, roles))
+        for number, ratio in enumerate(ratios, 1):
+            result = build_mix(MixContext(ratio, prepared, config, annotator, vad_conf_min, reporter, engine, roles,
+                                          last_mix=number == len(ratios)))
             result.timings = timings | result.timings
             results.append(result)
             reporter.summary(result)

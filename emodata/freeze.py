@@ -248,7 +248,7 @@ def _source_info(ctx: MixContext, prep: PreparedSource) -> SourceInfo:
         files=_relative_files(prep), rows_read=prep.report["rows_read"],
         reader_skipped=prep.report["skipped"], reader_repaired=prep.report["repaired"],
         rows_annotated=prep.rows_annotated, drops=dict(sorted((prep.drops + ctx.extra_drops[prep.name]).items())),
-        rows_kept=len(prep.kept), rows_used=dict(sorted(used.items())),
+        rows_kept=prep.rows_kept, rows_used=dict(sorted(used.items())),
         card=SourceCard(card.version, card.license) if card else None)
 
 

@@ -75,6 +75,8 @@ def _scored_splits(ctx: MixContext) -> tuple[dict[str, pd.DataFrame], dict[str, 
         None if tagged is None else tagged[POSITION].to_numpy(), None if tagged is None else tagged["text_key"],
         ctx.mixed, f"{probe}/{ctx.roles.probe_shard}", prep.drops + ctx.extra_drops[probe],
         lambda positions: prep.parts.take(positions, list(PROBE_COLUMNS)), seed)
+    if ctx.last_mix:
+        prep.release_tagged()
     for name, note in sampled.items():
         if note:
             notes[name] = f"{notes[name]}; {note}" if name in notes else note

@@ -121,17 +121,32 @@ FLIP_PART_ROWS = 40 * FLIP_BATCH
 @dataclass
 class PreparedSource:
     """One source after reading, annotation (its Parquet parts on disk) and filtering (`kept`: the narrow
-    columns of the rows kept, with their `_pos`ition in the parts)."""
+    columns of the rows kept, with their `_pos`ition in the parts). The last mix of a build releases
+    `kept` after its draw and `tagged` after its label stage (`release_kept`, `release_tagged`): they
+    grow with the corpus and nothing later reads them."""
 
     name: str
     location: SourceLocation
     report: dict
-    kept: pd.DataFrame
+    kept: pd.DataFrame | None
     drops: Counter
     rows_annotated: int
     tagged: pd.DataFrame | None = None  # the probe's gold-tagged rows: `_pos` and text_key (scored on every one)
     parts: AnnotatedParts | None = None
     situation_votes: dict = field(default_factory=dict)  # situation text -> its emotion LF votes
+    rows_kept: int = -1  # len(kept), also once it is released
+
+    def __post_init__(self) -> None:
+        if self.rows_kept < 0:
+            self.rows_kept = 0 if self.kept is None else len(self.kept)
+
+    def release_kept(self) -> None:
+        """Drop the kept rows' frame (its length stays in `rows_kept`); no later mix may draw from it."""
+        self.kept = None
+
+    def release_tagged(self) -> None:
+        """Drop the gold-tagged rows' frame (the probe's; read only by the label stage)."""
+        self.tagged = None
 
 
 #: read(source, its narrow rows, stored columns) -> those rows' stored columns, in order (`materialise`).
@@ -191,6 +206,7 @@ class MixContext:
     engine: Engine
     roles: SourceRoles
     catalog: Catalog = field(default_factory=load_catalog)
+    last_mix: bool = False                                            # the build's last: releases what grows
     # select
     drawn: dict[str, pd.DataFrame] = field(default_factory=dict)      # train + dev rows per mix member
     tests: dict[str, pd.DataFrame] = field(default_factory=dict)      # official test rows per mix member
@@ -257,12 +273,12 @@ def select(ctx: MixContext) -> None:
     ctx.n_a, ctx.n_b = mixture_sizes(len(pools.get(roles.a, ())), len(pools.get(roles.b, ())), ctx.ratio)
     sizes = {roles.a: ctx.n_a, roles.b: ctx.n_b}
     require_mix_satisfiable(ctx.ratio, {n: sizes[n] for n in members}, {n: len(pools[n]) for n in members},
-                            {n: f"{len(prepared[n].kept):,} rows kept after filtering, {len(ctx.tests[n]):,} of "
+                            {n: f"{prepared[n].rows_kept:,} rows kept after filtering, {len(ctx.tests[n]):,} of "
                                 f"them in its test split, {ctx.extra_drops[n]['duplicate_text_across_sources']:,} "
                                 "repeat a text of the other source" for n in members})
     ctx.drawn = {name: _draw(prepared[name], pools.pop(name), sizes[name], config) for name in members}
     require_min_train_rows(ctx.name, ctx.drawn, config.min_train_rows,
-                           {n: (p.rows_annotated, len(p.kept), p.drops + ctx.extra_drops[n])
+                           {n: (p.rows_annotated, p.rows_kept, p.drops + ctx.extra_drops[n])
                             for n, p in prepared.items()})
     if roles.probe in prepared:
         # The probe shares no exact text with any split of the mix, test included.
@@ -275,6 +291,9 @@ def select(ctx: MixContext) -> None:
     ctx.drawn = {name: frame[list(DRAWN_COLUMNS)] for name, frame in ctx.drawn.items()}
     ctx.tests = {name: frame[[POSITION, ORIGIN]] for name, frame in ctx.tests.items()}
     ctx.records = _record_shards(ctx)
+    if ctx.last_mix:  # no other mix draws from the kept rows (~30 bytes a row: ~1 GB at 100x)
+        for prep in prepared.values():
+            prep.release_kept()
 
 
 def _draw(prep: PreparedSource, pool: pd.DataFrame, n_use: int, config: BuildConfig) -> pd.DataFrame:

@@ -43,14 +43,16 @@ def test_the_build_holds_compact_narrow_rows_and_draws_as_on_the_strings(tmp_pat
     select = build_module.select
 
     def recording(ctx):
+        seen["kept"] = {name: prep.kept for name, prep in ctx.prepared.items()}
         select(ctx)
         seen["ctx"] = ctx
 
     monkeypatch.setattr(build_module, "select", recording)
     build(sample_config(tmp_path / "out", cache_dir=str(tmp_path / "cache")))
-    ctx = seen["ctx"]
-    for prep in ctx.prepared.values():
-        kept = prep.kept
+    ctx, kept_of = seen["ctx"], seen["kept"]
+    for name, prep in ctx.prepared.items():
+        kept = kept_of[name]
+        assert prep.kept is None and prep.rows_kept == len(kept)  # the build's only mix released them
         assert list(kept.columns) == ["source_split", "text_key", POSITION, ORIGIN]
         assert str(kept["source_split"].dtype) == "category" and str(kept[ORIGIN].dtype) == "category"
         assert str(kept["text_key"].dtype) == "fixed_size_binary[20][pyarrow]" and kept[POSITION].dtype == np.int64
@@ -59,9 +61,9 @@ def test_the_build_holds_compact_narrow_rows_and_draws_as_on_the_strings(tmp_pat
     assert all(list(f.columns) == list(DRAWN_COLUMNS) for f in ctx.drawn.values())
     # the same draw as on the full string columns read back from the parts
     a, b = ctx.roles.a, ctx.roles.b
-    strings = {name: ctx.prepared[name].parts.take(ctx.prepared[name].kept[POSITION].to_numpy(),
+    strings = {name: ctx.prepared[name].parts.take(kept_of[name][POSITION].to_numpy(),
                                                   [*DRAW_COLUMNS, "source_split", "text_key"])
-               .assign(**{POSITION: ctx.prepared[name].kept[POSITION].to_numpy()}) for name in (a, b)}
+               .assign(**{POSITION: kept_of[name][POSITION].to_numpy()}) for name in (a, b)}
     pool_b = strings[b][(strings[b]["source_split"] != "test") & ~strings[b]["text_key"].isin(strings[a]["text_key"])]
     pool_a = strings[a][strings[a]["source_split"] != "test"]
     for name, pool, n in ((a, pool_a, ctx.n_a), (b, pool_b, ctx.n_b)):
