@@ -76,8 +76,9 @@ def _read_simplified(directory: Path, checks: EdgeChecks) -> Iterator[list[dict]
                 if row is not None:
                     pending.append((line_no, row[0], _record(split, *row[1:])))
                 if len(pending) >= CHUNK_ROWS:
-                    kept = checks.first_sightings(path, pending)
-                    count, pending = count + len(kept), []
+                    batch, pending = pending, []
+                    kept = checks.first_sightings(path, batch)
+                    count += len(kept)
                     yield kept
         except BadRowError:
             checks.first_sightings(path, pending)  # a repeated id on an earlier line is the first bad row
