@@ -13,7 +13,7 @@ from catalog import load_catalog
 from emodata.core.errors import BadRowError, DataNotFoundError, EmodataError
 from emodata.sources.base import (CHUNK_ROWS, OnBadRow, ReadReport, RowGuard, SourceData, SourceStream,
                                   make_frame, sized_chunks)
-from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
+from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, read_utf8
 
 NAME = "goemotions"
 TAXONOMY = "goemotions28"
@@ -74,7 +74,8 @@ def _read_simplified(directory: Path, checks: EdgeChecks) -> Iterator[list[dict]
             for line_no, line in enumerate(lines, start=1):
                 row = _simplified_row(path, line_no, checks.clean(line), checks, labels)
                 if row is not None:
-                    pending.append((line_no, row[0], _record(split, *row[1:])))
+                    text, comment_id, names = row
+                    pending.append((line_no, comment_id, _record(split, text, comment_id, names, False)))
                 if len(pending) >= CHUNK_ROWS:
                     batch, pending = pending, []
                     kept = checks.first_sightings(path, batch)
@@ -91,9 +92,9 @@ def _read_simplified(directory: Path, checks: EdgeChecks) -> Iterator[list[dict]
 
 
 def _simplified_row(path: Path, line_no: int, line: str, checks: EdgeChecks,
-                    labels: tuple[str, ...]) -> tuple[str, str, str, list[str], bool] | None:
-    """(id, text, id, label names, unclear) of one TSV line, or None for a bad row (raised or counted);
-    the id's repeats are checked by the caller."""
+                    labels: tuple[str, ...]) -> tuple[str, str, list[str]] | None:
+    """(text, id, label names) of one TSV line, or None for a bad row (raised or counted); the id's
+    repeats are checked by the caller."""
     guard = checks.guard
     fields = line.split("\t")
     guard.report.rows_read += 1
@@ -112,7 +113,7 @@ def _simplified_row(path: Path, line_no: int, line: str, checks: EdgeChecks,
         return None
     if not checks.fits(path, line_no, text):
         return None
-    return comment_id, text, comment_id, [labels[i] for i in label_ids], False
+    return text, comment_id, [labels[i] for i in label_ids]
 
 
 def _raw_rows(path: Path, checks: EdgeChecks, expected: list[str]) -> Iterator[tuple[int, list[str]]]:
