@@ -43,7 +43,7 @@ from emodata.mix import Ratio, filter_parquet, key_bytes, require_rows_kept
 from emodata.progress import Reporter
 from emodata.publish import out_lock
 from emodata.shards import EncodedShard, WrittenShard, encode_table, to_record_table, write_table
-from emodata.sources import SourceLocation, locate, read_source
+from emodata.sources import SourceLocation, locate, record_parts, stream_source
 from emodata.label_stage import cancel_background, end_model_result, label
 from emodata.stages import (APPRAISAL_LF_SET, EMOTION_LF_SET, KEPT_COLUMNS, ORIGIN, POSITION, MixContext,
                             PreparedSource, SourceRoles, appraise, flip_pairs, select)
@@ -112,18 +112,7 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
         parts, report = cached
         reporter.note(f"{location.name}: annotated cache hit ({len(parts):,} rows, {len(parts.paths)} parts)")
     else:
-        with reporter.stage(f"read {location.name}"):
-            data = read_source(location, on_bad_row=config.on_bad_row, **options)
-        report = data.report.to_dict()
-        writer = cache.writer(location.name, key)
-        try:
-            with reporter.stage(f"annotate {location.name}", total=len(data.records)) as advance:
-                engine.annotate_to(data.records, annotator, writer.put, advance, config.part_rows)
-            parts = writer.commit(report)
-        except BaseException:
-            writer.abort()
-            raise
-        del data
+        parts, report = annotate_source(location, config, annotator, engine, cache, key, options, reporter)
     with reporter.stage(f"filter {location.name}"):
         positions, drops = filter_parquet(parts.paths, config.min_tokens, config.max_tokens, vad_conf_min,
                                           Path(config.out))
@@ -133,6 +122,29 @@ def prepare_source(location: SourceLocation, config: BuildConfig, annotator: Ann
     require_rows_kept(location.name, len(parts), len(kept), drops)
     return PreparedSource(location.name, location, report, kept, drops, len(parts),
                           tagged_rows(parts) if keep_annotated else None, parts, votes)
+
+
+def annotate_source(location: SourceLocation, config: BuildConfig, annotator: Annotator, engine: Engine,
+                    cache: AnnotatedCache, key: str, options: dict, reporter: Reporter) -> tuple[AnnotatedParts, dict]:
+    """Read one source a chunk at a time (`stream_source`) and annotate it part by part into the cache
+    entry `key` (parts of `--part-rows` rows: the whole-source frame's rows, whatever the chunks); the
+    client holds about one part and one reader chunk. Parts left by an interrupted build with the same
+    key and part size are re-used (noted), not annotated again. Returns (parts, read report)."""
+    stream = stream_source(location, on_bad_row=config.on_bad_row, **options)
+    # Hub data is not content-hashed (never a cache hit), so its parts are not resumed either.
+    writer = cache.writer(location.name, key, resume_rows=config.part_rows if location.kind != "hub" else None)
+    try:
+        with reporter.stage(f"annotate {location.name}") as advance:
+            engine.annotate_to(record_parts(stream.chunks, config.part_rows), annotator, writer.put, advance,
+                               config.part_rows, done=writer.done)
+        if writer.resumed:
+            reporter.note(f"{location.name}: resumed {len(writer.resumed)} annotated part(s) "
+                          f"({sum(writer.parts[i]['rows'] for i in writer.resumed):,} rows) left by an "
+                          f"interrupted build; annotated the other {len(writer.parts) - len(writer.resumed)}")
+        return writer.commit(stream.report.to_dict()), stream.report.to_dict()
+    except BaseException:
+        writer.abort(keep=True)
+        raise
 
 
 def kept_rows(parts: AnnotatedParts, positions: np.ndarray, origin: str) -> pd.DataFrame:

@@ -8,6 +8,7 @@ scratch folder removed when the build ends.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -160,15 +161,73 @@ class AnnotatedParts:
         return table.select([c for c in columns if c in table.column_names]).to_pandas()
 
 
+def ids_sha1(frame: pd.DataFrame) -> str:
+    """SHA-1 of a part's record ids, in order (what a resumed part must hold)."""
+    return sha1_bytes("\n".join(map(str, frame["id"].tolist())).encode("utf-8"))
+
+
 class PartWriter:
     """Writes one annotated source's parts into a temporary folder as partitions complete (`put`, any
-    order), then moves the folder into place with its `entry.json` (`commit`)."""
+    order), then moves the folder into place with its `entry.json` (`commit`).
 
-    def __init__(self, final: Path, key: str):
-        self.final, self.key = final, key
+    Resumable (`resume_rows`: the part size): the folder is `.NAME.partial` beside the entry, locked
+    (`flock`) while this writer owns it, and every part is written (then renamed) with a sidecar naming the
+    cache key, the part size, its rows, a SHA-1 of its ids and the Parquet file's SHA-1. A build killed
+    during the annotate stage leaves the folder; the next build with the same key and part size re-uses
+    each part whose sidecar and file check out (`done`) and annotates only the rest. Another build
+    holding the lock makes this one write to a private folder instead.
+    """
+
+    def __init__(self, final: Path, key: str, resume_rows: int | None = None):
+        self.final, self.key, self.resume_rows = final, key, resume_rows
         final.parent.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        self._lock: int | None = None
+        self.folder = self._locked_partial() if resume_rows else None
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
         self.parts: dict[int, dict] = {}
+        self.resumed: list[int] = []  # indices of the parts re-used from an interrupted build
+
+    def _locked_partial(self) -> Path | None:
+        """The fixed resumable folder, locked for this writer; None when another writer holds it."""
+        folder = self.final.parent / f".{self.final.name}.partial"
+        folder.mkdir(exist_ok=True)
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:  # committed (renamed) by its owner meanwhile
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(folder).st_ino != os.fstat(fd).st_ino:  # renamed by its owner before we locked it
+                raise OSError("moved")
+        except OSError:
+            os.close(fd)
+            return None
+        self._lock = fd
+        return folder
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
+
+    def done(self, index: int, part: pd.DataFrame) -> bool:
+        """Whether partition `index` (its reader records `part`) is already written here by an interrupted
+        build with this key and part size (its sidecar and Parquet SHA-1 check out); it is then kept."""
+        if not self.resume_rows:
+            return False
+        name = f"part-{index:05d}.parquet"
+        try:
+            meta = json.loads((self.folder / f"part-{index:05d}.json").read_text(encoding="utf-8"))
+            ok = (meta == {"key": self.key, "part_rows": self.resume_rows, "rows": len(part),
+                           "ids_sha1": ids_sha1(part), "sha1": meta.get("sha1")}
+                  and sha1_file(self.folder / name) == meta["sha1"])
+        except (OSError, UnicodeDecodeError, ValueError, TypeError):
+            ok = False
+        if ok:
+            self.parts[index] = {"file": name, "rows": len(part), "sha1": meta["sha1"]}
+            self.resumed.append(index)
+        return ok
 
     def put(self, index: int, frame: pd.DataFrame) -> int:
         """Write partition `index` (rows in source order) as one Parquet part; its row count."""
@@ -178,13 +237,22 @@ class PartWriter:
         name = f"part-{index:05d}.parquet"
         write_bytes_atomically(self.folder / name, raw)
         self.parts[index] = {"file": name, "rows": len(frame), "sha1": sha1_bytes(raw)}
+        if self.resume_rows:  # the sidecar last: a part without one is never re-used
+            meta = {"key": self.key, "part_rows": self.resume_rows, "rows": len(frame), "ids_sha1": ids_sha1(frame),
+                    "sha1": self.parts[index]["sha1"]}
+            write_bytes_atomically(self.folder / f"part-{index:05d}.json", json.dumps(meta, sort_keys=True).encode())
         return len(frame)
 
     def commit(self, report: dict) -> AnnotatedParts:
-        """Write `entry.json` (parts with their SHA-1s, the read report) and move the folder into place."""
+        """Write `entry.json` (parts with their SHA-1s, the read report) and move the folder into place
+        (without the resumable sidecars or a killed build's leftovers)."""
         parts = [self.parts[i] for i in sorted(self.parts)]
         if sorted(self.parts) != list(range(len(parts))):
             raise RuntimeError(f"annotated parts {sorted(self.parts)} are not 0..{len(parts) - 1}")
+        listed = {p["file"] for p in parts}
+        for path in self.folder.iterdir():
+            if path.name not in listed:
+                path.unlink()
         entry = {"format": AnnotatedCache.FORMAT, "key": self.key, "parts": parts, "report": report,
                  "report_sha1": sha1_json(report)}
         (self.folder / ENTRY_FILE).write_text(json.dumps(entry, sort_keys=True), encoding="utf-8")
@@ -194,6 +262,7 @@ class PartWriter:
             if self.final.exists():
                 shutil.rmtree(self.final)
             os.replace(self.folder, self.final)
+            self._unlock()
         return AnnotatedParts.listed(self.final, parts)
 
     def _same_entry_in_place(self, parts: list[dict]) -> bool:
@@ -205,9 +274,12 @@ class PartWriter:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
             return False
 
-    def abort(self) -> None:
-        """Remove the temporary folder (nothing was committed)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+    def abort(self, keep: bool = False) -> None:
+        """Remove the temporary folder (nothing was committed); with `keep`, a resumable folder stays for
+        the next build to resume from."""
+        if not (keep and self.resume_rows and self._lock is not None):
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self._unlock()
 
 
 class AnnotatedCache:
@@ -261,10 +333,11 @@ class AnnotatedCache:
         parts = entry["parts"]
         return AnnotatedParts.listed(folder, parts), entry["report"]
 
-    def writer(self, source: str, key: str) -> PartWriter:
-        """A writer of the entry (`source`, `key`): in the cache, or in the scratch folder when disabled."""
+    def writer(self, source: str, key: str, resume_rows: int | None = None) -> PartWriter:
+        """A writer of the entry (`source`, `key`): in the cache (resumable with `resume_rows`, the part
+        size: `PartWriter`), or in the scratch folder when disabled."""
         if self.enabled:
-            return PartWriter(self.folder(source, key), key)
+            return PartWriter(self.folder(source, key), key, resume_rows)
         if self._scratch is None:  # named like a temporary folder: the next build into OUT removes a killed one's
             if self.scratch_in is not None:
                 self.scratch_in.mkdir(parents=True, exist_ok=True)

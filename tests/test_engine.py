@@ -180,12 +180,12 @@ def test_dask_build_matches_in_process_build(tmp_path, cluster, monkeypatch):
     original = DaskEngine.annotate_to
     original_map = DaskEngine.map
 
-    def counting(self, records, annotator, consume, progress=None, max_rows=20_000):
-        calls.append(len(records))
-        return original(self, records, annotator, consume, progress, max_rows)
+    def counting(self, records, annotator, consume, progress=None, max_rows=20_000, done=None):
+        calls.append(records)  # a source's parts, streamed
+        return original(self, records, annotator, consume, progress, max_rows, done)
 
     def mapping(self, func, parts, shared=(), progress=None, consume=None):
-        mapped.append((func.__name__, len(parts)))
+        mapped.append((func.__name__, len(parts) if hasattr(parts, "__len__") else None))  # annotate: a stream
         return original_map(self, func, parts, shared, progress, consume)
 
     mapped = []
@@ -207,6 +207,8 @@ def test_dask_build_matches_in_process_build(tmp_path, cluster, monkeypatch):
     assert dask_manifest == local_manifest
     assert [s["sha1"] for s in dask_manifest["shards"]] == [s["sha1"] for s in local_manifest["shards"]]
     assert (dask.root / "checksums.sha1").read_text() == (local.root / "checksums.sha1").read_text()
+    entries = {name: sorted((tmp_path / name / "annotated").glob("*/entry.json")) for name in ("cache-local", "cache-dask")}
+    assert [e.read_bytes() for e in entries["cache-dask"]] == [e.read_bytes() for e in entries["cache-local"]]  # same parts
 
 
 def test_shard_files_cut_rows_in_order_and_name_them_like_hugging_face():

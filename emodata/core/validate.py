@@ -19,10 +19,17 @@ One rule set, applied the same way by each reader:
 """
 from __future__ import annotations
 
+import codecs
+import hashlib
 import re
 from pathlib import Path
+from typing import Iterator, Sequence, TypeVar
+
+import numpy as np
 
 from emodata.core.errors import EmodataError
+
+T = TypeVar("T")
 
 #: Default `--max-chars`: longer utterances are refused (or skipped and counted) before tokenizing.
 #: The longest line of the real corpora is 4,298 characters (a whole DailyDialog dialogue); the
@@ -69,6 +76,47 @@ def read_utf8(path: str | Path) -> str:
                                  f"({exc.reason}); emodata reads UTF-8 only{hint}") from None
 
 
+#: Bytes read at a time by the streaming checks (`scan_lines`).
+BLOCK_BYTES = 1 << 20
+
+
+def scan_lines(path: str | Path) -> tuple[int, bool]:
+    """One streaming pass over `path`: (its number of `data_lines`, whether any row needs the
+    control-character rule). Holds one block at a time; an undecodable byte raises `read_utf8`'s error
+    (same file, line and byte offset)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    newlines, dirty, size, last = 0, False, 0, b""
+    with open(path, "rb") as handle:
+        block = handle.read(BLOCK_BYTES)
+        if block.startswith(BOM):
+            block = block[len(BOM):]
+        while block:
+            try:
+                dirty = has_controls(decoder.decode(block)) or dirty
+            except UnicodeDecodeError:
+                read_utf8(path)  # raises the whole-file read's error, naming line and offset
+                raise
+            newlines += block.count(b"\n")
+            size, last = size + len(block), block[-1:]
+            block = handle.read(BLOCK_BYTES)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        read_utf8(path)
+        raise
+    return newlines + (size > 0 and last != b"\n"), dirty
+
+
+def file_lines(path: str | Path) -> Iterator[str]:
+    """`data_lines(read_utf8(path))`, one line at a time (split on LF only, CR ends stripped, a
+    leading BOM dropped). The file must have passed `scan_lines` (valid UTF-8)."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle):
+            if number == 0 and raw.startswith(BOM):
+                raw = raw[len(BOM):]
+            yield raw.rstrip(b"\n").decode("utf-8").rstrip("\r")
+
+
 def is_ascii_int(text: str) -> bool:
     """Whether `text` is a non-negative integer in ASCII digits (`str.isdigit` and `int` alone also
     accept "²" or "٣")."""
@@ -106,6 +154,7 @@ class EdgeChecks:
         self._first_value: dict[tuple[str, str], tuple[str, str | Path, int]] = {}
         self._dirty = False
         self._file_start: tuple[int, int] = (0, 0)
+        self._seen: SeenIds | None = None
 
     @property
     def report(self):
@@ -118,6 +167,13 @@ class EdgeChecks:
         self._dirty = has_controls(text)
         self._file_start = (self.report.rows_read, sum(self.report.skipped.values()))
         return text
+
+    def open_lines(self, path: str | Path) -> tuple[int, Iterator[str]]:
+        """`open_text` streamed: (the file's line count, its lines one at a time). The whole file is
+        checked as UTF-8 first, so an encoding error comes before any of its rows, as with `open_text`."""
+        n_lines, self._dirty = scan_lines(path)
+        self._file_start = (self.report.rows_read, sum(self.report.skipped.values()))
+        return n_lines, file_lines(path)
 
     def clean(self, value: str) -> str:
         """A row (or field) of the open file under the control-character rule, counting a change."""
@@ -150,6 +206,30 @@ class EdgeChecks:
                                    "(ids must be unique across all split files of a source)", "duplicate_id")
         return False
 
+    def first_sightings(self, path: str | Path, rows: Sequence[tuple[int, str, T]]) -> list[T]:
+        """`first_sighting` for a batch of (line, id, item) rows of one file, in line order: the items
+        whose id is new (a repeat is handled by the guard, as one row at a time would be). The ids are
+        kept as 20-byte SHA-1 digests (`SeenIds`), not as strings, so a large source's ids fit."""
+        if self._seen is None:
+            self._seen = SeenIds(keep_where=self.guard.policy == "error")
+        firsts = self._seen.add([row_id for _, row_id, _ in rows], str(path), [line for line, _, _ in rows])
+        kept = []
+        for (line, row_id, item), first in zip(rows, firsts):
+            if first is None:
+                kept.append(item)
+                continue
+            self.guard.bad(path, line, f"duplicate id {row_id!r}: already read at {first[0]}, line {first[1]} "
+                                       "(ids must be unique across all split files of a source)", "duplicate_id")
+        return kept
+
+    def forget(self, row_ids: Sequence[str], values: Sequence[tuple[str, str]] = ()) -> None:
+        """Drop ids (`first_sighting`) and keys (`agrees`: (what, key)) that can never be read again
+        (a reader that knows a dialogue's rows are all read), so memory stays bounded by a dialogue."""
+        for row_id in row_ids:
+            self._first_seen.pop(row_id, None)
+        for key in values:
+            self._first_value.pop(key, None)
+
     def agrees(self, path: str | Path, line: int, key: str, value: str, what: str) -> bool:
         """False (after the guard raised or counted it as `conflicting_<what>`) when `key` was read before
         with a different `value` (one GoEmotions comment id, one text; one ED conversation, one label)."""
@@ -171,6 +251,57 @@ class EdgeChecks:
             skipped = sum(self.report.skipped.values()) - skipped_before
             raise EmptyInputError(f"{path}: none of its {read:,} data rows is usable ({skipped:,} skipped as "
                                   "bad rows); a split file with no usable rows is refused")
+
+
+class SeenIds:
+    """A set of ids kept as 20-byte SHA-1 digests in a few sorted numpy runs (plus, with `keep_where`,
+    the file and line where each was first read: 28 bytes an id), for exact duplicate checks over
+    sources whose ids would not fit in memory as strings. Ids are added a batch at a time."""
+
+    def __init__(self, keep_where: bool = True):
+        self.keep_where = keep_where
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted digests, where codes)
+        self._paths: list[str] = []
+
+    def __len__(self) -> int:
+        return sum(len(digests) for digests, _ in self._runs)
+
+    def add(self, ids: Sequence[str], path: str, lines: Sequence[int]) -> list[tuple[str, int] | None]:
+        """Add a batch read from `path` at `lines`; per id, None when new, else where it was first read
+        (an earlier batch, or earlier in this one; `("an earlier row", 0)` without `keep_where`)."""
+        if not ids:
+            return []
+        if path not in self._paths:
+            self._paths.append(path)
+        digests = np.array([hashlib.sha1(i.encode("utf-8")).digest() for i in ids], dtype="S20")
+        where = (np.int64(self._paths.index(path)) << 40) + np.asarray(lines, np.int64)
+        first = np.full(len(ids), -1, np.int64)
+        for run, run_where in self._runs:
+            pos = np.minimum(np.searchsorted(run, digests), len(run) - 1)
+            hit = (run[pos] == digests) & (first < 0)
+            first[hit] = run_where[pos[hit]] if self.keep_where else 0
+        unique, index, inverse = np.unique(digests, return_index=True, return_inverse=True)
+        repeat = (index[inverse] != np.arange(len(ids))) & (first < 0)
+        first[repeat] = where[index[inverse][repeat]]
+        new = index[first[index] < 0]
+        self._push(digests[new], where[new])
+        return [None if code < 0 else self._where(int(code)) for code in first]
+
+    def _where(self, code: int) -> tuple[str, int]:
+        if not self.keep_where:
+            return ("an earlier row", 0)
+        return self._paths[code >> 40], code & ((1 << 40) - 1)
+
+    def _push(self, digests: np.ndarray, where: np.ndarray) -> None:
+        if not len(digests):
+            return
+        order = np.argsort(digests, kind="stable")
+        self._runs.append((digests[order], where[order] if self.keep_where else where[:0]))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (a, wa), (b, wb) = self._runs.pop(), self._runs.pop()
+            merged = np.concatenate([b, a])
+            order = np.argsort(merged, kind="stable")
+            self._runs.append((merged[order], np.concatenate([wb, wa])[order] if self.keep_where else wa))
 
 
 def check_records(data, max_chars: int, policy: str):

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 
 from emodata.annotate import Annotator, annotate_frame
 
 Progress = Callable[[int], None]
+#: done(index, part) -> whether annotated part `index` is already on disk (`Engine.annotate_to`).
+Done = Callable[[int, pd.DataFrame], bool]
 #: consume(index, result) -> what to keep of a part's result (see `Engine.map`).
 Consume = Callable[[int, Any], Any]
 #: Libraries whose version can change what a worker computes or encodes (pyarrow writes its version
@@ -66,6 +68,26 @@ def row_parts(frame: pd.DataFrame, bounds: Sequence[tuple[int, int]]) -> list[pd
     return [frame.iloc[start:stop] for start, stop in bounds]
 
 
+def pending_parts(records: pd.DataFrame | Iterable[pd.DataFrame], bounds: Callable[[int], list[tuple[int, int]]],
+                  done: Done | None = None, progress: Progress | None = None) -> tuple[Iterator[pd.DataFrame], list[int]]:
+    """(the parts still to annotate, drawn lazily; the index of each one drawn so far). `records` is a
+    whole frame, cut by `bounds(n_rows)`, or an iterable of parts; parts with `done(index, part)` are
+    skipped (their rows still count in `progress`)."""
+    parts = row_parts(records, bounds(len(records))) if isinstance(records, pd.DataFrame) else records
+    index: list[int] = []
+
+    def todo() -> Iterator[pd.DataFrame]:
+        for i, part in enumerate(parts):
+            if done is not None and done(i, part):
+                if progress is not None:
+                    progress(len(part))
+                continue
+            index.append(i)
+            yield part
+
+    return todo(), index
+
+
 def annotate_part(annotator: Annotator, records: pd.DataFrame) -> pd.DataFrame:
     """The annotate stage as a map task: `annotate_frame(records, annotator)`, shared object first."""
     return annotate_frame(records, annotator)
@@ -80,9 +102,10 @@ class Engine(abc.ABC):
     shares_disk: bool = True
 
     @abc.abstractmethod
-    def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
+    def map(self, func: Callable, parts: Iterable, shared: tuple = (), progress: Progress | None = None,
             consume: Consume | None = None) -> list:
-        """`[func(*shared, part) for part in parts]`, computed by this engine, results in order.
+        """`[func(*shared, part) for part in parts]`, computed by this engine, results in order (`parts`
+        may be an iterator: it is drawn as work is sent, so a lazily built part is held only while used).
 
         `func` must be a module-level function (it may travel to other processes); `shared` objects
         are sent once, not per part, and an `Annotator` among them arrives as an equal Annotator
@@ -109,13 +132,15 @@ class Engine(abc.ABC):
             return annotate_frame(records, annotator)
         return concat_partitions(self.map_rows(annotate_part, records, (annotator,), progress))
 
-    def annotate_to(self, records: pd.DataFrame, annotator: Annotator, consume: Consume,
-                    progress: Progress | None = None, max_rows: int = PART_ROWS) -> list:
-        """The annotate stage per partition (this engine's, cut to at most `max_rows` rows): each
-        partition's annotated rows go to `consume(index, frame)` as soon as it completes (it writes them
-        to disk), so no more than a few partitions are held at once; `consume`'s results, in order."""
-        bounds = cut_bounds(self.partitions(len(records)), max_rows)
-        return self.map(annotate_part, row_parts(records, bounds), (annotator,), progress, consume=consume)
+    def annotate_to(self, records: pd.DataFrame | Iterable[pd.DataFrame], annotator: Annotator, consume: Consume,
+                    progress: Progress | None = None, max_rows: int = PART_ROWS, done: Done | None = None) -> list:
+        """The annotate stage per part: each part's annotated rows go to `consume(index, frame)` as soon
+        as it completes (it writes them to disk), so no more than a few parts are held at once;
+        `consume`'s results, in order. `records` is a whole frame (cut into this engine's partitions of
+        at most `max_rows` rows) or an iterable of parts, drawn one at a time (a source stream's
+        `record_parts`). A part for which `done(index, part)` is true (already on disk) is skipped."""
+        parts, index = pending_parts(records, lambda n: cut_bounds(self.partitions(n), max_rows), done, progress)
+        return self.map(annotate_part, parts, (annotator,), progress, consume=lambda k, frame: consume(index[k], frame))
 
     def start(self) -> None:
         """Acquire what the engine needs now rather than at the first `map` (no-op by default)."""

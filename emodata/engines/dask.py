@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from emodata.annotate import Annotator
 from emodata.core.errors import EmodataError
@@ -168,16 +168,17 @@ class DaskEngine(Engine):
     def _portable(self, obj: Any) -> Any:
         return AnnotatorRecipe.of(obj, self.spacy_model) if isinstance(obj, Annotator) else obj
 
-    def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
+    def map(self, func: Callable, parts: Iterable, shared: tuple = (), progress: Progress | None = None,
             consume: Consume | None = None) -> list:
-        """`[func(*shared, part) for part in parts]` on the workers, results in part order (see `Engine.map`)."""
+        """`[func(*shared, part) for part in parts]` on the workers, results in part order (see `Engine.map`;
+        an iterator of parts is drawn only as tasks are submitted)."""
         from distributed import as_completed
 
-        if not parts:
+        if isinstance(parts, Sequence) and not parts:
             return []
         threads = self.threads()
         futures_shared = self.client.scatter([self._portable(obj) for obj in shared], broadcast=True, hash=False)
-        results: list[Any] = [None] * len(parts)
+        results: dict[int, Any] = {}
         todo = iter(enumerate(parts))
         position: dict[str, int] = {}
         inputs: dict[str, Any] = {}
@@ -217,7 +218,7 @@ class DaskEngine(Engine):
                 data.release()
             for future in futures_shared:
                 future.release()
-        return results
+        return [results[i] for i in range(len(results))]
 
     def close(self) -> None:
         """Close the client and shut down a LocalCluster we started (not a `--scheduler` cluster)."""

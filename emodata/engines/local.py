@@ -1,12 +1,12 @@
 """The in-process engine (the default): every part runs here, one after another."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Iterable
 
 import pandas as pd
 
 from emodata.annotate import Annotator, annotate_frame
-from emodata.engines.core import PART_ROWS, Consume, Engine, Progress, cut_bounds
+from emodata.engines.core import PART_ROWS, Consume, Done, Engine, Progress, cut_bounds, pending_parts
 
 
 class LocalEngine(Engine):
@@ -14,7 +14,7 @@ class LocalEngine(Engine):
 
     name = "local"
 
-    def map(self, func: Callable, parts: Sequence, shared: tuple = (), progress: Progress | None = None,
+    def map(self, func: Callable, parts: Iterable, shared: tuple = (), progress: Progress | None = None,
             consume: Consume | None = None) -> list:
         """`[func(*shared, part) for part in parts]`, here and in order (see `Engine.map`)."""
         out = []
@@ -34,12 +34,12 @@ class LocalEngine(Engine):
         """`annotate_frame(records, annotator, progress)`, unchanged (progress per batch, not per part)."""
         return annotate_frame(records, annotator, progress=progress)
 
-    def annotate_to(self, records: pd.DataFrame, annotator: Annotator, consume: Consume,
-                    progress: Progress | None = None, max_rows: int = PART_ROWS) -> list:
-        """`annotate_frame` per part of at most `max_rows` rows, each consumed as it completes (see
-        `Engine.annotate_to`; progress per batch, not per part)."""
-        return [consume(index, annotate_frame(records.iloc[start:stop], annotator, progress=progress))
-                for index, (start, stop) in enumerate(cut_bounds(self.partitions(len(records)), max_rows))]
+    def annotate_to(self, records: pd.DataFrame | Iterable[pd.DataFrame], annotator: Annotator, consume: Consume,
+                    progress: Progress | None = None, max_rows: int = PART_ROWS, done: Done | None = None) -> list:
+        """`annotate_frame` per part, each consumed as it completes (see `Engine.annotate_to`; progress per
+        batch, not per part)."""
+        parts, index = pending_parts(records, lambda n: cut_bounds(self.partitions(n), max_rows), done, progress)
+        return [consume(index[k], annotate_frame(part, annotator, progress=progress)) for k, part in enumerate(parts)]
 
     def describe(self) -> dict:
         """{"engine": "local", "workers": 1}."""

@@ -17,35 +17,41 @@ from catalog import load_catalog
 
 from emodata.core import registry
 from emodata.core.errors import DataNotFoundError
-from emodata.sources.base import READER_COLUMNS, OnBadRow, ReadReport, SourceData
-from emodata.sources.dailydialog import dailydialog_from_hub, read_dailydialog
-from emodata.sources.empathetic import empathetic_from_hub, read_empathetic
-from emodata.sources.goemotions import goemotions_from_hub, read_goemotions
+from emodata.sources.base import (CHUNK_ROWS, READER_COLUMNS, OnBadRow, ReadReport, SourceData, SourceStream,
+                                  record_parts)
+from emodata.sources.dailydialog import dailydialog_from_hub, read_dailydialog, stream_dailydialog
+from emodata.sources.empathetic import empathetic_from_hub, read_empathetic, stream_empathetic
+from emodata.sources.goemotions import goemotions_from_hub, read_goemotions, stream_goemotions
 from emodata.core.validate import DEFAULT_MAX_CHARS, check_records
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
 Reader = Callable[..., SourceData]
 HubConverter = Callable[[Mapping[str, Iterable[Mapping]], str], SourceData]
+Streamer = Callable[..., SourceStream]
 
 
 @dataclass(frozen=True)
 class SourceEntry:
-    """A registered source: its local reader and its Hub row converter."""
+    """A registered source: its local reader, its Hub row converter and, when it can read a chunk at a
+    time, its streaming reader (`stream(directory, on_bad_row=..., max_chars=..., chunk_rows=...)`)."""
 
     reader: Reader
     from_hub: HubConverter | None = None
+    stream: Streamer | None = None
 
 
-def register_source(name: str, reader: Reader, from_hub: HubConverter | None = None) -> None:
+def register_source(name: str, reader: Reader, from_hub: HubConverter | None = None,
+                    stream: Streamer | None = None) -> None:
     """Register a reader `reader(directory, on_bad_row=..., [max_chars=...]) -> SourceData` under `name`
-    (a reader without `max_chars` has the length cap applied to its records by `read_source`)."""
-    registry.sources.register(name, func=SourceEntry(reader, from_hub))
+    (a reader without `max_chars` has the length cap applied to its records by `read_source`); `stream`,
+    when given, reads the same records a chunk at a time (`stream_source`)."""
+    registry.sources.register(name, func=SourceEntry(reader, from_hub, stream))
 
 
-register_source("goemotions", read_goemotions, goemotions_from_hub)
-register_source("empatheticdialogues", read_empathetic, empathetic_from_hub)
-register_source("dailydialog", read_dailydialog, dailydialog_from_hub)
+register_source("goemotions", read_goemotions, goemotions_from_hub, stream_goemotions)
+register_source("empatheticdialogues", read_empathetic, empathetic_from_hub, stream_empathetic)
+register_source("dailydialog", read_dailydialog, dailydialog_from_hub, stream_dailydialog)
 
 
 def source_entry(name: str) -> SourceEntry:
@@ -146,5 +152,20 @@ def read_source(location: SourceLocation, on_bad_row: OnBadRow = "error", max_ch
     return data
 
 
+def stream_source(location: SourceLocation, on_bad_row: OnBadRow = "error", max_chars: int = DEFAULT_MAX_CHARS,
+                  chunk_rows: int = CHUNK_ROWS, **options) -> SourceStream:
+    """`read_source` a chunk at a time: the same records, order, bad-row errors and read report, held
+    about `chunk_rows` records at a time when the source's reader streams (the built-in local readers);
+    Hub sources and registered readers without a streaming reader come as one whole frame."""
+    stream = source_entry(location.name).stream
+    if location.kind == "hub" or stream is None:
+        return SourceStream.whole(read_source(location, on_bad_row, max_chars, **options))
+    out = stream(location.where, on_bad_row=on_bad_row, max_chars=max_chars, chunk_rows=chunk_rows, **options)
+    if location.kind == "sample":
+        out.origin = f"sample:{location.name}"
+    return out
+
+
 __all__ = ["READER_COLUMNS", "ReadReport", "SAMPLE_DIR", "SourceData", "SourceLocation",
-           "locate", "read_source", "register_source", "source_entry", "how_to_supply"]
+           "SourceStream", "locate", "read_source", "record_parts", "register_source", "source_entry",
+           "stream_source", "how_to_supply"]

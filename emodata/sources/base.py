@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Iterable, Iterator, Literal, Union
 
 import pandas as pd
 
@@ -20,6 +20,8 @@ READER_COLUMNS = (
 )
 #: How many previous turns of a dialogue are kept as `context`.
 CONTEXT_TURNS = 4
+#: About how many records a streaming reader yields at a time (whole dialogues: a chunk may be longer).
+CHUNK_ROWS = 5_000
 
 
 @dataclass
@@ -92,3 +94,66 @@ def dialogue_rows(source: str, split: str, conv_id: str, utterances: list[tuple[
             "labels": labels, "source_labels": source_labels, "example_unclear": False,
         })
     return rows
+
+
+#: What a source stream yields: reader records (dicts, built-in readers) or a whole frame (the others).
+Chunk = Union[list, pd.DataFrame]
+
+
+@dataclass
+class SourceStream:
+    """One source read a chunk at a time: `chunks` yields the records in source order (lists of record
+    dicts, each ending at a dialogue's end, or one whole frame for readers that cannot stream). `report`
+    is complete once `chunks` is exhausted; errors (bad rows, encoding) are raised as chunks are drawn."""
+
+    name: str
+    origin: str
+    chunks: Iterator[Chunk]
+    report: ReadReport
+
+    def collect(self) -> SourceData:
+        """The whole source as one `SourceData` (what the reader returns when not streamed)."""
+        rows: list[dict] = []
+        for chunk in self.chunks:
+            if isinstance(chunk, pd.DataFrame):
+                return SourceData(self.name, self.origin, chunk, self.report)
+            rows.extend(chunk)
+        return SourceData(self.name, self.origin, make_frame(rows), self.report)
+
+    @classmethod
+    def whole(cls, data: SourceData) -> "SourceStream":
+        """A stream of one already-read source (Hub rows, registered readers that cannot stream)."""
+        return cls(data.name, data.origin, iter([data.records]), data.report)
+
+
+def sized_chunks(groups: Iterable[list[dict]], chunk_rows: int = CHUNK_ROWS) -> Iterator[list[dict]]:
+    """Chunks of at least `chunk_rows` records (the last one shorter), made of whole groups (dialogues)."""
+    chunk: list[dict] = []
+    for group in groups:
+        chunk.extend(group)
+        if len(chunk) >= chunk_rows:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def record_parts(chunks: Iterable[Chunk], part_rows: int) -> Iterator[pd.DataFrame]:
+    """The annotate stage's parts: frames of exactly `part_rows` records (the last one shorter), cut
+    from a source stream's chunks whatever their sizes, so the parts are the whole-source frame's rows
+    `[i * part_rows, (i + 1) * part_rows)` (a whole frame is sliced as it is)."""
+    if part_rows < 1:
+        raise ValueError(f"part_rows must be >= 1, got {part_rows}")
+    pending: list[dict] = []
+    for chunk in chunks:
+        if isinstance(chunk, pd.DataFrame):
+            if pending:
+                raise ValueError("a source stream mixes whole frames with record chunks")
+            yield from (chunk.iloc[start:start + part_rows] for start in range(0, len(chunk), part_rows))
+            continue
+        pending.extend(chunk)
+        while len(pending) >= part_rows:
+            yield make_frame(pending[:part_rows])
+            del pending[:part_rows]
+    if pending:
+        yield make_frame(pending)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from catalog import load_catalog
 
 from emodata.core.errors import DataNotFoundError
-from emodata.sources.base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
-from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines
+from emodata.sources.base import (CHUNK_ROWS, OnBadRow, ReadReport, RowGuard, SourceData, SourceStream,
+                                  dialogue_rows, make_frame, sized_chunks)
+from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks
 
 NAME = "dailydialog"
 TAXONOMY = "dailydialog7"
@@ -70,17 +71,18 @@ def _emotion_ids(line: str, n_labels: int) -> list[int] | None:
     return ids if all(i < n_labels for i in ids) else None
 
 
-def _read_split(split: str, text_path: Path, emotion_path: Path, checks: EdgeChecks) -> list[dict]:
+def _read_split(split: str, text_path: Path, emotion_path: Path, checks: EdgeChecks) -> Iterator[list[dict]]:
+    """The records of one split, a dialogue at a time (the two files are read line by line, side by side)."""
     if not emotion_path.is_file():
         raise DataNotFoundError(f"{text_path} has no emotion file beside it (expected {emotion_path.name})")
     guard = checks.guard
     n_labels = len(load_catalog().taxonomies[TAXONOMY].labels)
-    emotion_lines = data_lines(checks.open_text(emotion_path))
-    text_lines = data_lines(checks.open_text(text_path))
-    if len(text_lines) != len(emotion_lines):
-        raise DataNotFoundError(f"{emotion_path}: {len(emotion_lines)} lines but {text_path.name} has "
-                                f"{len(text_lines)} dialogues")
-    records, kept = [], 0
+    n_emotion_lines, emotion_lines = checks.open_lines(emotion_path)
+    n_text_lines, text_lines = checks.open_lines(text_path)
+    if n_text_lines != n_emotion_lines:
+        raise DataNotFoundError(f"{emotion_path}: {n_emotion_lines} lines but {text_path.name} has "
+                                f"{n_text_lines} dialogues")
+    kept = 0
     for line_no, (text_line, emotion_line) in enumerate(zip(text_lines, emotion_lines), start=1):
         utterances = split_dialogue(checks.clean(text_line))
         guard.report.rows_read += len(utterances)
@@ -95,12 +97,11 @@ def _read_split(split: str, text_path: Path, emotion_path: Path, checks: EdgeChe
             continue
         if not all(checks.fits(text_path, line_no, u) for u in utterances):
             continue
-        records.extend(_dialogue(split, line_no, utterances, emotions))
+        yield _dialogue(split, line_no, utterances, emotions)
         kept += 1
     checks.require_rows(text_path, kept)
     guard.report.add_file(text_path, kept)
     guard.report.add_file(emotion_path, kept)
-    return records
 
 
 def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error",
@@ -109,6 +110,12 @@ def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error",
     (utterances up to `max_chars` characters; see `emodata.core.validate`). Ids are made from the
     split and line number, so they are unique by construction; a dialogue with a bad utterance is a
     bad row (its line) as a whole."""
+    return stream_dailydialog(directory, on_bad_row, max_chars).collect()
+
+
+def stream_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error", max_chars: int = DEFAULT_MAX_CHARS,
+                       chunk_rows: int = CHUNK_ROWS) -> SourceStream:
+    """`read_dailydialog` a chunk of about `chunk_rows` records (whole dialogues) at a time."""
     directory = Path(directory)
     layouts = _layouts(directory)
     if not layouts:
@@ -118,8 +125,8 @@ def read_dailydialog(directory: str | Path, on_bad_row: OnBadRow = "error",
             "http://yanran.li/dailydialog")
     report = ReadReport()
     checks = EdgeChecks(RowGuard(on_bad_row, report), max_chars)
-    records = [r for split, text, emotion in layouts for r in _read_split(split, text, emotion, checks)]
-    return SourceData(NAME, f"local:{directory}", make_frame(records), report)
+    groups = (group for split, text, emotion in layouts for group in _read_split(split, text, emotion, checks))
+    return SourceStream(NAME, f"local:{directory}", sized_chunks(groups, chunk_rows), report)
 
 
 def dailydialog_from_hub(splits: Mapping[str, Iterable[Mapping]], hub_id: str) -> SourceData:

@@ -16,15 +16,20 @@ also passes the edge checks of `emodata.core.validate`.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
+
+import numpy as np
 
 from catalog import load_catalog
 
 from emodata.core.errors import DataNotFoundError
-from emodata.sources.base import OnBadRow, ReadReport, RowGuard, SourceData, dialogue_rows, make_frame
-from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, is_ascii_int
+from emodata.sources.base import (CHUNK_ROWS, OnBadRow, ReadReport, RowGuard, SourceData, SourceStream,
+                                  dialogue_rows, make_frame, sized_chunks)
+from emodata.core.validate import (DEFAULT_MAX_CHARS, EdgeChecks, InputEncodingError, file_lines, is_ascii_int,
+                                   scan_lines, strip_controls)
 
 NAME = "empatheticdialogues"
 TAXONOMY = "ed32"
@@ -111,30 +116,78 @@ def _parse_row(path: Path, line_no: int, line: str, checks: EdgeChecks, labels: 
     return row
 
 
-def _read_file(path: Path, split: str, checks: EdgeChecks) -> list[dict]:
+def _read_file(path: Path, split: str, checks: EdgeChecks, contiguous: bool) -> Iterator[list[dict]]:
+    """The records of one split file. With `contiguous` (no conversation's rows are apart, in any file:
+    `_conversations_contiguous`) each conversation is yielded, and its ids forgotten, when its rows end;
+    else the whole file's conversations are grouped at its end (rows of one conversation need not be
+    adjacent). Same records, same order either way."""
     labels = set(load_catalog().taxonomies[TAXONOMY].labels)
-    lines = data_lines(checks.open_text(path))
-    if not lines:
+    n_lines, lines = checks.open_lines(path)
+    if not n_lines:
         checks.require_rows(path, 0)  # an empty file: refused as an empty split
-    if lines[0] != HEADER:
+    if next(lines) != HEADER:
         raise DataNotFoundError(f"{path}, line 1: not an EmpatheticDialogues header (expected {HEADER!r})")
-    rows = []
-    for line_no, line in enumerate(lines[1:], start=2):
+    rows: list[dict] = []
+    kept = 0
+    for line_no, line in enumerate(lines, start=2):
         if not line:
             continue
         checks.report.rows_read += 1
         row = _parse_row(path, line_no, checks.clean(line), checks, labels)
-        if row is not None:
-            rows.append(row)
-    checks.require_rows(path, len(rows))
-    checks.report.add_file(path, len(rows))
+        if row is None:
+            continue
+        kept += 1
+        if contiguous and rows and row["conv_id"] != rows[-1]["conv_id"]:
+            yield _ended(split, rows, checks)
+            rows = []
+        rows.append(row)
+    checks.require_rows(path, kept)
+    checks.report.add_file(path, kept)
+    yield _ended(split, rows, checks) if contiguous else _rows_to_records(split, rows)
+
+
+def _ended(split: str, rows: list[dict], checks: EdgeChecks) -> list[dict]:
+    """The records of one conversation whose rows are all read; its ids and label are forgotten."""
+    if not rows:
+        return []
+    conv_id = rows[0]["conv_id"]
+    checks.forget([f"{conv_id}:{int(r['utterance_idx'])}" for r in rows], [("label", conv_id)])
     return _rows_to_records(split, rows)
+
+
+def _conversations_contiguous(paths: Iterable[Path]) -> bool:
+    """Whether every conversation id's lines form one run over all `paths` (a cheap first pass over the
+    files' conversation ids, held as SHA-1 digests of each run's id). A file that is not UTF-8 ends the
+    pass (the read refuses it when it gets there)."""
+    runs = bytearray()  # 20 bytes a run
+    for path in paths:
+        try:
+            _, dirty = scan_lines(path)
+        except InputEncodingError:
+            break
+        previous = None
+        for number, line in enumerate(file_lines(path)):
+            if number == 0 or not line:
+                continue
+            key = line.split(",", 1)[0]
+            key = strip_controls(key) if dirty else key
+            if key != previous:
+                runs += hashlib.sha1(key.encode("utf-8")).digest()
+                previous = key
+    digests = np.frombuffer(bytes(runs), dtype="S20")
+    return len(np.unique(digests)) == len(digests)
 
 
 def read_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error",
                     max_chars: int = DEFAULT_MAX_CHARS) -> SourceData:
     """Read EmpatheticDialogues' train/valid/test.csv from `directory` into utterance records
     (utterances up to `max_chars` characters; see `emodata.core.validate`)."""
+    return stream_empathetic(directory, on_bad_row, max_chars).collect()
+
+
+def stream_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error", max_chars: int = DEFAULT_MAX_CHARS,
+                      chunk_rows: int = CHUNK_ROWS) -> SourceStream:
+    """`read_empathetic` a chunk of about `chunk_rows` records (whole conversations) at a time."""
     directory = Path(directory)
     present = {split: directory / name for split, name in FILES.items() if (directory / name).is_file()}
     if not present:
@@ -143,8 +196,13 @@ def read_empathetic(directory: str | Path, on_bad_row: OnBadRow = "error",
             "https://dl.fbaipublicfiles.com/parlai/empatheticdialogues/empatheticdialogues.tar.gz")
     report = ReadReport()
     checks = EdgeChecks(RowGuard(on_bad_row, report), max_chars)
-    records = [r for split, path in present.items() for r in _read_file(path, split, checks)]
-    return SourceData(NAME, f"local:{directory}", make_frame(records), report)
+
+    def groups() -> Iterator[list[dict]]:
+        contiguous = _conversations_contiguous(present.values())
+        for split, path in present.items():
+            yield from _read_file(path, split, checks, contiguous)
+
+    return SourceStream(NAME, f"local:{directory}", sized_chunks(groups(), chunk_rows), report)
 
 
 def empathetic_from_hub(splits: Mapping[str, Iterable[Mapping]], hub_id: str) -> SourceData:

@@ -10,9 +10,10 @@ from typing import Iterable, Iterator, Mapping
 
 from catalog import load_catalog
 
-from emodata.core.errors import DataNotFoundError, EmodataError
-from emodata.sources.base import OnBadRow, ReadReport, RowGuard, SourceData, make_frame
-from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, data_lines, read_utf8
+from emodata.core.errors import BadRowError, DataNotFoundError, EmodataError
+from emodata.sources.base import (CHUNK_ROWS, OnBadRow, ReadReport, RowGuard, SourceData, SourceStream,
+                                  make_frame, sized_chunks)
+from emodata.core.validate import DEFAULT_MAX_CHARS, EdgeChecks, read_utf8
 
 NAME = "goemotions"
 TAXONOMY = "goemotions28"
@@ -55,39 +56,64 @@ def _label_ids(ids: str, n_labels: int) -> list[int] | None:
     return label_ids if all(i < n_labels for i in label_ids) else None
 
 
-def _read_simplified(directory: Path, checks: EdgeChecks) -> list[dict]:
+def _read_simplified(directory: Path, checks: EdgeChecks) -> Iterator[list[dict]]:
+    """The simplified TSV files' records, a batch at a time. Ids are checked for repeats per batch of
+    `CHUNK_ROWS` rows (`EdgeChecks.first_sightings`, the last check of a row), so the bad rows raised or
+    counted are exactly those of a row-at-a-time read."""
     labels = _labels()
     guard = checks.guard
-    rows: list[dict] = []
     for split, filename in SIMPLIFIED_FILES.items():
         path = directory / filename
         if not path.is_file():
             continue
         count = 0
+        pending: list[tuple[int, str, dict]] = []
         # Lines end at LF only: a lone \r inside text is not a line end.
-        for line_no, line in enumerate(data_lines(checks.open_text(path)), start=1):
-            fields = checks.clean(line).split("\t")
-            guard.report.rows_read += 1
-            if len(fields) != 3:
-                guard.bad(path, line_no, f"expected 3 tab-separated fields (text, label ids, id), "
-                                         f"found {len(fields)}", "wrong_field_count")
-                continue
-            text, ids, comment_id = fields
-            label_ids = _label_ids(ids, len(labels))
-            if label_ids is None:
-                guard.bad(path, line_no, f"label ids {ids!r} are not comma-separated integers in "
-                                         f"0..{len(labels) - 1}", "bad_label_ids")
-                continue
-            if not text.strip() or not comment_id.strip():
-                guard.bad(path, line_no, "empty text or id", "empty_field")
-                continue
-            if not checks.fits(path, line_no, text) or not checks.first_sighting(path, line_no, comment_id):
-                continue
-            rows.append(_record(split, text, comment_id, (labels[i] for i in label_ids), False))
-            count += 1
+        _, lines = checks.open_lines(path)
+        try:
+            for line_no, line in enumerate(lines, start=1):
+                row = _simplified_row(path, line_no, checks.clean(line), checks, labels)
+                if row is not None:
+                    text, comment_id, names = row
+                    pending.append((line_no, comment_id, _record(split, text, comment_id, names, False)))
+                if len(pending) >= CHUNK_ROWS:
+                    batch, pending = pending, []
+                    kept = checks.first_sightings(path, batch)
+                    count += len(kept)
+                    yield kept
+        except BadRowError:
+            checks.first_sightings(path, pending)  # a repeated id on an earlier line is the first bad row
+            raise
+        kept = checks.first_sightings(path, pending)
+        count += len(kept)
+        yield kept
         checks.require_rows(path, count)
         guard.report.add_file(path, count)
-    return rows
+
+
+def _simplified_row(path: Path, line_no: int, line: str, checks: EdgeChecks,
+                    labels: tuple[str, ...]) -> tuple[str, str, list[str]] | None:
+    """(text, id, label names) of one TSV line, or None for a bad row (raised or counted); the id's
+    repeats are checked by the caller."""
+    guard = checks.guard
+    fields = line.split("\t")
+    guard.report.rows_read += 1
+    if len(fields) != 3:
+        guard.bad(path, line_no, f"expected 3 tab-separated fields (text, label ids, id), "
+                                 f"found {len(fields)}", "wrong_field_count")
+        return None
+    text, ids, comment_id = fields
+    label_ids = _label_ids(ids, len(labels))
+    if label_ids is None:
+        guard.bad(path, line_no, f"label ids {ids!r} are not comma-separated integers in "
+                                 f"0..{len(labels) - 1}", "bad_label_ids")
+        return None
+    if not text.strip() or not comment_id.strip():
+        guard.bad(path, line_no, "empty text or id", "empty_field")
+        return None
+    if not checks.fits(path, line_no, text):
+        return None
+    return text, comment_id, [labels[i] for i in label_ids]
 
 
 def _raw_rows(path: Path, checks: EdgeChecks, expected: list[str]) -> Iterator[tuple[int, list[str]]]:
@@ -156,6 +182,14 @@ def read_goemotions(directory: str | Path, on_bad_row: OnBadRow = "error", fmt: 
     flagging comments any rater marked `example_very_unclear`. `auto` prefers the simplified files.
     Every file passes the edge checks of `emodata.core.validate` (texts up to `max_chars`).
     """
+    return stream_goemotions(directory, on_bad_row, fmt, min_agreement, max_chars).collect()
+
+
+def stream_goemotions(directory: str | Path, on_bad_row: OnBadRow = "error", fmt: str = "auto",
+                      min_agreement: int = MIN_RATER_AGREEMENT, max_chars: int = DEFAULT_MAX_CHARS,
+                      chunk_rows: int = CHUNK_ROWS) -> SourceStream:
+    """`read_goemotions` a chunk of about `chunk_rows` records at a time (the simplified TSV streams;
+    the raw CSV's rater rows are aggregated per comment over all files, so it comes as one chunk)."""
     directory = Path(directory)
     report = ReadReport()
     checks = EdgeChecks(RowGuard(on_bad_row, report), max_chars)
@@ -166,17 +200,17 @@ def read_goemotions(directory: str | Path, on_bad_row: OnBadRow = "error", fmt: 
             raise DataNotFoundError(f"no GoEmotions simplified TSV ({', '.join(SIMPLIFIED_FILES.values())}) "
                                     f"in {directory}")
         _check_emotions_file(directory)
-        rows, origin = _read_simplified(directory, checks), f"local:{directory}:simplified"
+        groups, origin = _read_simplified(directory, checks), f"local:{directory}:simplified"
     elif fmt in ("raw", "auto"):
         if not raw_paths:
             raise DataNotFoundError(
                 f"no GoEmotions files in {directory}: expected train.tsv/dev.tsv/test.tsv (simplified) or "
                 "goemotions_1.csv.. (raw), from https://github.com/google-research/google-research/"
                 "tree/master/goemotions/data")
-        rows, origin = _read_raw(raw_paths, checks, min_agreement), f"local:{directory}:raw"
+        groups, origin = (_read_raw(p, checks, min_agreement) for p in [raw_paths]), f"local:{directory}:raw"
     else:
         raise ValueError(f"unknown GoEmotions format {fmt!r} (auto, simplified, raw)")
-    return SourceData(NAME, origin, make_frame(rows), report)
+    return SourceStream(NAME, origin, sized_chunks(groups, chunk_rows), report)
 
 
 def goemotions_from_hub(splits: Mapping[str, Iterable[Mapping]], hub_id: str) -> SourceData:
