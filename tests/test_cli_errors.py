@@ -117,7 +117,7 @@ def test_build_prints_the_manifest_path_on_stdout(tmp_path, capsys):
     assert summary["name"] == "mix_20_80" and summary["qc_success"] is True and summary["rows"]["train"] > 0
 
 
-@pytest.mark.parametrize("after", ["✓ read ", "✓ end model mix_20_80 (start)"])
+@pytest.mark.parametrize("after", ["✓ annotate ", "✓ end model mix_20_80 (start)"])
 def test_ctrl_c_during_a_build_publishes_nothing(tmp_path, after):
     import psutil
 
