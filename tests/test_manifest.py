@@ -105,4 +105,4 @@ def test_source_roles_come_from_the_registry():
         with pytest.raises(EmodataError, match="role 'probe'"):
             SourceRoles.from_registry()
     finally:
-        register_source("dailydialog", entry.reader, entry.from_hub)
+        register_source("dailydialog", entry.reader, entry.from_hub, entry.stream)

@@ -77,8 +77,8 @@ def test_no_cache_parts_go_to_out_not_the_system_temp_folder_and_are_removed(tmp
     scratch = []
     writer = AnnotatedCache.writer
 
-    def recording(self, source, key):
-        result = writer(self, source, key)
+    def recording(self, source, key, **options):
+        result = writer(self, source, key, **options)
         scratch.append(self._scratch)
         return result
 
