@@ -169,19 +169,18 @@ class _ShardReads:
     role_codes: list[np.ndarray] = field(default_factory=list)
 
 
-def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str],
-                 reads: _ShardReads) -> None:
-    """Add one record shard's frame (and its label counts, texts and role codes) to `reads`."""
+def record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str]
+                ) -> tuple[pd.DataFrame, tuple]:
+    """One record shard's frame (one row per record, the `records` columns of `checks.py` before the
+    cross-shard helpers) and its label counts (split group, source, rows, label value counts)."""
     n = table.num_rows
     text = _column(table, "text", n)
     labels = _column(table, "labels", n, pa.list_(pa.string()))
     label_count, unknown = _list_helpers(labels, labels_allowed)
     # grouped by split (role), not by file: a split written as several files is one group
-    reads.label_counts.append((f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
-                               pc.value_counts(pc.list_flatten(labels)).to_pylist()))
-    reads.texts.append(text)
+    counts = (f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
+              pc.value_counts(pc.list_flatten(labels)).to_pylist())
     role = shard.get("role")
-    reads.role_codes.append(np.full(n, LEAK_ROLES.index(role) if role in LEAK_ROLES else -1, dtype=np.int64))
     data = {
         "id": _column(table, "id", n).to_numpy(),
         "source": _column(table, "source", n).to_numpy(),
@@ -204,7 +203,22 @@ def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], lab
     for opt in OPTIONAL_UNIT_COLUMNS:
         if opt in present:
             data.update(_numeric_parts(opt, table[opt]))
-    reads.parts.append(pd.DataFrame(data))
+    return pd.DataFrame(data), counts
+
+
+def role_code(role: str | None) -> int:
+    """A shard role's index in LEAK_ROLES (-1: not a leak role)."""
+    return LEAK_ROLES.index(role) if role in LEAK_ROLES else -1
+
+
+def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str],
+                 reads: _ShardReads) -> None:
+    """Add one record shard's frame (and its label counts, texts and role codes) to `reads`."""
+    frame, counts = record_part(table, shard, name, present, labels_allowed)
+    reads.parts.append(frame)
+    reads.label_counts.append(counts)
+    reads.texts.append(_column(table, "text", table.num_rows))
+    reads.role_codes.append(np.full(table.num_rows, role_code(shard.get("role")), dtype=np.int64))
 
 
 def _read_shards(root: Path, manifest: dict) -> _ShardReads:
@@ -269,41 +283,69 @@ def _mix_counts(records: pd.DataFrame, manifest: dict, pairs_tables: list[pa.Tab
     return mixed_rows, largest_dev_group
 
 
+def empty_records() -> pd.DataFrame:
+    """The records frame of a build without record rows (the columns `record_part` makes)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in (
+        "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
+        "_conv")} | {c: pd.Series(dtype="float64") for c in (
+            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
+
+
+def finish_records(records: pd.DataFrame) -> list[tuple[str, str]]:
+    """Complete a records frame in place (null element counts of shards without an optional column are
+    0; `null_fields`); returns its optional helper columns as (column, "value" | "nulls")."""
+    optional = optional_columns(list(records.columns))
+    for col, kind in optional:
+        if kind == "nulls":  # rows of shards without the column have no null elements
+            records[col] = records[col].fillna(0).astype("int64")
+    records["null_fields"] = _null_fields(records)
+    return optional
+
+
+def optional_columns(columns: list[str]) -> list[tuple[str, str]]:
+    """The optional helper columns among a records frame's `columns`, as (column, "value" | "nulls")."""
+    return [(col, "nulls" if col.endswith("_nulls") else "value") for col in columns
+            if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS)]
+
+
 def load_frames(root: Path, manifest: dict) -> BuildFrames:
-    """Read every shard of the build under `root` into the gate's frames."""
+    """Read every shard of the build under `root` into the gate's frames (the whole build at once: the
+    reference the streamed gate, `expectations.scan`, must match)."""
     reads = _read_shards(root, manifest)
     if reads.parts:
         records = pd.concat(reads.parts, ignore_index=True)
         text_all = pa.chunked_array([c for t in reads.texts for c in t.chunks], pa.string())
         roles_all = np.concatenate(reads.role_codes)
     else:
-        records = pd.DataFrame({c: pd.Series(dtype=object) for c in (
-            "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
-            "_conv")} | {c: pd.Series(dtype="float64") for c in (
-            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
+        records = empty_records()
         text_all, roles_all = pa.chunked_array([], pa.string()), np.zeros(0, dtype=np.int64)
-    optional = []
-    for col in list(records.columns):
-        if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS):
-            optional.append((col, "nulls" if col.endswith("_nulls") else "value"))
-            if col.endswith("_nulls"):  # rows of shards without the column have no null elements
-                records[col] = records[col].fillna(0).astype("int64")
-
-    records["null_fields"] = _null_fields(records)
+    optional = finish_records(records)
     records["id_roles"] = _roles_per_key(pa.array(records["id"].to_numpy(dtype=object), pa.string()), roles_all)
     records["text_roles"] = _roles_per_key(normalise_text(text_all), roles_all)
     mixed_rows, largest_dev_group = _mix_counts(records, manifest, reads.pairs_tables, reads.count_rows)
-    pairs = _pairs_frame(reads.pairs_tables, records, text_all) if reads.pairs_tables else None
+    pairs = None
+    if reads.pairs_tables:
+        from expectations.pairs import pairs_frame
+
+        train = (records["role"] == "train").to_numpy()
+        ids = records["id"].to_numpy()[train]
+        pairs = pairs_frame(reads.pairs_tables, dict(zip(ids, text_all.filter(pa.array(train)).to_pylist())),
+                            dict(zip(ids, records["vad_v"].to_numpy()[train])), set(records["id"].dropna()))
     return BuildFrames(
         records=records.drop(columns=["_conv"]),
         columns=pd.DataFrame(reads.column_rows, columns=["shard", "column", "present", "type_ok", "type"]),
-        counts=pd.DataFrame(reads.count_rows, columns=["kind", "item", "expected", "actual"]).astype(
-            {"expected": "int64", "actual": "int64"}),
-        labels=_label_groups(reads.label_counts), vad=_vad_stats(records), pairs=pairs, optional_columns=optional,
-        mixed_rows=mixed_rows, largest_dev_group=largest_dev_group, unreadable=reads.unreadable)
+        counts=count_frame(reads.count_rows), labels=label_groups(reads.label_counts), vad=vad_stats(records),
+        pairs=pairs, optional_columns=optional, mixed_rows=mixed_rows, largest_dev_group=largest_dev_group,
+        unreadable=reads.unreadable)
 
 
-def _vad_stats(records: pd.DataFrame) -> pd.DataFrame:
+def count_frame(count_rows: list[tuple]) -> pd.DataFrame:
+    """The `counts` frame: one row per counted item (kind, item, expected, actual)."""
+    return pd.DataFrame(count_rows, columns=["kind", "item", "expected", "actual"]).astype(
+        {"expected": "int64", "actual": "int64"})
+
+
+def vad_stats(records: pd.DataFrame) -> pd.DataFrame:
     """Mean and (sample) standard deviation of vad v/a/d per source with >= MIN_GROUP_ROWS rows."""
     cols = ["vad_v", "vad_a", "vad_d"]
     grouped = records.groupby("source", sort=True)[cols]
@@ -315,7 +357,7 @@ def _vad_stats(records: pd.DataFrame) -> pd.DataFrame:
     return stats.astype({c: "float64" for c in stats.columns if c.startswith("vad_")})
 
 
-def _label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.DataFrame:
+def label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.DataFrame:
     """Top label share per source, and per split of a source with several splits.
 
     `label_counts`: (split name, source, rows, label value counts) per shard file; the files of one
@@ -344,43 +386,3 @@ def _label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.Da
         expected = REFERENCE_TOP_SHARE.get(source, DEFAULT_TOP_SHARE)
         rows.append((group, n, label, round(top / n, 6), expected, round(top_share_bound(expected), 6)))
     return pd.DataFrame(rows, columns=["group", "rows", "top_label", "top_share", "expected", "max_share"])
-
-
-def _pairs_frame(tables: list[pa.Table], records: pd.DataFrame, text_all: pa.ChunkedArray) -> pd.DataFrame:
-    """One row per Valence-Flip pair (the `emodata.flips.PAIRS_SCHEMA` layout) with the helper columns
-    the pairs suite checks.
-
-    `missing_columns` names PAIR_COLUMNS a shard lacks (their values are then null); `id_in_train`:
-    `id` is a train record; `id_flip_new`: `id_flip` is no record's id in any shard; `text_matches`
-    / `v_train_error`: the pair's x is its train record's text and valence (null when `id` is not a
-    train record, so only `id_in_train` reports it); `texts_differ` after whitespace/case
-    normalisation; `v_sum_error` = |v + v_flip − 1|.
-    """
-    train = (records["role"] == "train").to_numpy()
-    ids = records["id"].to_numpy()[train]
-    text_of = dict(zip(ids, text_all.filter(pa.array(train)).to_pylist()))
-    v_of = dict(zip(ids, records["vad_v"].to_numpy()[train]))
-    all_ids = set(records["id"].dropna())
-    parts = []
-    for table in tables:
-        n = table.num_rows
-        missing = [c for c in PAIR_COLUMNS if c not in table.column_names]
-        col = {c: (table[c].to_pylist() if c in table.column_names else [None] * n) for c in PAIR_COLUMNS}
-        v = np.array([np.nan if x is None else float(x) for x in col["v"]], dtype="float64")
-        v_flip = np.array([np.nan if x is None else float(x) for x in col["v_flip"]], dtype="float64")
-        keys = normalise_text(pa.array(col["text"], pa.string())).to_pylist()
-        keys_flip = normalise_text(pa.array(col["text_flip"], pa.string())).to_pylist()
-        in_train = [i in text_of for i in col["id"]]
-        parts.append(pd.DataFrame({
-            "pair": [p if p is not None else f"{i}|{j}" for p, i, j in zip(col["pair_id"], col["id"], col["id_flip"])],
-            "id": col["id"], "id_flip": col["id_flip"], "kind": col["kind"],
-            "missing_columns": ["|".join(missing) if missing else None] * n,
-            "id_in_train": in_train,
-            "id_flip_new": [j is not None and j not in all_ids for j in col["id_flip"]],
-            "text_matches": [text_of[i] == t if ok else None for i, t, ok in zip(col["id"], col["text"], in_train)],
-            "v_train_error": [abs(float(v_of[i]) - x) if ok else np.nan for i, x, ok in zip(col["id"], v, in_train)],
-            "texts_differ": [a is not None and b is not None and a != b for a, b in zip(keys, keys_flip)],
-            "v_sum_error": np.abs(v + v_flip - 1.0),
-        }))
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.astype({"v_train_error": "float64", "v_sum_error": "float64", "text_matches": "object"})
