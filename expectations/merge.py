@@ -70,8 +70,10 @@ class CheckMerge:
         self.examples += list(res.get("partial_unexpected_index_list") or [])[:room]
         self.values += list(res.get("partial_unexpected_list") or [])[:self.limit - len(self.values)]
 
-    def merged(self, duplicates: list[tuple[dict, str]] | None = None) -> Any:
-        """The whole-frame result: summed counts, or the first (or raising) batch's result as it is."""
+    def merged(self, duplicates: tuple[int, list[tuple[dict, str]]] = (0, [])) -> Any:
+        """The whole-frame result: summed counts, or the first (or raising) batch's result as it is.
+        `duplicates`: the number of rows whose id repeats in the build and the first ones as GX names
+        them (row, value), for the unique check."""
         if self.raised is not None:
             return self.raised
         if "element_count" not in self.counts or "unexpected_count" not in self.counts:
@@ -80,10 +82,10 @@ class CheckMerge:
             return self.first
         counts = dict(self.counts)
         examples, values = self.examples, self.values
-        if self.kind == UNIQUE and duplicates is not None:
-            counts["unexpected_count"] = len(duplicates)
-            examples = [row for row, _ in duplicates[:self.limit]]
-            values = [value for _, value in duplicates[:self.limit]]
+        if self.kind == UNIQUE:
+            counts["unexpected_count"] = duplicates[0]
+            examples = [row for row, _ in duplicates[1][:self.limit]]
+            values = [value for _, value in duplicates[1][:self.limit]]
         res = map_result(counts)
         success = counts["unexpected_count"] == 0
         if not success:

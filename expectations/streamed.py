@@ -15,6 +15,7 @@ small frames (columns, counts, labels, vad, pairs) are validated whole as before
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +33,22 @@ _VAD = ["vad_v", "vad_a", "vad_d"]
 _MEAN = "ExpectColumnMeanToBeBetween"
 
 
-def _duplicates(scan: BuildScan) -> list[tuple[dict, str]]:
-    """The first EXAMPLES rows with a repeated id, as GX names them: ({id, shard}, id)."""
+def _duplicates(scan: BuildScan) -> tuple[int, list[tuple[dict, str]]]:
+    """The rows with a repeated id: how many, and the first EXAMPLES as GX names them ({id, shard}, id)."""
     out = []
     starts = np.array([s.start for s in scan.shards])
     for row, value in scan.duplicate_ids[:EXAMPLES]:
         shard = scan.shards[int(np.searchsorted(starts, row, side="right")) - 1]
         out.append(({"id": value, "shard": shard.name}, value))
-    return out
+    return len(scan.duplicate_ids), out
 
 
 def _validate_batches(gx, source, root: Path, manifest: dict, scan: BuildScan, checks: list[Check],
-                      batch_rows: int) -> tuple[dict[str, CheckMerge], list[tuple], dict[str, list]]:
+                      batch_rows: int) -> tuple[dict[str, CheckMerge], list[tuple], VadValues]:
     """Pass 2: validate `checks` on every batch of records; (merges, label counts, vad values per source)."""
     merges = {c.name: CheckMerge(EXAMPLES) for c in checks}
     label_counts: list[tuple] = []
-    vad: dict[str, list[np.ndarray]] = {}
+    vad = VadValues()
     definition = source.add_dataframe_asset("records").add_batch_definition_whole_dataframe("records")
     for frame, counts in iter_batches(root, manifest, scan, batch_rows):
         batch = definition.get_batch(batch_parameters={"dataframe": frame})
@@ -59,25 +60,55 @@ def _validate_batches(gx, source, root: Path, manifest: dict, scan: BuildScan, c
             for name, result in _run(gx, batch, wanted, _summary("records")).items():
                 merges[name].add_examples(result)
         label_counts += counts
-        sources = frame["source"]
-        for value in pd.unique(sources.dropna()):
-            vad.setdefault(value, []).append(frame.loc[(sources == value).to_numpy(), _VAD].to_numpy())
+        vad.add(frame)
         del frame, batch, results
     return merges, label_counts, vad
 
 
-def _vad_frame(vad: dict[str, list[np.ndarray]]) -> pd.DataFrame:
-    """`frames.vad_stats` source by source (its groupby treats each source's rows alone, in row order)."""
-    stats = []
-    for value in list(vad):
-        rows = np.concatenate(vad.pop(value))
-        frame = pd.DataFrame({"source": np.full(len(rows), value, dtype=object)} |
-                             {c: rows[:, i] for i, c in enumerate(_VAD)})
-        stats.append(vad_stats(frame))
-    if not stats:
-        return vad_stats(pd.DataFrame({"source": pd.Series(dtype=object)} |
-                                      {c: pd.Series(dtype="float64") for c in _VAD}))
-    return pd.concat(stats, ignore_index=True).sort_values("source", kind="stable", ignore_index=True)
+@dataclass
+class VadValues:
+    """The VAD values of every record, per source in row order, and what decides how pandas sums them:
+    the sequence of source runs (pandas' groupby means use `np.add.reduceat` when the group codes are
+    sorted and a column has no NaN, else a compensated cython sum) and which columns hold a NaN."""
+
+    values: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    runs: list = field(default_factory=list)
+    nan: set = field(default_factory=set)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Fold in one batch of records (its `source` and vad columns)."""
+        sources = frame["source"]
+        for value in pd.unique(sources.dropna()):
+            self.values.setdefault(value, []).append(frame.loc[(sources == value).to_numpy(), _VAD].to_numpy())
+        keys = sources.astype(object).where(sources.notna(), None).to_numpy()
+        if len(keys):
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            for key in keys[starts]:
+                if not self.runs or self.runs[-1] != key:
+                    self.runs.append(key)
+        self.nan |= {c for c in _VAD if frame[c].isna().any()}
+
+    def stats(self) -> pd.DataFrame:
+        """`frames.vad_stats` of all records, one source at a time with the same summation as all at once:
+        a one-row stand-in group (`""`, dropped) keeps or breaks the sorted order and adds a NaN where the
+        whole build has one."""
+        codes = {key: i for i, key in enumerate(sorted(self.values))}
+        seq = [codes.get(key, -1) for key in self.runs]
+        monotonic = all(a <= b for a, b in zip(seq, seq[1:]))
+        stand_in = np.array([[np.nan if monotonic and c in self.nan else 0.0 for c in _VAD]])
+        stats = []
+        for value in sorted(self.values):
+            rows = np.concatenate(self.values.pop(value))
+            rows = np.concatenate([stand_in, rows] if monotonic else [rows, stand_in])
+            keys = np.full(len(rows), value, dtype=object)
+            keys[0 if monotonic else -1] = ""
+            frame = pd.DataFrame({"source": keys} | {c: rows[:, i] for i, c in enumerate(_VAD)})
+            stats.append(vad_stats(frame))
+        if not stats:
+            return vad_stats(pd.DataFrame({"source": pd.Series(dtype=object)} |
+                                          {c: pd.Series(dtype="float64") for c in _VAD}))
+        out = pd.concat(stats, ignore_index=True)
+        return out[(out["source"] != "").to_numpy()].reset_index(drop=True)
 
 
 def validate_streamed(root: Path, manifest: dict, batch_rows: int) -> GateResult:
@@ -98,7 +129,7 @@ def validate_streamed(root: Path, manifest: dict, batch_rows: int) -> GateResult
     if means:
         results |= _check_frame(gx, source, "mix", scan.mix, means, index="records")
     frames = {"columns": pd.DataFrame(scan.column_rows, columns=["shard", "column", "present", "type_ok", "type"]),
-              "counts": count_frame(scan.count_rows), "labels": label_groups(label_counts), "vad": _vad_frame(vad),
+              "counts": count_frame(scan.count_rows), "labels": label_groups(label_counts), "vad": vad.stats(),
               "pairs": None}
     if scan.pairs_tables:
         from expectations.pairs import pairs_frame
