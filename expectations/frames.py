@@ -7,12 +7,16 @@ changed build rather than refuse it (`emodata verify` checks the SHA-1s). Struct
 (`labels_count`, `labels_unknown`, ...), so the frames GX sees hold only hashable scalars: GX
 fingerprints every batch and falls back to pickling the whole frame when a cell is a list, which
 costs more than all the expectations together (cf. gx #4774).
+
+`load_frames` reads the whole build into these frames at once (the reference); the streamed gate
+(`scan.py`, `streamed.py`) builds the same `records` frame a batch of shards at a time with
+`record_part` and `finish_records`, and the small frames with `small_frames.py`.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,8 +28,7 @@ from emodata.core.hashing import normalize_text
 from emodata.core.reader import listed_file, read_shard
 from emodata.core.schema import RECORD_SCHEMA, REQUIRED_COLUMNS
 
-from expectations.checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS,
-                                 OPTIONAL_UNIT_COLUMNS, REFERENCE_TOP_SHARE, top_share_bound)
+from expectations.checks import LEAK_ROLES, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS
 
 #: Columns read from each record shard (when present).
 READ_COLUMNS = ("id", "source", "split", "text", "labels", "vad", "vad_conf", "qc_flags", "conv_id")
@@ -221,20 +224,48 @@ def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], lab
     reads.role_codes.append(np.full(table.num_rows, role_code(shard.get("role")), dtype=np.int64))
 
 
+def listed_shards(root: Path, manifest: dict) -> Iterator[tuple[int, dict, Path, str, int]]:
+    """Each shard the manifest lists: (position, entry, path, name, listed rows); a path leading out of
+    the build is refused (SHA-1s are `emodata verify`'s job)."""
+    for i, shard in enumerate(manifest.get("shards", [])):
+        path = listed_file(root, shard, root / "manifests", verify=False)
+        yield i, shard, path, shard.get("name", shard["path"]), int(shard.get("rows", -1))
+
+
+def shard_schema(path: Path) -> pa.Schema | None:
+    """A shard's Parquet schema; None when the file cannot be read (the gate reports it, not raises)."""
+    try:
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def readable_schema(path: Path, name: str, expected: int, unreadable: list[str], count_rows: list[tuple]
+                    ) -> pa.Schema | None:
+    """`shard_schema`; an unreadable shard is added to `unreadable` and counted with -1 rows."""
+    schema = shard_schema(path)
+    if schema is None:
+        unreadable.append(name)
+        count_rows.append(("shard", f"shard {name}", expected, -1))
+    return schema
+
+
+def schema_rows(name: str, schema: pa.Schema) -> list[tuple]:
+    """The `columns` frame's rows of one record shard: (shard, column, present, type_ok, type)."""
+    present = set(schema.names)
+    return [(name, col, col in present,
+             col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
+             str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
+
+
 def _read_shards(root: Path, manifest: dict) -> _ShardReads:
     """Read every shard the manifest lists (paths inside the build; SHA-1s are `emodata verify`'s job)."""
     labels_allowed = set((manifest.get("label_space") or {}).get("labels") or [])
     reads = _ShardReads()
     listed_in = root / "manifests"
-    for shard in manifest.get("shards", []):
-        path = listed_file(root, shard, listed_in, verify=False)  # refuses paths leading out of the build
-        name = shard.get("name", shard["path"])
-        expected = int(shard.get("rows", -1))
-        try:
-            schema = pq.read_schema(path)
-        except (OSError, pa.ArrowException):
-            reads.unreadable.append(name)
-            reads.count_rows.append(("shard", f"shard {name}", expected, -1))
+    for _, shard, path, name, expected in listed_shards(root, manifest):
+        schema = readable_schema(path, name, expected, reads.unreadable, reads.count_rows)
+        if schema is None:
             continue
         present = set(schema.names)
         if is_pairs_shard(shard):
@@ -242,9 +273,7 @@ def _read_shards(root: Path, manifest: dict) -> _ShardReads:
             reads.pairs_tables.append(table)
             reads.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
             continue
-        reads.column_rows += [(name, col, col in present,
-                               col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
-                               str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
+        reads.column_rows += schema_rows(name, schema)
         table = read_shard(root, shard, listed_in, READ_COLUMNS + OPTIONAL_UNIT_COLUMNS, verify=False,
                            missing_ok=True)
         reads.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
@@ -311,6 +340,8 @@ def optional_columns(columns: list[str]) -> list[tuple[str, str]]:
 def load_frames(root: Path, manifest: dict) -> BuildFrames:
     """Read every shard of the build under `root` into the gate's frames (the whole build at once: the
     reference the streamed gate, `expectations.scan`, must match)."""
+    from expectations.small_frames import count_frame, label_groups, pairs_frame, vad_stats
+
     reads = _read_shards(root, manifest)
     if reads.parts:
         records = pd.concat(reads.parts, ignore_index=True)
@@ -325,8 +356,6 @@ def load_frames(root: Path, manifest: dict) -> BuildFrames:
     mixed_rows, largest_dev_group = _mix_counts(records, manifest, reads.pairs_tables, reads.count_rows)
     pairs = None
     if reads.pairs_tables:
-        from expectations.pairs import pairs_frame
-
         train = (records["role"] == "train").to_numpy()
         ids = records["id"].to_numpy()[train]
         pairs = pairs_frame(reads.pairs_tables, dict(zip(ids, text_all.filter(pa.array(train)).to_pylist())),
@@ -337,52 +366,3 @@ def load_frames(root: Path, manifest: dict) -> BuildFrames:
         counts=count_frame(reads.count_rows), labels=label_groups(reads.label_counts), vad=vad_stats(records),
         pairs=pairs, optional_columns=optional, mixed_rows=mixed_rows, largest_dev_group=largest_dev_group,
         unreadable=reads.unreadable)
-
-
-def count_frame(count_rows: list[tuple]) -> pd.DataFrame:
-    """The `counts` frame: one row per counted item (kind, item, expected, actual)."""
-    return pd.DataFrame(count_rows, columns=["kind", "item", "expected", "actual"]).astype(
-        {"expected": "int64", "actual": "int64"})
-
-
-def vad_stats(records: pd.DataFrame) -> pd.DataFrame:
-    """Mean and (sample) standard deviation of vad v/a/d per source with >= MIN_GROUP_ROWS rows."""
-    cols = ["vad_v", "vad_a", "vad_d"]
-    grouped = records.groupby("source", sort=True)[cols]
-    size = grouped.size()
-    stats = grouped.agg(["mean", "std"])
-    stats.columns = [f"{c}_{stat}" for c, stat in stats.columns]
-    stats.insert(0, "rows", size)
-    stats = stats[stats["rows"] >= MIN_GROUP_ROWS].reset_index()
-    return stats.astype({c: "float64" for c in stats.columns if c.startswith("vad_")})
-
-
-def label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.DataFrame:
-    """Top label share per source, and per split of a source with several splits.
-
-    `label_counts`: (split name, source, rows, label value counts) per shard file; the files of one
-    split are pooled. A row's label set counts once per label, so shares are "fraction of rows
-    carrying the label". Groups under MIN_GROUP_ROWS rows are left out.
-    """
-    def pool(key_of) -> dict[str, tuple[str, int, Counter]]:
-        pooled: dict[str, tuple[str, int, Counter]] = {}
-        for name, source, n, counts in label_counts:
-            key = key_of(name, source)
-            _, total, counter = pooled.get(key, (source, 0, Counter()))
-            counter.update({c["values"]: c["counts"] for c in counts if c["values"] is not None})
-            pooled[key] = (source, total + n, counter)
-        return pooled
-
-    per_source = pool(lambda name, source: source)
-    per_split = pool(lambda name, source: name)
-    splits_of = Counter(source for source, _, _ in per_split.values())
-    groups = [(key, source, n, counter) for key, (source, n, counter) in sorted(per_source.items())]
-    groups += [(key, source, n, counter) for key, (source, n, counter) in per_split.items() if splits_of[source] > 1]
-    rows = []
-    for group, source, n, counter in groups:
-        if n < MIN_GROUP_ROWS or not counter:
-            continue
-        label, top = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        expected = REFERENCE_TOP_SHARE.get(source, DEFAULT_TOP_SHARE)
-        rows.append((group, n, label, round(top / n, 6), expected, round(top_share_bound(expected), 6)))
-    return pd.DataFrame(rows, columns=["group", "rows", "top_label", "top_share", "expected", "max_share"])

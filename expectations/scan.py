@@ -23,15 +23,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from emodata.core.reader import listed_file, read_shard
-from emodata.core.schema import RECORD_SCHEMA, REQUIRED_COLUMNS
-
+from emodata.core.reader import read_shard
 from expectations.checks import OPTIONAL_UNIT_COLUMNS
 from expectations.frames import (READ_COLUMNS, _column, _numeric_parts, _roles_per_key, _struct_field,
                                  empty_records, finish_records, is_pairs_shard, normalise_text, record_part,
-                                 role_code)
+                                 listed_shards, readable_schema, role_code,
+                                 schema_rows, shard_schema)
 
 #: Columns pass 1 reads from each record shard.
 SCAN_COLUMNS = ("id", "source", "text", "conv_id", "vad")
@@ -98,20 +96,10 @@ def _optional_names(schema: pa.Schema) -> list[str]:
     return names
 
 
-def _read_pairs(root: Path, entries: list[dict], listed_in: Path) -> dict[int, pa.Table | None]:
+def _read_pairs(root: Path, manifest: dict, listed_in: Path) -> dict[int, pa.Table | None]:
     """The pairs shards by manifest position (None: unreadable)."""
-    out: dict[int, pa.Table | None] = {}
-    for i, shard in enumerate(entries):
-        if not is_pairs_shard(shard):
-            continue
-        path = listed_file(root, shard, listed_in, verify=False)
-        try:
-            pq.read_schema(path)
-        except (OSError, pa.ArrowException):
-            out[i] = None
-            continue
-        out[i] = read_shard(root, shard, listed_in, verify=False)
-    return out
+    return {i: None if shard_schema(path) is None else read_shard(root, shard, listed_in, verify=False)
+            for i, shard, path, _, _ in listed_shards(root, manifest) if is_pairs_shard(shard)}
 
 
 def _scan_rows(table: pa.Table, shard: dict, mix: dict, pair_ids: pa.Array, flip_ids: pa.Array,
@@ -157,30 +145,21 @@ def scan_build(root: Path, manifest: dict) -> BuildScan:
     """Pass 1: read every shard the manifest lists once, keeping compact facts (module docstring)."""
     root = Path(root)
     listed_in = root / "manifests"
-    entries = manifest.get("shards", [])
-    pairs = _read_pairs(root, entries, listed_in)
+    pairs = _read_pairs(root, manifest, listed_in)
     scan, acc = BuildScan(), _Hashes()
     scan.pairs_tables = [t for t in pairs.values() if t is not None]
     pair_ids, flip_ids = _pair_keys(scan.pairs_tables)
     mix = _mix_spec(manifest)
     columns = [list(empty_records().columns)]
-    for i, shard in enumerate(entries):
-        path = listed_file(root, shard, listed_in, verify=False)  # refuses paths leading out of the build
-        name = shard.get("name", shard["path"])
-        expected = int(shard.get("rows", -1))
+    for i, shard, path, name, expected in listed_shards(root, manifest):
         if i in pairs and pairs[i] is not None:
             scan.count_rows.append(("shard", f"shard {name}", expected, pairs[i].num_rows))
             continue
-        try:
-            schema = pq.read_schema(path)
-        except (OSError, pa.ArrowException):
-            scan.unreadable.append(name)
-            scan.count_rows.append(("shard", f"shard {name}", expected, -1))
+        schema = readable_schema(path, name, expected, scan.unreadable, scan.count_rows)
+        if schema is None:
             continue
         present = set(schema.names)
-        scan.column_rows += [(name, col, col in present,
-                              col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
-                              str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
+        scan.column_rows += schema_rows(name, schema)
         table = read_shard(root, shard, listed_in, SCAN_COLUMNS, verify=False, missing_ok=True)
         scan.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
         _scan_rows(table, shard, mix, pair_ids, flip_ids, scan, acc)

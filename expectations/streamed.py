@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from expectations.checks import Check, mix_checks
-from expectations.frames import count_frame, label_groups, optional_columns, vad_stats
+from expectations.frames import optional_columns
+from expectations.small_frames import count_frame, label_groups, vad_stats
 from expectations.gate import (_FIRST_PASS, EXAMPLES, GateResult, _check_frame, _context, _import_gx,
                                _record_checks, _result, _run, _small_frame_checks, _summary)
 from expectations.merge import CheckMerge
@@ -132,7 +133,7 @@ def validate_streamed(root: Path, manifest: dict, batch_rows: int) -> GateResult
               "counts": count_frame(scan.count_rows), "labels": label_groups(label_counts), "vad": vad.stats(),
               "pairs": None}
     if scan.pairs_tables:
-        from expectations.pairs import pairs_frame
+        from expectations.small_frames import pairs_frame
 
         frames["pairs"] = pairs_frame(scan.pairs_tables, scan.text_of, scan.v_of, scan.flip_ids_used)
     skipped += _small_frame_checks(checks, frames["labels"], frames["vad"], frames["pairs"])

@@ -120,7 +120,7 @@ def test_vad_stats_source_by_source_equal_all_at_once(layout):
     import numpy as np
     import pandas as pd
 
-    from expectations.frames import vad_stats
+    from expectations.small_frames import vad_stats
     from expectations.streamed import VadValues
 
     rng = np.random.default_rng(7)
