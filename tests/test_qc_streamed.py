@@ -139,3 +139,23 @@ def test_vad_stats_source_by_source_equal_all_at_once(layout):
     got = streamed.stats()
     assert got.equals(whole), (got.to_dict(), whole.to_dict())
     assert (got.to_numpy() == whole.to_numpy()).all() or got.isna().equals(whole.isna())
+
+
+def test_hashed_candidates_equal_the_per_key_counts():
+    """Pass 1's sort-based candidate rows equal the whole-frame per-key role counts (> 1) and repeats."""
+    import numpy as np
+    import pyarrow as pa
+
+    from expectations.frames import _roles_per_key
+    from expectations.scan import _multi_role_rows, _repeated_rows
+
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        n = int(rng.integers(0, 60))
+        keys = rng.integers(0, 8, n).astype(np.uint64)
+        roles = rng.integers(-1, 4, n).astype(np.int8)
+        counts = _roles_per_key(pa.array(keys.astype(np.int64)), roles.astype(np.int64))
+        assert np.array_equal(_multi_role_rows(keys, roles), np.flatnonzero(counts > 1))
+        rows = np.flatnonzero(rng.random(n) < 0.8)
+        _, inverse, seen = np.unique(keys[rows], return_inverse=True, return_counts=True)
+        assert np.array_equal(_repeated_rows(keys, rows), rows[seen[inverse] > 1])
