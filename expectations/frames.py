@@ -7,12 +7,16 @@ changed build rather than refuse it (`emodata verify` checks the SHA-1s). Struct
 (`labels_count`, `labels_unknown`, ...), so the frames GX sees hold only hashable scalars: GX
 fingerprints every batch and falls back to pickling the whole frame when a cell is a list, which
 costs more than all the expectations together (cf. gx #4774).
+
+`load_frames` reads the whole build into these frames at once (the reference); the streamed gate
+(`scan.py`, `streamed.py`) builds the same `records` frame a batch of shards at a time with
+`record_part` and `finish_records`, and the small frames with `small_frames.py`.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,8 +28,7 @@ from emodata.core.hashing import normalize_text
 from emodata.core.reader import listed_file, read_shard
 from emodata.core.schema import RECORD_SCHEMA, REQUIRED_COLUMNS
 
-from expectations.checks import (DEFAULT_TOP_SHARE, LEAK_ROLES, MIN_GROUP_ROWS, NOT_NULL_COLUMNS,
-                                 OPTIONAL_UNIT_COLUMNS, REFERENCE_TOP_SHARE, top_share_bound)
+from expectations.checks import LEAK_ROLES, NOT_NULL_COLUMNS, OPTIONAL_UNIT_COLUMNS
 
 #: Columns read from each record shard (when present).
 READ_COLUMNS = ("id", "source", "split", "text", "labels", "vad", "vad_conf", "qc_flags", "conv_id")
@@ -169,19 +172,18 @@ class _ShardReads:
     role_codes: list[np.ndarray] = field(default_factory=list)
 
 
-def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str],
-                 reads: _ShardReads) -> None:
-    """Add one record shard's frame (and its label counts, texts and role codes) to `reads`."""
+def record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str]
+                ) -> tuple[pd.DataFrame, tuple]:
+    """One record shard's frame (one row per record, the `records` columns of `checks.py` before the
+    cross-shard helpers) and its label counts (split group, source, rows, label value counts)."""
     n = table.num_rows
     text = _column(table, "text", n)
     labels = _column(table, "labels", n, pa.list_(pa.string()))
     label_count, unknown = _list_helpers(labels, labels_allowed)
     # grouped by split (role), not by file: a split written as several files is one group
-    reads.label_counts.append((f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
-                               pc.value_counts(pc.list_flatten(labels)).to_pylist()))
-    reads.texts.append(text)
+    counts = (f"{shard.get('source')}/{shard.get('role')}", shard.get("source"), n,
+              pc.value_counts(pc.list_flatten(labels)).to_pylist())
     role = shard.get("role")
-    reads.role_codes.append(np.full(n, LEAK_ROLES.index(role) if role in LEAK_ROLES else -1, dtype=np.int64))
     data = {
         "id": _column(table, "id", n).to_numpy(),
         "source": _column(table, "source", n).to_numpy(),
@@ -204,7 +206,56 @@ def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], lab
     for opt in OPTIONAL_UNIT_COLUMNS:
         if opt in present:
             data.update(_numeric_parts(opt, table[opt]))
-    reads.parts.append(pd.DataFrame(data))
+    return pd.DataFrame(data), counts
+
+
+def role_code(role: str | None) -> int:
+    """A shard role's index in LEAK_ROLES (-1: not a leak role)."""
+    return LEAK_ROLES.index(role) if role in LEAK_ROLES else -1
+
+
+def _record_part(table: pa.Table, shard: dict, name: str, present: set[str], labels_allowed: set[str],
+                 reads: _ShardReads) -> None:
+    """Add one record shard's frame (and its label counts, texts and role codes) to `reads`."""
+    frame, counts = record_part(table, shard, name, present, labels_allowed)
+    reads.parts.append(frame)
+    reads.label_counts.append(counts)
+    reads.texts.append(_column(table, "text", table.num_rows))
+    reads.role_codes.append(np.full(table.num_rows, role_code(shard.get("role")), dtype=np.int64))
+
+
+def listed_shards(root: Path, manifest: dict) -> Iterator[tuple[int, dict, Path, str, int]]:
+    """Each shard the manifest lists: (position, entry, path, name, listed rows); a path leading out of
+    the build is refused (SHA-1s are `emodata verify`'s job)."""
+    for i, shard in enumerate(manifest.get("shards", [])):
+        path = listed_file(root, shard, root / "manifests", verify=False)
+        yield i, shard, path, shard.get("name", shard["path"]), int(shard.get("rows", -1))
+
+
+def shard_schema(path: Path) -> pa.Schema | None:
+    """A shard's Parquet schema; None when the file cannot be read (the gate reports it, not raises)."""
+    try:
+        return pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def readable_schema(path: Path, name: str, expected: int, unreadable: list[str], count_rows: list[tuple]
+                    ) -> pa.Schema | None:
+    """`shard_schema`; an unreadable shard is added to `unreadable` and counted with -1 rows."""
+    schema = shard_schema(path)
+    if schema is None:
+        unreadable.append(name)
+        count_rows.append(("shard", f"shard {name}", expected, -1))
+    return schema
+
+
+def schema_rows(name: str, schema: pa.Schema) -> list[tuple]:
+    """The `columns` frame's rows of one record shard: (shard, column, present, type_ok, type)."""
+    present = set(schema.names)
+    return [(name, col, col in present,
+             col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
+             str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
 
 
 def _read_shards(root: Path, manifest: dict) -> _ShardReads:
@@ -212,15 +263,9 @@ def _read_shards(root: Path, manifest: dict) -> _ShardReads:
     labels_allowed = set((manifest.get("label_space") or {}).get("labels") or [])
     reads = _ShardReads()
     listed_in = root / "manifests"
-    for shard in manifest.get("shards", []):
-        path = listed_file(root, shard, listed_in, verify=False)  # refuses paths leading out of the build
-        name = shard.get("name", shard["path"])
-        expected = int(shard.get("rows", -1))
-        try:
-            schema = pq.read_schema(path)
-        except (OSError, pa.ArrowException):
-            reads.unreadable.append(name)
-            reads.count_rows.append(("shard", f"shard {name}", expected, -1))
+    for _, shard, path, name, expected in listed_shards(root, manifest):
+        schema = readable_schema(path, name, expected, reads.unreadable, reads.count_rows)
+        if schema is None:
             continue
         present = set(schema.names)
         if is_pairs_shard(shard):
@@ -228,9 +273,7 @@ def _read_shards(root: Path, manifest: dict) -> _ShardReads:
             reads.pairs_tables.append(table)
             reads.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
             continue
-        reads.column_rows += [(name, col, col in present,
-                               col in present and schema.field(col).type.equals(RECORD_SCHEMA.field(col).type),
-                               str(schema.field(col).type) if col in present else None) for col in REQUIRED_COLUMNS]
+        reads.column_rows += schema_rows(name, schema)
         table = read_shard(root, shard, listed_in, READ_COLUMNS + OPTIONAL_UNIT_COLUMNS, verify=False,
                            missing_ok=True)
         reads.count_rows.append(("shard", f"shard {name}", expected, table.num_rows))
@@ -269,118 +312,57 @@ def _mix_counts(records: pd.DataFrame, manifest: dict, pairs_tables: list[pa.Tab
     return mixed_rows, largest_dev_group
 
 
+def empty_records() -> pd.DataFrame:
+    """The records frame of a build without record rows (the columns `record_part` makes)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in (
+        "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
+        "_conv")} | {c: pd.Series(dtype="float64") for c in (
+            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
+
+
+def finish_records(records: pd.DataFrame) -> list[tuple[str, str]]:
+    """Complete a records frame in place (null element counts of shards without an optional column are
+    0; `null_fields`); returns its optional helper columns as (column, "value" | "nulls")."""
+    optional = optional_columns(list(records.columns))
+    for col, kind in optional:
+        if kind == "nulls":  # rows of shards without the column have no null elements
+            records[col] = records[col].fillna(0).astype("int64")
+    records["null_fields"] = _null_fields(records)
+    return optional
+
+
+def optional_columns(columns: list[str]) -> list[tuple[str, str]]:
+    """The optional helper columns among a records frame's `columns`, as (column, "value" | "nulls")."""
+    return [(col, "nulls" if col.endswith("_nulls") else "value") for col in columns
+            if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS)]
+
+
 def load_frames(root: Path, manifest: dict) -> BuildFrames:
-    """Read every shard of the build under `root` into the gate's frames."""
+    """Read every shard of the build under `root` into the gate's frames (the whole build at once: the
+    reference the streamed gate, `expectations.scan`, must match)."""
+    from expectations.small_frames import count_frame, label_groups, pairs_frame, vad_stats
+
     reads = _read_shards(root, manifest)
     if reads.parts:
         records = pd.concat(reads.parts, ignore_index=True)
         text_all = pa.chunked_array([c for t in reads.texts for c in t.chunks], pa.string())
         roles_all = np.concatenate(reads.role_codes)
     else:
-        records = pd.DataFrame({c: pd.Series(dtype=object) for c in (
-            "id", "source", "split", "shard", "role", "shard_split", "shard_source", "labels_unknown", "qc_lang",
-            "_conv")} | {c: pd.Series(dtype="float64") for c in (
-            "text_chars", "labels_count", "vad_v", "vad_a", "vad_d", "vad_conf", "qc_len")})
+        records = empty_records()
         text_all, roles_all = pa.chunked_array([], pa.string()), np.zeros(0, dtype=np.int64)
-    optional = []
-    for col in list(records.columns):
-        if any(col == opt or col.startswith(f"{opt}_") for opt in OPTIONAL_UNIT_COLUMNS):
-            optional.append((col, "nulls" if col.endswith("_nulls") else "value"))
-            if col.endswith("_nulls"):  # rows of shards without the column have no null elements
-                records[col] = records[col].fillna(0).astype("int64")
-
-    records["null_fields"] = _null_fields(records)
+    optional = finish_records(records)
     records["id_roles"] = _roles_per_key(pa.array(records["id"].to_numpy(dtype=object), pa.string()), roles_all)
     records["text_roles"] = _roles_per_key(normalise_text(text_all), roles_all)
     mixed_rows, largest_dev_group = _mix_counts(records, manifest, reads.pairs_tables, reads.count_rows)
-    pairs = _pairs_frame(reads.pairs_tables, records, text_all) if reads.pairs_tables else None
+    pairs = None
+    if reads.pairs_tables:
+        train = (records["role"] == "train").to_numpy()
+        ids = records["id"].to_numpy()[train]
+        pairs = pairs_frame(reads.pairs_tables, dict(zip(ids, text_all.filter(pa.array(train)).to_pylist())),
+                            dict(zip(ids, records["vad_v"].to_numpy()[train])), set(records["id"].dropna()))
     return BuildFrames(
         records=records.drop(columns=["_conv"]),
         columns=pd.DataFrame(reads.column_rows, columns=["shard", "column", "present", "type_ok", "type"]),
-        counts=pd.DataFrame(reads.count_rows, columns=["kind", "item", "expected", "actual"]).astype(
-            {"expected": "int64", "actual": "int64"}),
-        labels=_label_groups(reads.label_counts), vad=_vad_stats(records), pairs=pairs, optional_columns=optional,
-        mixed_rows=mixed_rows, largest_dev_group=largest_dev_group, unreadable=reads.unreadable)
-
-
-def _vad_stats(records: pd.DataFrame) -> pd.DataFrame:
-    """Mean and (sample) standard deviation of vad v/a/d per source with >= MIN_GROUP_ROWS rows."""
-    cols = ["vad_v", "vad_a", "vad_d"]
-    grouped = records.groupby("source", sort=True)[cols]
-    size = grouped.size()
-    stats = grouped.agg(["mean", "std"])
-    stats.columns = [f"{c}_{stat}" for c, stat in stats.columns]
-    stats.insert(0, "rows", size)
-    stats = stats[stats["rows"] >= MIN_GROUP_ROWS].reset_index()
-    return stats.astype({c: "float64" for c in stats.columns if c.startswith("vad_")})
-
-
-def _label_groups(label_counts: list[tuple[str, str, int, list[dict]]]) -> pd.DataFrame:
-    """Top label share per source, and per split of a source with several splits.
-
-    `label_counts`: (split name, source, rows, label value counts) per shard file; the files of one
-    split are pooled. A row's label set counts once per label, so shares are "fraction of rows
-    carrying the label". Groups under MIN_GROUP_ROWS rows are left out.
-    """
-    def pool(key_of) -> dict[str, tuple[str, int, Counter]]:
-        pooled: dict[str, tuple[str, int, Counter]] = {}
-        for name, source, n, counts in label_counts:
-            key = key_of(name, source)
-            _, total, counter = pooled.get(key, (source, 0, Counter()))
-            counter.update({c["values"]: c["counts"] for c in counts if c["values"] is not None})
-            pooled[key] = (source, total + n, counter)
-        return pooled
-
-    per_source = pool(lambda name, source: source)
-    per_split = pool(lambda name, source: name)
-    splits_of = Counter(source for source, _, _ in per_split.values())
-    groups = [(key, source, n, counter) for key, (source, n, counter) in sorted(per_source.items())]
-    groups += [(key, source, n, counter) for key, (source, n, counter) in per_split.items() if splits_of[source] > 1]
-    rows = []
-    for group, source, n, counter in groups:
-        if n < MIN_GROUP_ROWS or not counter:
-            continue
-        label, top = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        expected = REFERENCE_TOP_SHARE.get(source, DEFAULT_TOP_SHARE)
-        rows.append((group, n, label, round(top / n, 6), expected, round(top_share_bound(expected), 6)))
-    return pd.DataFrame(rows, columns=["group", "rows", "top_label", "top_share", "expected", "max_share"])
-
-
-def _pairs_frame(tables: list[pa.Table], records: pd.DataFrame, text_all: pa.ChunkedArray) -> pd.DataFrame:
-    """One row per Valence-Flip pair (the `emodata.flips.PAIRS_SCHEMA` layout) with the helper columns
-    the pairs suite checks.
-
-    `missing_columns` names PAIR_COLUMNS a shard lacks (their values are then null); `id_in_train`:
-    `id` is a train record; `id_flip_new`: `id_flip` is no record's id in any shard; `text_matches`
-    / `v_train_error`: the pair's x is its train record's text and valence (null when `id` is not a
-    train record, so only `id_in_train` reports it); `texts_differ` after whitespace/case
-    normalisation; `v_sum_error` = |v + v_flip − 1|.
-    """
-    train = (records["role"] == "train").to_numpy()
-    ids = records["id"].to_numpy()[train]
-    text_of = dict(zip(ids, text_all.filter(pa.array(train)).to_pylist()))
-    v_of = dict(zip(ids, records["vad_v"].to_numpy()[train]))
-    all_ids = set(records["id"].dropna())
-    parts = []
-    for table in tables:
-        n = table.num_rows
-        missing = [c for c in PAIR_COLUMNS if c not in table.column_names]
-        col = {c: (table[c].to_pylist() if c in table.column_names else [None] * n) for c in PAIR_COLUMNS}
-        v = np.array([np.nan if x is None else float(x) for x in col["v"]], dtype="float64")
-        v_flip = np.array([np.nan if x is None else float(x) for x in col["v_flip"]], dtype="float64")
-        keys = normalise_text(pa.array(col["text"], pa.string())).to_pylist()
-        keys_flip = normalise_text(pa.array(col["text_flip"], pa.string())).to_pylist()
-        in_train = [i in text_of for i in col["id"]]
-        parts.append(pd.DataFrame({
-            "pair": [p if p is not None else f"{i}|{j}" for p, i, j in zip(col["pair_id"], col["id"], col["id_flip"])],
-            "id": col["id"], "id_flip": col["id_flip"], "kind": col["kind"],
-            "missing_columns": ["|".join(missing) if missing else None] * n,
-            "id_in_train": in_train,
-            "id_flip_new": [j is not None and j not in all_ids for j in col["id_flip"]],
-            "text_matches": [text_of[i] == t if ok else None for i, t, ok in zip(col["id"], col["text"], in_train)],
-            "v_train_error": [abs(float(v_of[i]) - x) if ok else np.nan for i, x, ok in zip(col["id"], v, in_train)],
-            "texts_differ": [a is not None and b is not None and a != b for a, b in zip(keys, keys_flip)],
-            "v_sum_error": np.abs(v + v_flip - 1.0),
-        }))
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.astype({"v_train_error": "float64", "v_sum_error": "float64", "text_matches": "object"})
+        counts=count_frame(reads.count_rows), labels=label_groups(reads.label_counts), vad=vad_stats(records),
+        pairs=pairs, optional_columns=optional, mixed_rows=mixed_rows, largest_dev_group=largest_dev_group,
+        unreadable=reads.unreadable)

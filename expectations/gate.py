@@ -23,8 +23,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from expectations.checks import (CRITICAL, WARNING, Check, Skipped, distribution_checks, json_safe, mix_checks, pairs_checks,
-                     record_checks)
+from expectations.checks import (CRITICAL, WARNING, Check, Skipped, distribution_checks, json_safe, mix_checks,
+                                 pairs_checks, record_checks)
+
+#: Rows of one GX batch of the streamed gate (whole shards are batched; the write stage's files hold
+#: at most 50,000 rows, so a batch is one or a few files).
+BATCH_ROWS = 50_000
 
 SUITES = ("record", "mix", "distribution", "pairs")
 #: How many offending rows each failing expectation reports.
@@ -188,25 +192,34 @@ def _outcome(check: Check, result) -> ExpectationOutcome:
 
 
 def plan(root: Path, manifest: dict):
-    """Read the build and decide the checks: (frames, checks, skipped). No GX needed."""
-    from catalog import load_catalog
-
+    """Read the whole build into frames and decide the checks: (frames, checks, skipped). No GX needed."""
     from expectations.frames import load_frames
 
     frames = load_frames(Path(root), manifest)
-    th = manifest.get("thresholds") or {}
-    checks = record_checks(float(th.get("vad_conf_min", 0.0)), int(th.get("min_tokens", 0)),
-                           int(th.get("max_tokens", 10 ** 9)), list(load_catalog().sources),
-                           frames.optional_columns)
+    checks = _record_checks(manifest, frames.optional_columns)
     mix, skipped = mix_checks(manifest, frames.mixed_rows, frames.largest_dev_group)
-    dist, skipped_dist = distribution_checks(len(frames.labels), len(frames.vad))
-    checks += mix + dist
-    skipped += skipped_dist
-    if frames.pairs is not None:
+    checks += mix
+    skipped += _small_frame_checks(checks, frames.labels, frames.vad, frames.pairs)
+    return frames, checks, skipped
+
+
+def _record_checks(manifest: dict, optional_columns: list[tuple[str, str]]) -> list[Check]:
+    from catalog import load_catalog
+
+    th = manifest.get("thresholds") or {}
+    return record_checks(float(th.get("vad_conf_min", 0.0)), int(th.get("min_tokens", 0)),
+                         int(th.get("max_tokens", 10 ** 9)), list(load_catalog().sources), optional_columns)
+
+
+def _small_frame_checks(checks: list[Check], labels, vad, pairs) -> list[Skipped]:
+    """Append the distribution and pairs checks to `checks`; returns what was skipped."""
+    dist, skipped = distribution_checks(len(labels), len(vad))
+    checks += dist
+    if pairs is not None:
         checks += pairs_checks()
     else:
         skipped.append(Skipped("pairs", "pairs", "no pairs shard in the build"))
-    return frames, checks, skipped
+    return skipped
 
 
 #: First pass: counts and observed values only (no offending rows); SUMMARY with index columns costs
@@ -222,7 +235,32 @@ def _run(gx, batch, checks: list[Check], result_format: dict) -> dict[str, Any]:
     return {r.expectation_config.meta["check"]: r for r in run.results}
 
 
+def _check_frame(gx, source, name: str, frame, checks: list[Check], index: str | None = None) -> dict[str, Any]:
+    """Validate `checks` on one whole frame: first pass, then the failed ones again naming offending rows."""
+    batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name).get_batch(
+        batch_parameters={"dataframe": frame})
+    results = _run(gx, batch, checks, _FIRST_PASS)
+    failed = [c for c in checks if not results[c.name].success]
+    if failed:  # again, with a few offending rows named by the frame's index columns
+        results |= _run(gx, batch, failed, _summary(index or name))
+    return results
+
+
+def _summary(frame_name: str) -> dict:
+    return {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+            "unexpected_index_column_names": INDEX_COLUMNS[frame_name]}
+
+
+def _result(gx, started: float, checks: list[Check], results: dict[str, Any], skipped: list[Skipped],
+            rows: int) -> GateResult:
+    outcomes = [_outcome(c, results[c.name]) for c in checks]
+    success = not any(not o.success and o.severity == CRITICAL for o in outcomes)
+    return GateResult(success=success, outcomes=outcomes, seconds=time.perf_counter() - started,
+                      skipped=skipped, rows=rows, gx_version=gx.__version__)
+
+
 def _validate(root: Path, manifest: dict) -> GateResult:
+    """The whole-frame gate: every record of the build in one GX batch (the streamed gate's reference)."""
     started = time.perf_counter()
     gx = _import_gx()
     frames, checks, skipped = plan(root, manifest)
@@ -230,27 +268,24 @@ def _validate(root: Path, manifest: dict) -> GateResult:
     by_frame: dict[str, list[Check]] = {}
     for check in checks:
         by_frame.setdefault(check.frame, []).append(check)
-    outcomes: list[ExpectationOutcome] = []
+    results: dict[str, Any] = {}
     for frame_name, group in by_frame.items():
-        batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe(frame_name).get_batch(
-            batch_parameters={"dataframe": frames.frame(frame_name)})
-        results = _run(gx, batch, group, _FIRST_PASS)
-        failed = [c for c in group if not results[c.name].success]
-        if failed:  # again, with a few offending rows named by the frame's index columns
-            results |= _run(gx, batch, failed, {"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
-                                                "unexpected_index_column_names": INDEX_COLUMNS[frame_name]})
-        outcomes += [_outcome(c, results[c.name]) for c in group]
-    order = {c.name: i for i, c in enumerate(checks)}
-    outcomes.sort(key=lambda o: order[o.check])
-    success = not any(not o.success and o.severity == CRITICAL for o in outcomes)
-    return GateResult(success=success, outcomes=outcomes, seconds=time.perf_counter() - started,
-                      skipped=skipped, rows=len(frames.records), gx_version=gx.__version__)
+        results |= _check_frame(gx, source, frame_name, frames.frame(frame_name), group)
+    return _result(gx, started, checks, results, skipped, len(frames.records))
 
 
-def run_gate(root: Path, manifest: dict) -> GateResult:
+def run_gate(root: Path, manifest: dict, batch_rows: int | None = BATCH_ROWS) -> GateResult:
     """Validate the build under `root` (described by `manifest`) with the record, mix, distribution
-    and pairs suites; critical failures make `success` False."""
-    return _validate(Path(root), manifest)
+    and pairs suites; critical failures make `success` False.
+
+    The records are validated in GX batches of whole shards of at most `batch_rows` rows
+    (`expectations.streamed`: memory bounded by a batch, results identical to one batch of every
+    record); `batch_rows=None` validates the whole build as one frame (the reference)."""
+    if batch_rows is None:
+        return _validate(Path(root), manifest)
+    from expectations.streamed import validate_streamed
+
+    return validate_streamed(Path(root), manifest, int(batch_rows))
 
 
 def render_docs(root: Path, manifest: dict, out_dir: Path) -> Path:
